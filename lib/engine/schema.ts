@@ -1,0 +1,258 @@
+/**
+ * The workflow language (../shared/WORKFLOWS.md is the contract) as zod schemas.
+ *
+ * Each schema and its type share one name. The shapes here are the whole
+ * contract; graph rules (dangling `next`, unreachable steps, loops without a
+ * wait, unknown content) live in `validate.ts`, which runs these first.
+ */
+import { z } from 'zod';
+import { validatePattern } from './patterns';
+import { WEEKDAYS, isValidTimeZone, parseClock, parseDuration } from './time';
+
+export const DEFAULT_STAGES = ['awareness', 'consideration', 'decision', 'purchase', 'retention', 'advocacy'] as const;
+
+const Slug = z
+  .string()
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single "-" between them (for example "cold-traffic-nurture")');
+
+export const WorkflowId = Slug.max(64, 'at most 64 characters');
+
+export const StepId = z
+  .string()
+  .min(1, 'a step id cannot be empty')
+  .max(64, 'at most 64 characters')
+  .refine((id) => !/[\u0000-\u001f]/.test(id), 'a step id cannot contain control characters');
+
+export const Duration = z
+  .string()
+  .refine((text) => parseDuration(text) !== null, 'an ISO 8601 duration such as "P3D" (3 days), "PT12H" (12 hours) or "P1W"')
+  .describe('ISO 8601 duration, e.g. "P3D", "PT12H", "P1W"');
+
+/** An EventBridge event pattern; its syntax is checked by the pattern validator, problem by problem. */
+export const EventPattern = z
+  .record(z.string(), z.unknown())
+  .superRefine((pattern, ctx) => {
+    for (const problem of validatePattern(pattern)) {
+      ctx.addIssue({ code: 'custom', message: problem.message, path: jsonPathToSegments(problem.path) });
+    }
+  })
+  .describe('An Amazon EventBridge event pattern, e.g. {"detail-type": ["lead.captured"]}');
+export type EventPattern = z.infer<typeof EventPattern>;
+
+export const Stage = z.string().min(1).max(64);
+
+const stepCommon = {
+  stage: Stage.optional().describe('Sets the customer\'s journey stage when the step runs'),
+  name: z.string().max(120).optional().describe('A label for the journey map'),
+  description: z.string().max(1000).optional(),
+};
+
+export const ContentSelector = z.strictObject({
+  kind: Slug.describe('Content kind, e.g. "article", "testimonial", "demo"'),
+  tags: z.array(Slug).optional().describe('The item must carry all these tags'),
+});
+export type ContentSelector = z.infer<typeof ContentSelector>;
+
+export const EmailStep = z
+  .strictObject({
+    type: z.literal('email'),
+    ...stepCommon,
+    template: Slug.optional().describe('A content item id: always this item'),
+    content: ContentSelector.optional().describe('The first catalogue item of this kind (with all tags) the customer has not been sent yet'),
+    subject: z.string().max(998).optional().describe('Overrides the content item\'s subject (Liquid)'),
+    next: StepId.optional(),
+  })
+  .superRefine((step, ctx) => {
+    if ((step.template === undefined) === (step.content === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'an email step needs exactly one of "template" (a content id) or "content" ({"kind", "tags"})' });
+    }
+  });
+export type EmailStep = z.infer<typeof EmailStep>;
+
+export const WaitForEvent = z.strictObject({
+  on: EventPattern.describe('The event that ends the wait'),
+  timeout: Duration.describe('How long to wait for it before following "timeoutNext"'),
+});
+
+export const WaitStep = z
+  .strictObject({
+    type: z.literal('wait'),
+    ...stepCommon,
+    duration: Duration.optional().describe('Wait this long, then go to "next"'),
+    until: WaitForEvent.optional().describe('Wait for an event (go to "next") or the timeout (go to "timeoutNext")'),
+    next: StepId,
+    timeoutNext: StepId.optional(),
+  })
+  .superRefine((step, ctx) => {
+    if ((step.duration === undefined) === (step.until === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'a wait step needs exactly one of "duration" (e.g. "P2D") or "until" ({"on", "timeout"})' });
+      return; // which "timeoutNext" rule applies depends on which one the marketer keeps
+    }
+    if (step.until !== undefined && step.timeoutNext === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timeoutNext'], message: 'a wait with "until" needs "timeoutNext": the step to go to when the timeout passes' });
+    }
+    if (step.duration !== undefined && step.timeoutNext !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['timeoutNext'], message: '"timeoutNext" only applies to a wait with "until"' });
+    }
+  });
+export type WaitStep = z.infer<typeof WaitStep>;
+
+export const BranchStep = z.strictObject({
+  type: z.literal('branch'),
+  ...stepCommon,
+  cases: z
+    .array(z.strictObject({ if: EventPattern.describe('Matched against {profile, event, journey}'), next: StepId }))
+    .min(1, 'a branch needs at least one case'),
+  else: StepId,
+});
+export type BranchStep = z.infer<typeof BranchStep>;
+
+export const SplitStep = z.strictObject({
+  type: z.literal('split'),
+  ...stepCommon,
+  paths: z
+    .array(z.strictObject({ weight: z.number().min(0, 'a weight cannot be negative').finite(), next: StepId }))
+    .min(1, 'a split needs at least one path'),
+});
+export type SplitStep = z.infer<typeof SplitStep>;
+
+export const HoldoutStep = z.strictObject({
+  type: z.literal('holdout'),
+  ...stepCommon,
+  percent: z.number().min(0, 'a percentage from 0 to 100').max(100, 'a percentage from 0 to 100'),
+  next: StepId,
+});
+export type HoldoutStep = z.infer<typeof HoldoutStep>;
+
+export const StageStep = z.strictObject({
+  type: z.literal('stage'),
+  ...stepCommon,
+  stage: Stage,
+  next: StepId.optional(),
+});
+export type StageStep = z.infer<typeof StageStep>;
+
+export const ExitStep = z.strictObject({
+  type: z.literal('exit'),
+  ...stepCommon,
+});
+export type ExitStep = z.infer<typeof ExitStep>;
+
+export const Step = z.discriminatedUnion('type', [EmailStep, WaitStep, BranchStep, SplitStep, HoldoutStep, StageStep, ExitStep]);
+export type Step = z.infer<typeof Step>;
+export type StepType = Step['type'];
+
+export const Reentry = z.union([
+  z.literal('never'),
+  z.literal('after-exit'),
+  z.strictObject({ after: Duration.describe('Minimum time since the last entry') }),
+]);
+export type Reentry = z.infer<typeof Reentry>;
+
+const ClockTime = (allow24: boolean) =>
+  z.string().refine((text) => parseClock(text, { allow24 }) !== null, allow24 ? 'a time "HH:MM" from 00:00 to 24:00' : 'a time "HH:MM" from 00:00 to 23:59');
+
+export const SendWindow = z
+  .strictObject({
+    days: z
+      .array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], { error: `a weekday: ${WEEKDAYS.join(', ')}` }))
+      .min(1, 'at least one day')
+      .optional()
+      .describe('Days on which the window opens; default every day'),
+    start: ClockTime(false).describe('Local time the window opens, "HH:MM"'),
+    end: ClockTime(true).describe('Local time the window closes, "HH:MM" (before start: the window runs past midnight)'),
+  })
+  .superRefine((window, ctx) => {
+    if (window.start === window.end) ctx.addIssue({ code: 'custom', path: ['end'], message: 'the window must not start and end at the same time' });
+    if (window.days && new Set(window.days).size !== window.days.length) ctx.addIssue({ code: 'custom', path: ['days'], message: 'each day at most once' });
+  });
+export type SendWindow = z.infer<typeof SendWindow>;
+
+export const TimeZone = z.string().refine(isValidTimeZone, 'an IANA time zone name such as "Europe/Paris", "America/New_York" or "UTC"');
+
+export const Settings = z.strictObject({
+  from: z
+    .string()
+    .regex(/^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/, 'a sender such as "Acme <hello@acme.example>" or "hello@acme.example"')
+    .describe('The From address, a verified SES identity'),
+  replyTo: z
+    .string()
+    .regex(/^[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+$/, 'an email address')
+    .optional(),
+  timezone: TimeZone.default('UTC').describe('Used when a customer\'s profile has no valid "timezone"'),
+  sendWindow: SendWindow.optional().describe('Emails wait for this window in the customer\'s local time'),
+  frequencyCap: z
+    .strictObject({
+      max: z.number().int('a whole number').min(1, 'at least 1'),
+      per: Duration,
+    })
+    .optional()
+    .describe('At most "max" emails of this workflow per rolling "per"'),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const Workflow = z.strictObject({
+  $schema: z.string().optional(),
+  id: WorkflowId,
+  version: z.number().int('a whole number').positive('a positive whole number'),
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  stages: z
+    .array(Stage)
+    .min(1, 'at least one stage')
+    .refine((stages) => new Set(stages).size === stages.length, 'each stage at most once')
+    .optional()
+    .describe(`Default: ${DEFAULT_STAGES.join(', ')}`),
+  entry: z.strictObject({
+    on: EventPattern.describe('Events that start the journey'),
+    reentry: Reentry.default('never').describe('"never", "after-exit" or {"after": "P30D"}'),
+  }),
+  goal: z
+    .strictObject({
+      on: EventPattern.describe('The conversion event'),
+      stage: Stage.optional(),
+      then: z.string().default('exit').describe('"exit", or the id of a step to jump to'),
+    })
+    .optional(),
+  exitOn: z.array(EventPattern).optional().describe('Events that remove the customer from the journey at once'),
+  settings: Settings,
+  start: StepId,
+  steps: z.record(StepId, Step).refine((steps) => Object.keys(steps).length > 0, 'at least one step'),
+});
+export type Workflow = z.infer<typeof Workflow>;
+export type WorkflowInput = z.input<typeof Workflow>;
+
+export const ContentItem = z.strictObject({
+  id: Slug.max(64),
+  kind: Slug.max(64),
+  tags: z.array(Slug).optional(),
+  stage: Stage.optional(),
+  subject: z.string().min(1).max(998),
+  html: z.string().min(1),
+  text: z.string().optional(),
+});
+export type ContentItem = z.infer<typeof ContentItem>;
+export const ContentFile = z.array(ContentItem);
+
+/** "$.detail.amount[0]" → ["detail", "amount", 0] */
+export function jsonPathToSegments(path: string): (string | number)[] {
+  const segments: (string | number)[] = [];
+  const re = /\.([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g;
+  for (const m of path.replace(/^\$/, '').matchAll(re)) {
+    if (m[1] !== undefined) segments.push(m[1]);
+    else if (m[2] !== undefined) segments.push(Number(m[2]));
+    else if (m[3] !== undefined) segments.push(JSON.parse(`"${m[3]}"`) as string);
+  }
+  return segments;
+}
+
+/** ["steps", "engaged?", "next"] → "$.steps['engaged?'].next" — readable JSON paths for messages */
+export function segmentsToJsonPath(segments: readonly PropertyKey[]): string {
+  let path = '$';
+  for (const segment of segments) {
+    if (typeof segment === 'number') path += `[${segment}]`;
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$-]*$/.test(segment)) path += `.${segment}`;
+    else path += `[${JSON.stringify(String(segment))}]`;
+  }
+  return path;
+}

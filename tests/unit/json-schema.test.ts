@@ -1,0 +1,16 @@
+/** workflows/workflow.schema.json is generated from the zod schema: it must be current. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { workflowJsonSchemaText } from '../../lib/engine/json-schema';
+
+describe('workflows/workflow.schema.json', () => {
+  it('matches the zod schema (regenerate with `npm run schema`)', () => {
+    expect(readFileSync('workflows/workflow.schema.json', 'utf8')).toBe(workflowJsonSchemaText());
+  });
+
+  it('describes every step type for editors', () => {
+    const schema = JSON.parse(workflowJsonSchemaText());
+    const text = JSON.stringify(schema.properties.steps);
+    for (const type of ['email', 'wait', 'branch', 'split', 'holdout', 'stage', 'exit']) expect(text).toContain(`"const":"${type}"`);
+  });
+});
