@@ -1,0 +1,80 @@
+/**
+ * Customer events: what an input must look like before the engine sees it.
+ * A rejected event carries a reason an operator can act on; it never throws.
+ */
+import { z } from 'zod';
+import type { CustomerEvent } from './model';
+import { segmentsToJsonPath } from './schema';
+
+/** Profiles live in the customer's item: keep them small enough that reading them stays cheap. */
+export const MAX_PROFILE_BYTES = 8 * 1024;
+/** EventBridge's own limit for one event. */
+export const MAX_EVENT_BYTES = 256 * 1024;
+
+const NoControlChars = (what: string) => (text: string) => !/[\u0000-\u001f\u007f]/.test(text) || `${what} cannot contain control characters`;
+
+const Text = (what: string, max: number) =>
+  z
+    .string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `expected a string: ${what}`) })
+    .min(1, `cannot be empty: ${what}`)
+    .max(max, `at most ${max} characters: ${what}`)
+    .superRefine((text, ctx) => {
+      const verdict = NoControlChars(what)(text);
+      if (verdict !== true) ctx.addIssue({ code: 'custom', message: verdict });
+    });
+
+const IsoTime = z
+  .string({ error: (issue) => (issue.input === undefined ? 'required: the time the event happened (ISO 8601)' : 'expected an ISO 8601 time string') })
+  .refine((text) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text) && !Number.isNaN(Date.parse(text)), {
+    message: 'expected an ISO 8601 time with a zone, e.g. "2026-11-23T09:30:00Z"',
+  });
+
+export const CustomerEventSchema = z.looseObject({
+  id: Text('the event id (EventBridge sets one)', 256),
+  source: Text('the event source, e.g. "com.acme.web"', 256),
+  'detail-type': Text('the event type, e.g. "lead.captured"', 256),
+  time: IsoTime,
+  detail: z.looseObject(
+    {
+      customerId: Text('"customerId", the customer the event is about', 256),
+      profile: z
+        .record(z.string(), z.unknown(), { error: 'expected an object of profile attributes, e.g. {"email": "..."}' })
+        .refine((profile) => JSON.stringify(profile).length <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`)
+        .optional(),
+    },
+    { error: (issue) => (issue.input === undefined ? 'required: the event detail, with "customerId"' : 'expected an object') },
+  ),
+});
+
+export type ParsedEvent = { ok: true; event: CustomerEvent } | { ok: false; reason: string };
+
+/** Checks an EventBridge event is a usable customer event; on failure, every reason in one line. */
+export function parseCustomerEvent(raw: unknown): ParsedEvent {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'expected an EventBridge event object' };
+  const parsed = CustomerEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((issue) => `${segmentsToJsonPath(issue.path).replace(/^\$\.?/, '') || 'event'}: ${issue.message}`);
+    return { ok: false, reason: reasons.join('; ') };
+  }
+  return { ok: true, event: parsed.data as CustomerEvent };
+}
+
+/** Merges an event's `detail.profile` into a stored profile; returns the same object when nothing changes. */
+export function mergeProfile(stored: Record<string, unknown>, update: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!update) return stored;
+  let merged: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(update)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    if (value === undefined || deepEqual(stored[key], value) || (value === null && !(key in stored))) continue;
+    merged ??= { ...stored };
+    if (value === null) delete merged[key];
+    else merged[key] = value;
+  }
+  return merged ?? stored;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,139 @@
+/**
+ * The engine's data: a customer's place in one workflow, the inputs that move
+ * it, and the effects the interpreter asks its adapters to carry out.
+ *
+ * Instants are epoch milliseconds. The state is kept small on purpose: it is
+ * one DynamoDB item, and under 1 KB it costs one write unit.
+ */
+
+export type CustomerStatus = 'active' | 'completed' | 'converted' | 'exited' | 'holdout' | 'suppressed';
+export const FINISHED_STATUSES: readonly CustomerStatus[] = ['completed', 'converted', 'exited', 'holdout', 'suppressed'];
+
+/** Where one customer is in one workflow. */
+export interface JourneyState {
+  customerId: string;
+  workflowId: string;
+  /** The workflow version this run entered; a customer stays on it. */
+  version: number;
+  status: CustomerStatus;
+  /** The step the customer rests at (a wait, or an email deferred by the send window or the cap); null when finished. */
+  stepId: string | null;
+  stage: string | null;
+  /** This run's stages, each with the instant it was entered. */
+  stages: Array<[stage: string, at: number]>;
+  /** Number of times the customer entered this workflow. */
+  entries: number;
+  enteredAt: number;
+  finishedAt: number | null;
+  convertedAt: number | null;
+  /** For a wait on an event: only events at or after this instant satisfy it. */
+  waitingSince: number | null;
+  /** When the customer's next timer falls due (a wait ending, a deferred email); null for none. */
+  dueAt: number | null;
+  /** The latest instant applied to this customer: time never runs backwards in a journey. */
+  clock: number;
+  /** This run's journey counters (the `journey` of the branch context). */
+  emailsSent: number;
+  opens: number;
+  clicks: number;
+  /** Content ids ever sent to this customer by this workflow: content selection never repeats them. */
+  sent: string[];
+  /** Recent send instants, for the rolling frequency cap (pruned to the cap's period). */
+  sendTimes: number[];
+  /** Fingerprints of recently applied event ids: a redelivered event is a no-op. */
+  applied: string[];
+  /** Sequence number of the last email decided (email ids are `${seq}` within this item). */
+  emailSeq: number;
+  /** Recent emails' engagement: [email seq, bit 1 = opened, bit 2 = clicked], for unique open/click counts. */
+  engaged: Array<[seq: number, flags: number]>;
+}
+
+/** An Amazon EventBridge event about one customer (`detail.customerId`). */
+export interface CustomerEvent {
+  id: string;
+  source: string;
+  'detail-type': string;
+  /** ISO 8601 */
+  time: string;
+  detail: { customerId: string; profile?: Record<string, unknown>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+export type Input =
+  /** A customer event (including SES engagement events mapped to the customer). */
+  | { kind: 'event'; event: CustomerEvent }
+  /** The customer's timer may be due: fires it if `dueAt <= now`, else does nothing (so a stale or early wake is harmless). */
+  | { kind: 'wake' }
+  /** The customer's address was found suppressed when an email was about to go. */
+  | { kind: 'suppressed' };
+
+export type Profile = Record<string, unknown>;
+
+/** An email the engine decided to send; the runtime renders and sends it (from an outbox, so a crash never loses it). */
+export interface DecidedEmail {
+  /** Unique within the state item; globally unique with workflowId and customerId. */
+  seq: number;
+  customerId: string;
+  workflowId: string;
+  version: number;
+  stepId: string;
+  stage: string | null;
+  contentId: string;
+  to: string;
+  /** The instant the journey sends it (an email deferred by the window or cap carries the opening time). */
+  at: number;
+}
+
+export type MetricName =
+  | 'entered'
+  | 'step.entered'
+  | 'email.sent'
+  | 'email.deferred'
+  | 'email.skipped'
+  | 'email.opened'
+  | 'email.clicked'
+  | 'converted'
+  | 'completed'
+  | 'exited'
+  | 'holdout'
+  | 'suppressed'
+  | 'stage.entered'
+  /** value: milliseconds spent in `stage` */
+  | 'stage.time'
+  /** a gauge: +1 when a customer comes to rest at `stepId`, -1 when they leave it */
+  | 'waiting';
+
+export interface Metric {
+  metric: MetricName;
+  at: number;
+  value: number;
+  stepId?: string;
+  stage?: string;
+  /** entered: the channel; email.deferred: window | cap; email.skipped: no-content | no-address */
+  label?: string;
+}
+
+export type JourneyEventType = 'Journey Entered' | 'Journey Stage Changed' | 'Journey Converted' | 'Journey Finished';
+
+export type Effect =
+  | { type: 'send-email'; email: DecidedEmail }
+  | { type: 'schedule'; at: number }
+  | ({ type: 'metric' } & Metric)
+  | { type: 'emit'; detailType: JourneyEventType; at: number; detail: Record<string, unknown> };
+
+export type EffectType = Effect['type'];
+
+export type StepOutcome =
+  /** The input changed the customer's state: write it (conditionally), then carry out the effects. */
+  | 'applied'
+  /** The event id was already applied: nothing to do. */
+  | 'duplicate'
+  /** Nothing in this workflow concerns the input: no write needed. */
+  | 'ignored';
+
+export interface StepResult {
+  outcome: StepOutcome;
+  /** The new state (the same object as the input state when nothing changed). */
+  state: JourneyState | null;
+  effects: Effect[];
+}

@@ -1,0 +1,265 @@
+/**
+ * Workflow validation: the shape (schema.ts) and the graph rules of
+ * WORKFLOWS.md's "Validation" section, every problem at once, each naming the
+ * JSON path and what was expected, so a marketer can fix the file unaided.
+ */
+import type { z } from 'zod';
+import { type ContentCatalogue, candidates } from './content';
+import { DEFAULT_STAGES, segmentsToJsonPath, type Step, Workflow } from './schema';
+
+export interface ValidationProblem {
+  /** The file the problem is in (as given by the caller). */
+  file: string;
+  /** A JSON path into that file, e.g. "$.steps.welcome.next". */
+  path: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; workflow: Workflow; problems: [] } | { ok: false; workflow: undefined; problems: ValidationProblem[] };
+
+/** `file: $.json.path: what was expected` */
+export function formatProblem(problem: ValidationProblem): string {
+  return `${problem.file}: ${problem.path}: ${problem.message}`;
+}
+
+/** Every field name of the language, to suggest the right one for a typo. */
+const KNOWN_FIELDS = [
+  '$schema', 'id', 'version', 'name', 'description', 'stages', 'entry', 'on', 'reentry', 'after', 'goal', 'stage', 'then', 'exitOn',
+  'settings', 'from', 'replyTo', 'timezone', 'sendWindow', 'days', 'start', 'end', 'frequencyCap', 'max', 'per', 'steps', 'type',
+  'template', 'content', 'kind', 'tags', 'subject', 'next', 'duration', 'until', 'timeout', 'timeoutNext', 'cases', 'if', 'else',
+  'paths', 'weight', 'percent',
+];
+
+/** The top-level keys of the document a branch condition is matched against. */
+const BRANCH_CONTEXT_KEYS = ['profile', 'event', 'journey'];
+
+export function validateWorkflow(raw: unknown, options: { file: string; catalogue: ContentCatalogue }): ValidationResult {
+  const { file, catalogue } = options;
+  const parsed = Workflow.safeParse(raw);
+  if (!parsed.success) {
+    return { ok: false, workflow: undefined, problems: parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: describeIssue(issue) })) };
+  }
+  const problems = graphProblems(parsed.data, catalogue).map((p) => ({ file, ...p }));
+  return problems.length === 0 ? { ok: true, workflow: parsed.data, problems: [] } : { ok: false, workflow: undefined, problems };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      const input = (issue as { input?: unknown }).input;
+      if (input === undefined && /received undefined/.test(issue.message)) return `required: expected ${withArticle(issue.expected)}`;
+      if (/^Invalid input/.test(issue.message)) return `expected ${withArticle(issue.expected)}${describeReceived(issue.message)}`;
+      return issue.message;
+    }
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => `unknown field "${key}"${suggest(key)}`).join('; ');
+    case 'invalid_union': {
+      const discriminated = issue as { discriminator?: string; options?: unknown[] };
+      if (discriminated.discriminator === 'type' && discriminated.options) {
+        return `"type" must be one of ${discriminated.options.map((o) => `"${String(o)}"`).join(', ')}`;
+      }
+      if (issue.path[issue.path.length - 1] === 'reentry') return 'expected "never", "after-exit" or {"after": "P30D"}';
+      return `expected one of: ${issue.errors.map((branch) => branch.map((e) => e.message).join(' and ')).join('; or ')}`;
+    }
+    case 'invalid_value':
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
+    case 'invalid_key':
+      // A bad key in a record (e.g. an empty step id): say what is wrong with the key, not "Invalid key in record".
+      return issue.issues.length > 0 ? issue.issues.map((inner) => describeIssue(inner)).join('; ') : 'this key is not allowed here';
+    default:
+      return issue.message;
+  }
+}
+
+function withArticle(type: string): string {
+  // zod's "record" is a JSON object whose keys are names the marketer chooses (step ids, pattern fields).
+  if (type === 'record' || type === 'object') return 'an object';
+  if (type === 'array') return 'an array';
+  if (type === 'null' || type === 'undefined') return type;
+  return `a ${type}`;
+}
+
+function describeReceived(message: string): string {
+  const match = /received (\w+)/.exec(message);
+  return match ? `, got ${withArticle(match[1]!)}` : '';
+}
+
+function suggest(key: string): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of KNOWN_FIELDS) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best ? ` (did you mean "${best}"?)` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+type PathProblem = { path: string; message: string };
+
+/** The ids of the steps a step can go to, each with the field that names it. */
+export function successors(step: Step): Array<{ field: (string | number)[]; target: string }> {
+  switch (step.type) {
+    case 'email':
+    case 'stage':
+      return step.next === undefined ? [] : [{ field: ['next'], target: step.next }];
+    case 'wait':
+      return [
+        { field: ['next'], target: step.next },
+        ...(step.timeoutNext === undefined ? [] : [{ field: ['timeoutNext'], target: step.timeoutNext }]),
+      ];
+    case 'branch':
+      return [...step.cases.map((c, i) => ({ field: ['cases', i, 'next'], target: c.next })), { field: ['else'], target: step.else }];
+    case 'split':
+      return step.paths.map((p, i) => ({ field: ['paths', i, 'next'], target: p.next }));
+    case 'holdout':
+      return [{ field: ['next'], target: step.next }];
+    case 'exit':
+      return [];
+  }
+}
+
+function graphProblems(workflow: Workflow, catalogue: ContentCatalogue): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const stepIds = Object.keys(workflow.steps);
+  const known = new Set(stepIds);
+  const stepPath = (id: string, ...rest: (string | number)[]) => segmentsToJsonPath(['steps', id, ...rest]);
+  const noSuchStep = (target: string) => `no step named "${target}" (steps are: ${stepIds.map((id) => `"${id}"`).join(', ')})`;
+
+  // Every reference names a step.
+  if (!known.has(workflow.start)) problems.push({ path: '$.start', message: noSuchStep(workflow.start) });
+  const goalTarget = workflow.goal && workflow.goal.then !== 'exit' ? workflow.goal.then : undefined;
+  if (goalTarget !== undefined && !known.has(goalTarget)) {
+    problems.push({ path: '$.goal.then', message: `expected "exit" or a step id: ${noSuchStep(goalTarget)}` });
+  }
+  for (const [id, step] of Object.entries(workflow.steps)) {
+    for (const { field, target } of successors(step)) {
+      if (!known.has(target)) problems.push({ path: stepPath(id, ...field), message: noSuchStep(target) });
+    }
+  }
+
+  // Every step is reachable from the start (or from the goal's jump).
+  const reachable = new Set<string>();
+  const queue = [workflow.start, ...(goalTarget === undefined ? [] : [goalTarget])].filter((id) => known.has(id));
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (reachable.has(id)) continue;
+    reachable.add(id);
+    for (const { target } of successors(workflow.steps[id]!)) if (known.has(target) && !reachable.has(target)) queue.push(target);
+  }
+  // With a "start" that names no step, every step would be "unreachable": the $.start problem says it all.
+  if (known.has(workflow.start)) {
+    for (const id of stepIds) {
+      if (!reachable.has(id)) problems.push({ path: stepPath(id), message: `step "${id}" can never be reached from "start" ("${workflow.start}")` });
+    }
+  }
+
+  // No loop can be followed without passing a wait: time only passes in waits.
+  for (const cycle of loopsWithoutWait(workflow)) {
+    problems.push({
+      path: stepPath(cycle[0]!),
+      message: `loop without a wait: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')} would run forever at one instant; put a "wait" step in it`,
+    });
+  }
+
+  // Stages, content, weights, branch conditions.
+  const stages: readonly string[] = workflow.stages ?? DEFAULT_STAGES;
+  const checkStage = (stage: string | undefined, path: string) => {
+    if (stage !== undefined && !stages.includes(stage)) {
+      problems.push({ path, message: `"${stage}" is not one of this workflow's stages (${stages.map((s) => `"${s}"`).join(', ')})` });
+    }
+  };
+  checkStage(workflow.goal?.stage, '$.goal.stage');
+  for (const [id, step] of Object.entries(workflow.steps)) {
+    checkStage(step.stage, stepPath(id, 'stage'));
+    if (step.type === 'email') {
+      if (step.template !== undefined && !catalogue.byId.has(step.template)) {
+        problems.push({ path: stepPath(id, 'template'), message: `no content item with id "${step.template}" in the content catalogue` });
+      }
+      if (step.content !== undefined && candidates(catalogue, step.content).length === 0) {
+        const tags = step.content.tags?.length ? ` carrying the tags ${step.content.tags.map((t) => `"${t}"`).join(', ')}` : '';
+        const kinds = [...catalogue.byKind.keys()].map((k) => `"${k}"`).join(', ');
+        problems.push({ path: stepPath(id, 'content'), message: `no content item of kind "${step.content.kind}"${tags} (kinds in the catalogue: ${kinds || 'none'})` });
+      }
+    }
+    if (step.type === 'split' && !(step.paths.reduce((sum, path) => sum + path.weight, 0) > 0)) {
+      problems.push({ path: stepPath(id, 'paths'), message: 'the weights must sum to more than 0' });
+    }
+    if (step.type === 'branch') {
+      // Top-level keys of the condition, and of each "$or" alternative at the top level, must be context keys.
+      const checkContextKeys = (condition: Record<string, unknown>, at: (string | number)[]) => {
+        for (const [key, value] of Object.entries(condition)) {
+          if (key === '$or') {
+            if (Array.isArray(value)) {
+              value.forEach((alternative: unknown, j) => {
+                if (alternative !== null && typeof alternative === 'object' && !Array.isArray(alternative)) {
+                  checkContextKeys(alternative as Record<string, unknown>, [...at, '$or', j]);
+                }
+              });
+            }
+          } else if (!BRANCH_CONTEXT_KEYS.includes(key)) {
+            problems.push({
+              path: segmentsToJsonPath([...at, key]),
+              message: `a branch condition is matched against {"profile", "event", "journey"}: "${key}" is none of them (did you mean {"profile": {"${key}": ...}}?)`,
+            });
+          }
+        }
+      };
+      step.cases.forEach((c, i) => checkContextKeys(c.if, ['steps', id, 'cases', i, 'if']));
+    }
+  }
+  return problems;
+}
+
+/** Each elementary cycle among non-wait steps, reported once (starting at its first step in file order). */
+function loopsWithoutWait(workflow: Workflow): string[][] {
+  const order = Object.keys(workflow.steps);
+  const rank = new Map(order.map((id, i) => [id, i]));
+  const edges = new Map<string, string[]>();
+  for (const [id, step] of Object.entries(workflow.steps)) {
+    if (step.type === 'wait') continue;
+    edges.set(id, successors(step).map((s) => s.target).filter((t) => workflow.steps[t] !== undefined && workflow.steps[t]!.type !== 'wait'));
+  }
+  const cycles: string[][] = [];
+  const reported = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string) => {
+    state.set(id, 'open');
+    stack.push(id);
+    for (const target of edges.get(id) ?? []) {
+      if (state.get(target) === 'open') {
+        const cycle = stack.slice(stack.indexOf(target));
+        const first = cycle.reduce((a, b) => (rank.get(a)! <= rank.get(b)! ? a : b));
+        const rotated = [...cycle.slice(cycle.indexOf(first)), ...cycle.slice(0, cycle.indexOf(first))];
+        const key = rotated.join('\u0000');
+        if (!reported.has(key)) {
+          reported.add(key);
+          cycles.push(rotated);
+        }
+      } else if (!state.has(target)) {
+        visit(target);
+      }
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of order) if (edges.has(id) && !state.has(id)) visit(id);
+  return cycles;
+}
