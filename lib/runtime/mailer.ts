@@ -1,0 +1,70 @@
+/**
+ * The mailer port. The journey service renders; a mailer only delivers, and
+ * says whether the message went (`sent`) or was refused for good (`rejected`).
+ * Transient failures (throttling, network) are thrown, so the queue retries.
+ */
+import type { ContentItem } from '../engine/schema';
+import type { RenderedEmail } from './render';
+import type { OutboxEntry } from './store';
+
+export interface UnsubscribeLink {
+  /** https URL: GET shows a confirmation page, POST (RFC 8058 one-click) unsubscribes. */
+  url: string;
+  /** mailto: alternative for List-Unsubscribe, when configured. */
+  mailto?: string;
+}
+
+export interface UnsubscribeLinks {
+  forEmail(entry: OutboxEntry): UnsubscribeLink;
+}
+
+export interface OutgoingEmail {
+  entry: OutboxEntry;
+  from: string;
+  replyTo?: string | undefined;
+  rendered: RenderedEmail;
+  unsubscribe: UnsubscribeLink;
+  item: ContentItem;
+}
+
+export type SendOutcome = { status: 'sent'; messageId: string } | { status: 'rejected'; reason: string };
+
+export interface Mailer {
+  send(email: OutgoingEmail): Promise<SendOutcome>;
+}
+
+export interface RecordedEmail {
+  messageId: string;
+  at: number;
+  customerId: string;
+  workflowId: string;
+  version: number;
+  stepId: string;
+  stage: string | null;
+  contentId: string;
+  to: string;
+  subject: string;
+}
+
+/** Keeps what it is asked to send, in memory: `waymark run`, `test` and `simulate`. */
+export class RecordingMailer implements Mailer {
+  readonly sent: RecordedEmail[] = [];
+
+  async send(email: OutgoingEmail): Promise<SendOutcome> {
+    const { entry } = email;
+    const messageId = `local-${this.sent.length + 1}`;
+    this.sent.push({
+      messageId,
+      at: entry.at,
+      customerId: entry.customerId,
+      workflowId: entry.workflowId,
+      version: entry.version,
+      stepId: entry.stepId,
+      stage: entry.stage,
+      contentId: entry.contentId,
+      to: entry.to,
+      subject: email.rendered.subject,
+    });
+    return { status: 'sent', messageId };
+  }
+}

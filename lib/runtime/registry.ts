@@ -1,0 +1,87 @@
+/**
+ * The deployed workflows, every version, compiled once. New entries take the
+ * latest version; a customer mid-journey stays on the version they entered.
+ */
+import { type CompiledWorkflow, compileWorkflow } from '../engine/compile';
+import { type ContentCatalogue, createCatalogue } from '../engine/content';
+import type { CustomerEvent, JourneyState } from '../engine/model';
+import type { ContentItem, Workflow } from '../engine/schema';
+import { validateWorkflow, formatProblem } from '../engine/validate';
+
+export class UnknownWorkflowVersionError extends Error {
+  override readonly name = 'UnknownWorkflowVersionError';
+}
+
+export class WorkflowRegistry {
+  private readonly versions = new Map<string, Map<number, CompiledWorkflow>>();
+  private readonly latestById = new Map<string, CompiledWorkflow>();
+  readonly all: readonly CompiledWorkflow[];
+
+  constructor(workflows: readonly Workflow[], readonly catalogue: ContentCatalogue) {
+    const all: CompiledWorkflow[] = [];
+    for (const definition of workflows) {
+      const compiled = compileWorkflow(definition, catalogue);
+      let byVersion = this.versions.get(compiled.id);
+      if (!byVersion) this.versions.set(compiled.id, (byVersion = new Map()));
+      byVersion.set(compiled.version, compiled);
+      const latest = this.latestById.get(compiled.id);
+      if (!latest || latest.version < compiled.version) this.latestById.set(compiled.id, compiled);
+      all.push(compiled);
+    }
+    this.all = all;
+  }
+
+  /** From raw JSON (a deployment bundle), validating everything: a bad bundle fails at cold start, loudly. */
+  static fromBundle(bundle: { workflows: unknown[]; content: ContentItem[] }): WorkflowRegistry {
+    const catalogue = createCatalogue(bundle.content);
+    const workflows = bundle.workflows.map((raw, index) => {
+      const result = validateWorkflow(raw, { file: `bundle[${index}]`, catalogue });
+      if (!result.ok) throw new Error(`invalid workflow bundle:\n${result.problems.map(formatProblem).join('\n')}`);
+      return result.workflow;
+    });
+    return new WorkflowRegistry(workflows, catalogue);
+  }
+
+  latest(): CompiledWorkflow[] {
+    return [...this.latestById.values()];
+  }
+
+  latestOf(workflowId: string): CompiledWorkflow | undefined {
+    return this.latestById.get(workflowId);
+  }
+
+  get(workflowId: string, version: number): CompiledWorkflow | undefined {
+    return this.versions.get(workflowId)?.get(version);
+  }
+
+  /**
+   * The workflow a customer's input is stepped with: their own version while
+   * they are in it, else the latest (a new run starts on the latest).
+   */
+  forState(workflowId: string, state: JourneyState | null): CompiledWorkflow {
+    if (state && state.status === 'active') {
+      const own = this.get(workflowId, state.version);
+      if (own) return own;
+      throw new UnknownWorkflowVersionError(
+        `customer ${state.customerId} is on ${workflowId} version ${state.version}, which is not deployed: keep that version in workflows/archive/ until its customers have finished`,
+      );
+    }
+    const latest = this.latestOf(workflowId);
+    if (!latest) throw new UnknownWorkflowVersionError(`workflow ${workflowId} is not deployed`);
+    return latest;
+  }
+
+  /** Ids of the workflows (any version) an event could concern. */
+  concernedBy(event: CustomerEvent): string[] {
+    const ids: string[] = [];
+    for (const [id, byVersion] of this.versions) {
+      for (const compiled of byVersion.values()) {
+        if (compiled.concerns(event)) {
+          ids.push(id);
+          break;
+        }
+      }
+    }
+    return ids;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Reading `workflows/` from disk: workflow files, the content catalogue and
+ * archived versions, validated together. Synchronous on purpose: `cdk synth`
+ * and Lambda cold starts are synchronous moments.
+ *
+ * Layout:
+ *   workflows/*.json              current workflows (one per file)
+ *   workflows/archive/**\/*.json   earlier versions still running for customers who entered them
+ *   workflows/content/*.json      the content catalogue (arrays of items, read in name order)
+ *   workflows/examples/, *.test.json, *.schema.json   not workflows
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { type ContentCatalogue, createCatalogue } from '../engine/content';
+import { ContentFile, type ContentItem, segmentsToJsonPath, type Workflow } from '../engine/schema';
+import { formatProblem, type ValidationProblem, validateWorkflow } from '../engine/validate';
+import { templateProblems } from './render';
+
+export interface WorkflowFile {
+  file: string;
+  workflow: Workflow | undefined;
+  problems: ValidationProblem[];
+}
+
+export interface LoadedWorkflows {
+  /** Every valid workflow, all versions. */
+  workflows: Workflow[];
+  catalogue: ContentCatalogue;
+  files: WorkflowFile[];
+  /** Problems in content files and across files (duplicate ids, versions). */
+  problems: ValidationProblem[];
+}
+
+export class WorkflowLoadError extends Error {
+  override readonly name = 'WorkflowLoadError';
+  constructor(readonly problems: ValidationProblem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} in workflows:\n${problems.map(formatProblem).join('\n')}`);
+  }
+}
+
+/** Every problem found, content and workflows. */
+export function allProblems(loaded: LoadedWorkflows): ValidationProblem[] {
+  return [...loaded.problems, ...loaded.files.flatMap((f) => f.problems)];
+}
+
+const isWorkflowFileName = (name: string) => name.endsWith('.json') && !name.endsWith('.test.json') && !name.endsWith('.schema.json');
+
+/** The content directory that belongs to a workflow file or directory. */
+export function contentDirectoryFor(path: string): string {
+  const absolute = resolve(path);
+  const directory = existsSync(absolute) && statSync(absolute).isDirectory() ? absolute : resolve(absolute, '..');
+  // archive/… files share the catalogue of the workflows directory above them
+  const parts = directory.split(/[\\/]/);
+  const archiveAt = parts.lastIndexOf('archive');
+  return join(archiveAt >= 0 ? parts.slice(0, archiveAt).join('/') || '/' : directory, 'content');
+}
+
+/** Workflow files under a directory: its *.json, and archive/ recursively. */
+export function listWorkflowFiles(directory: string): string[] {
+  const files: string[] = [];
+  for (const name of readdirSync(directory).sort()) {
+    const path = join(directory, name);
+    if (isWorkflowFileName(name) && statSync(path).isFile()) files.push(path);
+  }
+  const archive = join(directory, 'archive');
+  if (existsSync(archive)) {
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir).sort()) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (isWorkflowFileName(name)) files.push(path);
+      }
+    };
+    walk(archive);
+  }
+  return files;
+}
+
+export function loadContent(contentDirectory: string, displayBase = process.cwd()): { items: ContentItem[]; problems: ValidationProblem[] } {
+  const items: ContentItem[] = [];
+  const problems: ValidationProblem[] = [];
+  if (!existsSync(contentDirectory)) return { items, problems };
+  const seen = new Map<string, string>();
+  for (const name of readdirSync(contentDirectory).filter((n) => n.endsWith('.json')).sort()) {
+    const path = join(contentDirectory, name);
+    const file = relative(displayBase, path) || path;
+    const json = readJson(path, file);
+    if (!json.ok) {
+      problems.push(json.problem);
+      continue;
+    }
+    const parsed = ContentFile.safeParse(json.value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push({ file, path: segmentsToJsonPath(issue.path), message: issue.message });
+      continue;
+    }
+    parsed.data.forEach((item, index) => {
+      const firstFile = seen.get(item.id);
+      if (firstFile !== undefined) {
+        problems.push({ file, path: `$[${index}].id`, message: `content id "${item.id}" is already used in ${firstFile}` });
+        return;
+      }
+      seen.set(item.id, file);
+      for (const field of ['subject', 'html', 'text'] as const) {
+        const template = item[field];
+        if (template === undefined) continue;
+        for (const message of templateProblems(template)) problems.push({ file, path: `$[${index}].${field}`, message });
+      }
+      items.push(item);
+    });
+  }
+  return { items, problems };
+}
+
+/**
+ * Loads and validates workflows. `paths` are workflow files or directories
+ * (default: the `workflows` directory); content comes from the `content/`
+ * directory beside them unless `contentDirectory` is given.
+ */
+export function loadWorkflows(paths: string[] = ['workflows'], options: { contentDirectory?: string; displayBase?: string } = {}): LoadedWorkflows {
+  const displayBase = options.displayBase ?? process.cwd();
+  const problems: ValidationProblem[] = [];
+  const workflowPaths: string[] = [];
+  for (const path of paths) {
+    if (!existsSync(path)) {
+      problems.push({ file: path, path: '$', message: 'no such file or directory' });
+    } else if (statSync(path).isDirectory()) {
+      workflowPaths.push(...listWorkflowFiles(path));
+    } else {
+      workflowPaths.push(path);
+    }
+  }
+  const contentDirectory = options.contentDirectory ?? contentDirectoryFor(paths[0] ?? 'workflows');
+  const content = loadContent(contentDirectory, displayBase);
+  problems.push(...content.problems);
+  const catalogue = createCatalogue(content.items);
+
+  const files: WorkflowFile[] = [];
+  const versions = new Map<string, string>();
+  for (const path of workflowPaths) {
+    const file = relative(displayBase, path) || path;
+    const json = readJson(path, file);
+    if (!json.ok) {
+      files.push({ file, workflow: undefined, problems: [json.problem] });
+      continue;
+    }
+    const result = validateWorkflow(json.value, { file, catalogue });
+    const fileProblems = [...result.problems];
+    if (result.ok) {
+      const key = `${result.workflow.id}@${result.workflow.version}`;
+      const other = versions.get(key);
+      if (other !== undefined) {
+        fileProblems.push({ file, path: '$.version', message: `${result.workflow.id} version ${result.workflow.version} is also defined in ${other}: give this one a new version` });
+      } else {
+        versions.set(key, file);
+      }
+    }
+    files.push({ file, workflow: fileProblems.length === 0 ? result.workflow : undefined, problems: fileProblems });
+  }
+  const workflows = files.flatMap((f) => (f.workflow ? [f.workflow] : []));
+  return { workflows, catalogue, files, problems };
+}
+
+/** Loads workflows and throws a WorkflowLoadError listing every problem, if any. */
+export function loadValidWorkflows(paths?: string[], options?: { contentDirectory?: string; displayBase?: string }): LoadedWorkflows {
+  const loaded = loadWorkflows(paths, options);
+  const problems = allProblems(loaded);
+  if (problems.length > 0) throw new WorkflowLoadError(problems);
+  return loaded;
+}
+
+type JsonRead = { ok: true; value: unknown } | { ok: false; problem: ValidationProblem };
+
+function readJson(path: string, file: string): JsonRead {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    return { ok: false, problem: { file, path: '$', message: `cannot read the file: ${(error as Error).message}` } };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, problem: { file, path: '$', message: describeJsonError(text, error as Error) } };
+  }
+}
+
+/** "invalid JSON at line 3, column 7: Expected ',' or '}' after property value" */
+export function describeJsonError(text: string, error: Error): string {
+  const message = error.message.replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+  const position = /at position (\d+)/.exec(error.message);
+  if (!position) return `invalid JSON: ${message}`;
+  const offset = Number(position[1]);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return `invalid JSON at line ${line}, column ${column}: ${message}`;
+}
+
+export const workflowFileName = (path: string) => basename(path);
