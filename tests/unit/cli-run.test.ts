@@ -1,0 +1,49 @@
+/** `waymark run --json` prints exactly {emails, customers, rejected}, as the CLI reference documents. */
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+function waymark(...args: string[]): string {
+  return execFileSync(process.execPath, ['bin/waymark.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+}
+
+describe('waymark run', () => {
+  it('--json prints the documented shape, emails sorted by time then customer', () => {
+    const output = JSON.parse(waymark('run', '--workflows', 'workflows', '--events', 'workflows/examples/cold-traffic.jsonl', '--json'));
+    expect(Object.keys(output)).toEqual(['emails', 'customers', 'rejected']);
+    expect(Object.keys(output.emails[0])).toEqual(['at', 'customerId', 'workflowId', 'stepId', 'stage', 'contentId', 'to', 'subject']);
+    expect(output.emails[0]).toEqual({
+      at: '2026-11-02T14:05:00.000Z',
+      customerId: 'c-ana',
+      workflowId: 'cold-traffic-nurture',
+      stepId: 'welcome',
+      stage: 'awareness',
+      contentId: 'article-get-paid-faster',
+      to: 'ana.silva@example.com',
+      subject: 'Ana, 3 ways to get paid faster',
+    });
+    const order = output.emails.map((e: { at: string; customerId: string }) => `${e.at} ${e.customerId}`);
+    expect(order).toEqual([...order].sort());
+    expect(Object.keys(output.customers[0])).toEqual(['customerId', 'workflowId', 'version', 'status', 'stepId', 'stage']);
+    expect(output.customers.every((c: { status: string; stepId: unknown }) => c.status === 'active' || c.stepId === null)).toBe(true);
+    expect(output.rejected.map((r: { line: number }) => r.line)).toEqual([13, 14]);
+  });
+
+  it('--until stops the clock: customers still waiting show the step they wait at', () => {
+    const output = JSON.parse(waymark('run', '--events', 'workflows/examples/post-purchase.jsonl', '--until', '2026-11-03T02:00:00Z', '--json'));
+    expect(output.customers).toEqual([{ customerId: 'p-fay', workflowId: 'post-purchase', version: 1, status: 'active', stepId: 'settle-in', stage: 'purchase' }, { customerId: 'p-gus', workflowId: 'post-purchase', version: 1, status: 'active', stepId: 'welcome', stage: 'purchase' }]);
+  });
+
+  it('prints a readable summary without --json, and fails clearly on a missing file', () => {
+    const text = waymark('run', '--events', 'workflows/examples/post-purchase.jsonl');
+    expect(text).toContain('Emails (19)');
+    expect(text).toContain('p-fay  post-purchase v1  completed');
+    let failure: { status?: number; stderr?: string } = {};
+    try {
+      waymark('run', '--events', 'no-such-file.jsonl');
+    } catch (error) {
+      failure = error as typeof failure;
+    }
+    expect(failure.status).toBe(2);
+    expect(failure.stderr).toContain('no-such-file.jsonl');
+  });
+});
