@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { type ContentCatalogue, candidates } from './content';
-import { DEFAULT_STAGES, segmentsToJsonPath, type Step, Workflow } from './schema';
+import { DEFAULT_STAGES, segmentsToJsonPath, type Step, Step as StepSchema, Workflow } from './schema';
 
 export interface ValidationProblem {
   /** The file the problem is in (as given by the caller). */
@@ -37,7 +37,12 @@ export function validateWorkflow(raw: unknown, options: { file: string; catalogu
   const { file, catalogue } = options;
   const parsed = Workflow.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, workflow: undefined, problems: parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: describeIssue(issue) })) };
+    const shape = parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: describeIssue(issue) }));
+    // Report the graph problems of what did parse too, so a marketer sees everything in one pass.
+    const partial = partialWorkflow(raw);
+    const graph = partial ? graphProblems(partial.workflow, catalogue, partial.options) : [];
+    const covered = (path: string) => shape.some((s) => path === s.path || path.startsWith(`${s.path}.`) || path.startsWith(`${s.path}[`));
+    return { ok: false, workflow: undefined, problems: [...shape, ...graph.filter((p) => !covered(p.path)).map((p) => ({ file, ...p }))] };
   }
   const problems = graphProblems(parsed.data, catalogue).map((p) => ({ file, ...p }));
   return problems.length === 0 ? { ok: true, workflow: parsed.data, problems: [] } : { ok: false, workflow: undefined, problems };
@@ -135,15 +140,49 @@ export function successors(step: Step): Array<{ field: (string | number)[]; targ
   }
 }
 
-function graphProblems(workflow: Workflow, catalogue: ContentCatalogue): PathProblem[] {
+interface GraphOptions {
+  /** Every step id in the file, including steps too broken to check. */
+  stepIds?: string[];
+  /** False when some steps could not be read: reachability and loops cannot be judged. */
+  wholeGraph?: boolean;
+}
+
+/**
+ * The parts of a workflow whose shape is valid, for graph checks when other
+ * parts are not: the steps that parse, and start, stages and goal if they do.
+ */
+function partialWorkflow(raw: unknown): { workflow: Workflow; options: GraphOptions } | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const fields = raw as Record<string, unknown>;
+  if (typeof fields.steps !== 'object' || fields.steps === null || Array.isArray(fields.steps)) return undefined;
+  const rawSteps = fields.steps as Record<string, unknown>;
+  const steps: Record<string, Step> = {};
+  for (const [id, value] of Object.entries(rawSteps)) {
+    const step = StepSchema.safeParse(value);
+    if (step.success) steps[id] = step.data;
+  }
+  const stages = Workflow.shape.stages.safeParse(fields.stages);
+  const goal = Workflow.shape.goal.safeParse(fields.goal);
+  const workflow = {
+    steps,
+    start: typeof fields.start === 'string' ? fields.start : '',
+    stages: stages.success ? stages.data : undefined,
+    goal: goal.success ? goal.data : undefined,
+  } as Workflow;
+  const stepIds = Object.keys(rawSteps);
+  return { workflow, options: { stepIds, wholeGraph: typeof fields.start === 'string' && Object.keys(steps).length === stepIds.length } };
+}
+
+function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options: GraphOptions = {}): PathProblem[] {
   const problems: PathProblem[] = [];
-  const stepIds = Object.keys(workflow.steps);
+  const stepIds = options.stepIds ?? Object.keys(workflow.steps);
+  const wholeGraph = options.wholeGraph ?? true;
   const known = new Set(stepIds);
   const stepPath = (id: string, ...rest: (string | number)[]) => segmentsToJsonPath(['steps', id, ...rest]);
   const noSuchStep = (target: string) => `no step named "${target}" (steps are: ${stepIds.map((id) => `"${id}"`).join(', ')})`;
 
   // Every reference names a step.
-  if (!known.has(workflow.start)) problems.push({ path: '$.start', message: noSuchStep(workflow.start) });
+  if (workflow.start !== '' && !known.has(workflow.start)) problems.push({ path: '$.start', message: noSuchStep(workflow.start) });
   const goalTarget = workflow.goal && workflow.goal.then !== 'exit' ? workflow.goal.then : undefined;
   if (goalTarget !== undefined && !known.has(goalTarget)) {
     problems.push({ path: '$.goal.then', message: `expected "exit" or a step id: ${noSuchStep(goalTarget)}` });
@@ -161,17 +200,19 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue): PathPro
     const id = queue.pop()!;
     if (reachable.has(id)) continue;
     reachable.add(id);
-    for (const { target } of successors(workflow.steps[id]!)) if (known.has(target) && !reachable.has(target)) queue.push(target);
+    const current = workflow.steps[id];
+    if (!current) continue;
+    for (const { target } of successors(current)) if (known.has(target) && !reachable.has(target)) queue.push(target);
   }
   // With a "start" that names no step, every step would be "unreachable": the $.start problem says it all.
-  if (known.has(workflow.start)) {
+  if (wholeGraph && known.has(workflow.start)) {
     for (const id of stepIds) {
       if (!reachable.has(id)) problems.push({ path: stepPath(id), message: `step "${id}" can never be reached from "start" ("${workflow.start}")` });
     }
   }
 
   // No loop can be followed without passing a wait: time only passes in waits.
-  for (const cycle of loopsWithoutWait(workflow)) {
+  for (const cycle of wholeGraph ? loopsWithoutWait(workflow) : []) {
     problems.push({
       path: stepPath(cycle[0]!),
       message: `loop without a wait: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')} would run forever at one instant; put a "wait" step in it`,
