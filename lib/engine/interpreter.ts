@@ -76,9 +76,13 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
     case 'wake':
       return applyWake(workflow, state, now, context);
     case 'suppressed': {
-      if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
+      if (!state) return { outcome: 'ignored', state, effects: [] };
       const run = new Run(workflow, copyState(state), context);
-      run.finish('suppressed', Math.max(state.clock, now));
+      const at = Math.max(state.clock, now);
+      if (state.status === 'active') run.finish('suppressed', at);
+      // A journey that completed with the email that could not go ends "suppressed" instead.
+      else if (state.status === 'completed') run.relabelFinished('suppressed', at);
+      else return { outcome: 'ignored', state, effects: [] };
       return run.result();
     }
   }
@@ -262,6 +266,16 @@ class Run {
     Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, finishedAt: at } satisfies Partial<JourneyState>);
     // A conversion is counted when it happens (convert), not again as the way out.
     if (status !== 'converted') this.metric(status, at, stepId === undefined ? {} : { stepId });
+    this.emit('Journey Finished', at);
+  }
+
+  /** Changes how a finished run is counted (completed → suppressed), without counting its stage time twice. */
+  relabelFinished(status: Exclude<CustomerStatus, 'active'>, at: number): void {
+    const s = this.state;
+    this.advanceClock(at);
+    this.metric(s.status as MetricName, at, { value: -1 });
+    s.status = status;
+    this.metric(status, at);
     this.emit('Journey Finished', at);
   }
 

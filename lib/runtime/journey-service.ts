@@ -19,7 +19,7 @@ import type { ContentItem } from '../engine/schema';
 import type { Mailer, UnsubscribeLinks } from './mailer';
 import type { WorkflowRegistry } from './registry';
 import { type EmailRenderer, RenderError } from './render';
-import { type CounterRow, countersFrom, type CustomerRecord, type JourneyStore, OUTBOX_GRACE_MS, type OutboxEntry, type StoredJourney, VersionConflictError } from './store';
+import { type CounterRow, countersFrom, type CustomerRecord, type JourneyStore, nextWakeAt, OUTBOX_GRACE_MS, type OutboxEntry, type StoredJourney, VersionConflictError } from './store';
 
 export type ServiceInput =
   | { kind: 'event'; event: unknown }
@@ -125,9 +125,9 @@ export class JourneyService {
       const applied = await this.applyToJourney(customer, workflowId, { kind: 'event', event }, now, event);
       journeys.push({ workflowId, outcome: applied.outcome, ...(applied.reason ? { reason: applied.reason } : {}) });
       // Entries left by an earlier attempt (a redelivered event is a duplicate) go out with this one.
-      const due = [...applied.newEntries, ...staleEntries(customer.journeys.get(workflowId), applied.newEntries, now)];
+      const stale = staleEntries(customer.journeys.get(workflowId), applied.newEntries, now);
       if (applied.stored) customer.journeys.set(workflowId, applied.stored);
-      if (due.length > 0) await this.deliver(customer, workflowId, due, now, event, delivery);
+      await this.deliver(customer, workflowId, { fresh: applied.newEntries, stale }, now, event, delivery);
     }
     return { status: 'applied', customerId, journeys, ...delivery };
   }
@@ -140,10 +140,10 @@ export class JourneyService {
     const applied = await this.applyToJourney(customer, workflowId, { kind: 'wake' }, now, undefined);
     const delivery: Delivery = { sent: 0, suppressed: 0, failed: 0 };
     const current = applied.stored ?? before;
-    const due = [...applied.newEntries, ...staleEntries(current, applied.newEntries, now)];
+    const stale = staleEntries(current, applied.newEntries, now);
     customer.journeys.set(workflowId, current);
-    await this.deliver(customer, workflowId, due, now, undefined, delivery);
-    if (applied.outcome !== 'applied' && due.length === 0) {
+    await this.deliver(customer, workflowId, { fresh: applied.newEntries, stale }, now, undefined, delivery);
+    if (applied.outcome !== 'applied' && stale.length === 0) {
       // Woken for nothing (the index pointed at a resend that was confirmed meanwhile): fix the index.
       await store.reindexDue(customerId, workflowId);
     }
@@ -167,6 +167,12 @@ export class JourneyService {
       try {
         const workflow = registry.forState(workflowId, state);
         result = step(workflow, state, input, now, { customerId, profile: customer.profile, suppressed: customer.suppressed });
+        // About to decide an email: check the address against the suppression list first, so the
+        // decision itself (and its one write) is right, not corrected after the fact.
+        if (!customer.suppressed && (await this.decidesSuppressedEmail(result.effects))) {
+          customer.suppressed = true;
+          result = step(workflow, state, input, now, { customerId, profile: customer.profile, suppressed: true });
+        }
       } catch (error) {
         // A journey that cannot be stepped (its version is gone) must not block the customer's other journeys.
         this.log.error('journey could not be stepped', { customerId, workflowId, error: (error as Error).message });
@@ -178,7 +184,16 @@ export class JourneyService {
         effect.type === 'send-email' ? [{ ...effect.email, decidedAt: now, ...this.eventSnapshot(workflowId, effect.email.version, effect.email.contentId, event) }] : [],
       );
       try {
-        const version = await store.saveJourney({ customerId, workflowId, state: result.state, expectedVersion: stored?.version ?? null, addOutbox: newEntries, removeOutbox: [], now });
+        const version = await store.saveJourney({
+          customerId,
+          workflowId,
+          state: result.state,
+          expectedVersion: stored?.version ?? null,
+          addOutbox: newEntries,
+          removeOutbox: [],
+          existingOutbox: stored?.outbox ?? [],
+          now,
+        });
         this.options.faults?.('after-state-write');
         const next: StoredJourney = { state: result.state, version, outbox: [...(stored?.outbox ?? []), ...newEntries] };
         await this.recordEffects(workflowId, result.effects);
@@ -189,6 +204,13 @@ export class JourneyService {
         stored = await store.loadJourney(customerId, workflowId);
       }
     }
+  }
+
+  private async decidesSuppressedEmail(effects: readonly Effect[]): Promise<boolean> {
+    for (const effect of effects) {
+      if (effect.type === 'send-email' && (await this.options.store.isSuppressed(effect.email.to))) return true;
+    }
+    return false;
   }
 
   private async recordEffects(workflowId: string, effects: readonly Effect[]): Promise<void> {
@@ -243,13 +265,25 @@ export class JourneyService {
     return uses;
   }
 
-  /** Sends outbox entries and confirms each; suppression and permanent rejections are recorded, not thrown. */
-  private async deliver(customer: CustomerRecord, workflowId: string, entries: OutboxEntry[], now: number, event: CustomerEvent | undefined, delivery: Delivery): Promise<void> {
+  /**
+   * Sends outbox entries and confirms each; suppression and permanent rejections are recorded, not thrown.
+   * `fresh` entries were decided by this invocation, after a suppression check a moment ago; `stale`
+   * ones (resends of an earlier attempt) are checked against the suppression list again.
+   */
+  private async deliver(
+    customer: CustomerRecord,
+    workflowId: string,
+    entries: { fresh: OutboxEntry[]; stale: OutboxEntry[] },
+    now: number,
+    event: CustomerEvent | undefined,
+    delivery: Delivery,
+  ): Promise<void> {
     const { store, mailer, registry, renderer, links } = this.options;
-    for (const entry of entries) {
+    const resends = new Set(entries.stale);
+    for (const entry of [...entries.fresh, ...entries.stale]) {
       const customerId = customer.customerId;
-      if (customer.suppressed || (await store.isSuppressed(entry.to))) {
-        await store.confirmOutbox(customerId, workflowId, entry.seq);
+      if (customer.suppressed || (resends.has(entry) && (await store.isSuppressed(entry.to)))) {
+        await this.confirm(customer, workflowId, entry.seq);
         await this.addCounters([{ workflowId, day: dayOf(now), stepId: entry.stepId, name: 'email.suppressed', value: 1 }]);
         delivery.suppressed += 1;
         const applied = await this.applyToJourney({ ...customer, suppressed: true }, workflowId, { kind: 'suppressed' }, now, undefined);
@@ -260,7 +294,7 @@ export class JourneyService {
       const item = workflow?.content.byId.get(entry.contentId);
       const state = customer.journeys.get(workflowId)?.state;
       if (!workflow || !item || !state) {
-        await this.fail(customerId, workflowId, entry, `content "${entry.contentId}" of ${workflowId} v${entry.version} is not deployed`, now, delivery);
+        await this.fail(customer, workflowId, entry, `content "${entry.contentId}" of ${workflowId} v${entry.version} is not deployed`, now, delivery);
         continue;
       }
       const unsubscribe = links.forEmail(entry);
@@ -275,7 +309,7 @@ export class JourneyService {
           });
         } catch (error) {
           if (!(error instanceof RenderError)) throw error;
-          await this.fail(customerId, workflowId, entry, error.message, now, delivery);
+          await this.fail(customer, workflowId, entry, error.message, now, delivery);
           continue;
         }
       }
@@ -283,18 +317,31 @@ export class JourneyService {
       const outcome = await mailer.send({ entry, from: settings.from, replyTo: settings.replyTo, rendered, unsubscribe, item });
       this.options.faults?.('after-send');
       if (outcome.status === 'rejected') {
-        await this.fail(customerId, workflowId, entry, outcome.reason, now, delivery);
+        await this.fail(customer, workflowId, entry, outcome.reason, now, delivery);
         continue;
       }
-      await store.confirmOutbox(customerId, workflowId, entry.seq);
+      await this.confirm(customer, workflowId, entry.seq);
       this.options.faults?.('after-confirm');
       delivery.sent += 1;
     }
   }
 
-  private async fail(customerId: string, workflowId: string, entry: OutboxEntry, reason: string, now: number, delivery: Delivery): Promise<void> {
+  /** Takes an entry out of the outbox, and out of this invocation's view of the journey. */
+  private async confirm(customer: CustomerRecord, workflowId: string, seq: number): Promise<void> {
+    const stored = customer.journeys.get(workflowId);
+    if (!stored) {
+      await this.options.store.confirmOutbox(customer.customerId, workflowId, seq);
+      return;
+    }
+    const outbox = stored.outbox.filter((e) => e.seq !== seq);
+    await this.options.store.confirmOutbox(customer.customerId, workflowId, seq, { version: stored.version, wakeAt: nextWakeAt(stored.state, outbox) });
+    customer.journeys.set(workflowId, { ...stored, outbox });
+  }
+
+  private async fail(customer: CustomerRecord, workflowId: string, entry: OutboxEntry, reason: string, now: number, delivery: Delivery): Promise<void> {
+    const customerId = customer.customerId;
     this.log.error('email failed permanently', { customerId, workflowId, stepId: entry.stepId, contentId: entry.contentId, reason });
-    await this.options.store.confirmOutbox(customerId, workflowId, entry.seq);
+    await this.confirm(customer, workflowId, entry.seq);
     await this.addCounters([{ workflowId, day: dayOf(now), stepId: entry.stepId, name: 'email.failed', value: 1 }]);
     delivery.failed += 1;
   }

@@ -37,6 +37,8 @@ export interface JourneyWrite {
   addOutbox: OutboxEntry[];
   /** Sequence numbers of outbox entries the write also removes. */
   removeOutbox: number[];
+  /** The entries already in the outbox (as read), so the due index covers their resend too. */
+  existingOutbox: OutboxEntry[];
   now: number;
 }
 
@@ -83,8 +85,12 @@ export interface JourneyStore {
   saveProfile(customerId: string, profile: Profile, changed: Record<string, unknown>, now: number): Promise<void>;
   /** One conditional write; returns the new item version. Throws VersionConflictError. */
   saveJourney(write: JourneyWrite): Promise<number>;
-  /** Removes a sent (or abandoned) email from the outbox; harmless if already gone. */
-  confirmOutbox(customerId: string, workflowId: string, seq: number): Promise<void>;
+  /**
+   * Removes a sent (or abandoned) email from the outbox; harmless if already gone.
+   * With `reindex`, and if the item is still at that version, also moves its
+   * due-index entry to `wakeAt` (the outbox no longer needs a resend).
+   */
+  confirmOutbox(customerId: string, workflowId: string, seq: number, reindex?: { version: number; wakeAt: number | null }): Promise<void>;
   /** Re-derives the due-time index of an item from its current state (after outbox changes). */
   reindexDue(customerId: string, workflowId: string): Promise<void>;
   isSuppressed(address: string): Promise<boolean>;

@@ -1,0 +1,77 @@
+/**
+ * The one DynamoDB table, defined once for the CDK stack and the local
+ * runtime alike.
+ *
+ * | item                  | pk                  | sk                     | notes |
+ * |-----------------------|---------------------|------------------------|-------|
+ * | a customer's journey  | `C#<customerId>`    | `J#<workflowId>`       | `v` version, `st` state, `ob` outbox; `dpk`/`dsk` when a wake-up is due |
+ * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `sup` suppressed flag |
+ * | a suppressed address  | `S#<address>`       | `S`                    | reason, time, customer |
+ * | counters              | `M#<workflowId>`    | `<day>#<stepId>`       | one number attribute per metric, atomic ADD |
+ *
+ * One customer's profile and journeys share a partition: one Query reads
+ * everything an input needs.
+ *
+ * The due index is sparse (only items with a wake-up carry `dpk`). Its
+ * partition key is a shard (`due#0` … `due#N-1`, by a hash of the customer),
+ * its sort key the due-minute bucket followed by the exact time
+ * (`2026-11-23T09:30|2026-11-23T09:30:12.000Z`). Writes spread over the shards
+ * whatever the timing of a campaign (a cohort that enters at once is not one
+ * hot bucket), and a sweep is one range query per shard, `dsk <= now`, however
+ * long since the last one: nothing overdue is ever missed and a virtual clock
+ * can jump days at the same cost.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+export const DUE_INDEX = { name: 'due', partitionKey: 'dpk', sortKey: 'dsk' } as const;
+
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: TABLE_KEYS.partitionKey, AttributeType: 'S' },
+      { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
+      { AttributeName: DUE_INDEX.partitionKey, AttributeType: 'S' },
+      { AttributeName: DUE_INDEX.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: DUE_INDEX.name,
+        KeySchema: [
+          { AttributeName: DUE_INDEX.partitionKey, KeyType: 'HASH' },
+          { AttributeName: DUE_INDEX.sortKey, KeyType: 'RANGE' },
+        ],
+        // The sweep only needs the keys (customer and workflow): the smallest index there is.
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ],
+  };
+}
+
+export const key = {
+  journey: (customerId: string, workflowId: string) => ({ pk: `C#${customerId}`, sk: `J#${workflowId}` }),
+  profile: (customerId: string) => ({ pk: `C#${customerId}`, sk: 'P' }),
+  customer: (customerId: string) => `C#${customerId}`,
+  suppression: (address: string) => ({ pk: `S#${address.trim().toLowerCase()}`, sk: 'S' }),
+  counters: (workflowId: string, day: string, stepId: string) => ({ pk: `M#${workflowId}`, sk: `${day}#${stepId}` }),
+};
+
+/** "2026-11-23T09:30" for an instant: the due index's minute bucket. */
+export function minuteBucket(at: number): string {
+  return new Date(Math.floor(at / 60_000) * 60_000).toISOString().slice(0, 16);
+}
+
+export function dueShardKey(shard: number): string {
+  return `due#${shard}`;
+}
+
+/** The due index's sort key: minute bucket, then the exact instant (ISO strings sort by time). */
+export function dueSortKey(at: number): string {
+  return `${minuteBucket(at)}|${new Date(at).toISOString()}`;
+}
