@@ -4,4 +4,6 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { hideSdkNodeVersionNotice } = await import(new URL('../lib/runtime/quiet-warnings.ts', import.meta.url).href);
+hideSdkNodeVersionNotice();
 await import(new URL('../lib/cli/main.ts', import.meta.url).href);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { CustomerEvent } from './model';
-import { segmentsToJsonPath } from './schema';
+import { MAX_ID_BYTES, segmentsToJsonPath, utf8Length } from './schema';
 
 /** Profiles live in the customer's item: keep them small enough that reading them stays cheap. */
 export const MAX_PROFILE_BYTES = 8 * 1024;
@@ -36,7 +36,10 @@ export const CustomerEventSchema = z.looseObject({
   time: IsoTime,
   detail: z.looseObject(
     {
-      customerId: Text('"customerId", the customer the event is about', 256),
+      customerId: Text('"customerId", the customer the event is about', MAX_ID_BYTES).refine(
+        (id) => utf8Length(id) <= MAX_ID_BYTES,
+        `at most ${MAX_ID_BYTES} bytes: "customerId", the customer the event is about (fewer characters when they are not plain ASCII)`,
+      ),
       profile: z
         .record(z.string(), z.unknown(), { error: 'expected an object of profile attributes, e.g. {"email": "..."}' })
         .refine((profile) => JSON.stringify(profile).length <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`)

@@ -17,11 +17,16 @@ const Slug = z
 
 export const WorkflowId = Slug.max(64, 'at most 64 characters');
 
+/** Ids travel base64-encoded in SES message tags (at most 256 characters): 180 bytes of UTF-8 fit. */
+export const MAX_ID_BYTES = 180;
+export const utf8Length = (text: string) => new TextEncoder().encode(text).length;
+
 export const StepId = z
   .string()
   .min(1, 'a step id cannot be empty')
   .max(64, 'at most 64 characters')
-  .refine((id) => !/[\u0000-\u001f]/.test(id), 'a step id cannot contain control characters');
+  .refine((id) => !/[\u0000-\u001f]/.test(id), 'a step id cannot contain control characters')
+  .refine((id) => utf8Length(id) <= MAX_ID_BYTES, `at most ${MAX_ID_BYTES} bytes (fewer characters when they are not plain ASCII)`);
 
 export const Duration = z
   .string()

@@ -25,8 +25,9 @@ export type ConfigName = keyof typeof describe;
 
 const Schema = z.object({
   TABLE_NAME: z.string().min(1),
-  WORK_QUEUE_URL: z.url(),
-  DEAD_LETTER_QUEUE_URL: z.url(),
+  // SQS queue URLs are http(s): a URL without a scheme ("localhost:4566/000/work") would otherwise parse, with protocol "localhost:".
+  WORK_QUEUE_URL: z.url({ protocol: /^https?$/ }),
+  DEAD_LETTER_QUEUE_URL: z.url({ protocol: /^https?$/ }),
   UNSUBSCRIBE_URL: z.url({ protocol: /^https?$/ }),
   UNSUBSCRIBE_KEYS_SECRET_ARN: z.string().startsWith('arn:').optional(),
   UNSUBSCRIBE_KEYS: z.string().min(16).optional(),

@@ -44,14 +44,19 @@ const common = { strictFilters: true, ownPropertyOnly: true, fs: noFileSystem, r
 const htmlLiquid = new Liquid({ ...common, outputEscape: 'escape' });
 const textLiquid = new Liquid({ ...common });
 
-/** Syntax problems in one template (empty when it parses). */
+const FILE_TAGS = /\{%-?\s*(include|render|layout)\b/;
+
+/** Syntax problems in one template (empty when it parses); file includes are refused here, not at send time. */
 export function templateProblems(template: string): string[] {
+  const problems: string[] = [];
+  const fileTag = FILE_TAGS.exec(template);
+  if (fileTag) problems.push(`templates cannot use {% ${fileTag[1]} %}: content travels as data, put the text in the item itself`);
   try {
     htmlLiquid.parse(template);
-    return [];
   } catch (error) {
-    return [`Liquid syntax error: ${(error as Error).message.split('\n')[0]}`];
+    problems.push(`Liquid syntax error: ${(error as Error).message.split('\n')[0]}`);
   }
+  return problems;
 }
 
 const UNSUBSCRIBE_REFERENCE = /\{\{-?\s*unsubscribeUrl\b/;

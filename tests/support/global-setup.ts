@@ -5,6 +5,9 @@
  */
 import type { TestProject } from 'vitest/node';
 import { startDynamoDbLocal, startSesLocal } from '../../lib/runtime/local-servers';
+import { hideSdkNodeVersionNotice } from '../../lib/runtime/quiet-warnings';
+
+hideSdkNodeVersionNotice();
 
 declare module 'vitest' {
   export interface ProvidedContext {

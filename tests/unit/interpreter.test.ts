@@ -439,3 +439,11 @@ describe('the pure step function', () => {
     expect(early.outcome).toBe('ignored');
   });
 });
+
+describe('customer ids', () => {
+  it('an event whose customerId is over 180 bytes is rejected with the reason (it could not be tagged on an email)', async () => {
+    const { parseCustomerEvent } = await import('../../lib/engine/events');
+    const verdict = parseCustomerEvent(lead('ü'.repeat(91), '2026-11-02T10:00:00Z'));
+    expect(verdict).toEqual({ ok: false, reason: expect.stringContaining('detail.customerId: at most 180 bytes') });
+  });
+});

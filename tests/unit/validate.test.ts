@@ -481,3 +481,14 @@ describe('the samples', () => {
     expect(loaded.catalogue.items.length).toBeGreaterThan(0);
   });
 });
+
+describe('ids that travel in SES message tags', () => {
+  it('a step id longer than 180 bytes of UTF-8 is refused, with the reason', () => {
+    const longId = 'é'.repeat(91); // 91 characters, 182 bytes
+    const problems = problemsAfter((w) => {
+      w.steps[longId] = { type: 'exit' };
+      w.steps.demo.next = longId;
+    });
+    expect(problems.some((p) => p.message.includes('at most 180 bytes'))).toBe(true);
+  });
+});

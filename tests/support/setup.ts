@@ -1,0 +1,3 @@
+import { hideSdkNodeVersionNotice } from '../../lib/runtime/quiet-warnings';
+
+hideSdkNodeVersionNotice();
