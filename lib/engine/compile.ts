@@ -5,7 +5,8 @@
 import { type ContentCatalogue } from './content';
 import type { CustomerEvent } from './model';
 import { compilePattern } from './patterns';
-import { DEFAULT_STAGES, type EventPattern, type SendWindow, type Step, type Workflow } from './schema';
+import { DEFAULT_STAGES } from './constants';
+import type { EventPattern, SendWindow, Step, Workflow } from './schema';
 import { type Duration, durationMs, parseDuration } from './time';
 
 export type Matcher = (document: unknown) => boolean;

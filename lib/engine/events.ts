@@ -2,32 +2,30 @@
  * Customer events: what an input must look like before the engine sees it.
  * A rejected event carries a reason an operator can act on; it never throws.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { MAX_ID_BYTES, utf8Length } from './constants';
+import { segmentsToJsonPath } from './json-path';
 import type { CustomerEvent } from './model';
-import { MAX_ID_BYTES, segmentsToJsonPath, utf8Length } from './schema';
 
 /** Profiles live in the customer's item: keep them small enough that reading them stays cheap. */
 export const MAX_PROFILE_BYTES = 8 * 1024;
 /** EventBridge's own limit for one event. */
 export const MAX_EVENT_BYTES = 256 * 1024;
 
-const NoControlChars = (what: string) => (text: string) => !/[\u0000-\u001f\u007f]/.test(text) || `${what} cannot contain control characters`;
+// zod/mini (tree-shakable) rather than zod: this module is in every Lambda bundle.
 
-const Text = (what: string, max: number) =>
-  z
-    .string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `expected a string: ${what}`) })
-    .min(1, `cannot be empty: ${what}`)
-    .max(max, `at most ${max} characters: ${what}`)
-    .superRefine((text, ctx) => {
-      const verdict = NoControlChars(what)(text);
-      if (verdict !== true) ctx.addIssue({ code: 'custom', message: verdict });
-    });
+const Text = (what: string, maxBytes: number) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `required: ${what}` : `expected a string: ${what}`) }).check(
+    z.minLength(1, `cannot be empty: ${what}`),
+    z.refine((text) => utf8Length(text) <= maxBytes, `at most ${maxBytes} bytes: ${what} (fewer characters when they are not plain ASCII)`),
+    z.refine((text) => !/[\u0000-\u001f\u007f]/.test(text), `${what} cannot contain control characters`),
+  );
 
 const IsoTime = z
   .string({ error: (issue) => (issue.input === undefined ? 'required: the time the event happened (ISO 8601)' : 'expected an ISO 8601 time string') })
-  .refine((text) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text) && !Number.isNaN(Date.parse(text)), {
-    message: 'expected an ISO 8601 time with a zone, e.g. "2026-11-23T09:30:00Z"',
-  });
+  .check(
+    z.refine((text) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(text) && !Number.isNaN(Date.parse(text)), 'expected an ISO 8601 time with a zone, e.g. "2026-11-23T09:30:00Z"'),
+  );
 
 export const CustomerEventSchema = z.looseObject({
   id: Text('the event id (EventBridge sets one)', 256),
@@ -36,14 +34,12 @@ export const CustomerEventSchema = z.looseObject({
   time: IsoTime,
   detail: z.looseObject(
     {
-      customerId: Text('"customerId", the customer the event is about', MAX_ID_BYTES).refine(
-        (id) => utf8Length(id) <= MAX_ID_BYTES,
-        `at most ${MAX_ID_BYTES} bytes: "customerId", the customer the event is about (fewer characters when they are not plain ASCII)`,
+      customerId: Text('"customerId", the customer the event is about', MAX_ID_BYTES),
+      profile: z.optional(
+        z.record(z.string(), z.unknown(), { error: 'expected an object of profile attributes, e.g. {"email": "..."}' }).check(
+          z.refine((profile) => JSON.stringify(profile).length <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`),
+        ),
       ),
-      profile: z
-        .record(z.string(), z.unknown(), { error: 'expected an object of profile attributes, e.g. {"email": "..."}' })
-        .refine((profile) => JSON.stringify(profile).length <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`)
-        .optional(),
     },
     { error: (issue) => (issue.input === undefined ? 'required: the event detail, with "customerId"' : 'expected an object') },
   ),

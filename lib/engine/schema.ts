@@ -7,19 +7,18 @@
  */
 import { z } from 'zod';
 import { validatePattern } from './patterns';
+import { DEFAULT_STAGES, MAX_ID_BYTES, utf8Length } from './constants';
+import { jsonPathToSegments } from './json-path';
 import { WEEKDAYS, isValidTimeZone, parseClock, parseDuration } from './time';
 
-export const DEFAULT_STAGES = ['awareness', 'consideration', 'decision', 'purchase', 'retention', 'advocacy'] as const;
+export { DEFAULT_STAGES, MAX_ID_BYTES, utf8Length } from './constants';
+export { jsonPathToSegments, segmentsToJsonPath } from './json-path';
 
 const Slug = z
   .string()
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single "-" between them (for example "cold-traffic-nurture")');
 
 export const WorkflowId = Slug.max(64, 'at most 64 characters');
-
-/** Ids travel base64-encoded in SES message tags (at most 256 characters): 180 bytes of UTF-8 fit. */
-export const MAX_ID_BYTES = 180;
-export const utf8Length = (text: string) => new TextEncoder().encode(text).length;
 
 export const StepId = z
   .string()
@@ -238,26 +237,3 @@ export const ContentItem = z.strictObject({
 });
 export type ContentItem = z.infer<typeof ContentItem>;
 export const ContentFile = z.array(ContentItem);
-
-/** "$.detail.amount[0]" → ["detail", "amount", 0] */
-export function jsonPathToSegments(path: string): (string | number)[] {
-  const segments: (string | number)[] = [];
-  const re = /\.([^.[\]]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g;
-  for (const m of path.replace(/^\$/, '').matchAll(re)) {
-    if (m[1] !== undefined) segments.push(m[1]);
-    else if (m[2] !== undefined) segments.push(Number(m[2]));
-    else if (m[3] !== undefined) segments.push(JSON.parse(`"${m[3]}"`) as string);
-  }
-  return segments;
-}
-
-/** ["steps", "engaged?", "next"] → "$.steps['engaged?'].next" — readable JSON paths for messages */
-export function segmentsToJsonPath(segments: readonly PropertyKey[]): string {
-  let path = '$';
-  for (const segment of segments) {
-    if (typeof segment === 'number') path += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$-]*$/.test(segment)) path += `.${segment}`;
-    else path += `[${JSON.stringify(String(segment))}]`;
-  }
-  return path;
-}

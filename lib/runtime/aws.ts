@@ -11,7 +11,7 @@ import type { Config } from './config';
 import { DynamoStore } from './dynamo-store';
 import type { JourneyEventSink } from './journey-service';
 
-export function createStore(config: Pick<Config, 'TABLE_NAME' | 'DUE_SHARDS'>, client = new DynamoDBClient({})): DynamoStore {
+export function createStore(config: { TABLE_NAME: string; DUE_SHARDS: number }, client = new DynamoDBClient({})): DynamoStore {
   return new DynamoStore({ client, tableName: config.TABLE_NAME, dueShards: config.DUE_SHARDS });
 }
 

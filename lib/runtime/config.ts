@@ -4,7 +4,8 @@
  * for. No placeholder defaults: a value either comes from the deployment or
  * has a documented default that is correct in production.
  */
-import { z } from 'zod';
+// zod/mini (tree-shakable): this module is in every Lambda bundle.
+import * as z from 'zod/mini';
 
 const describe = {
   TABLE_NAME: 'the DynamoDB table holding journeys, profiles, suppressions and counters',
@@ -23,20 +24,21 @@ const describe = {
 
 export type ConfigName = keyof typeof describe;
 
+const httpUrl = z.url({ protocol: /^https?$/ });
+
 const Schema = z.object({
-  TABLE_NAME: z.string().min(1),
-  // SQS queue URLs are http(s): a URL without a scheme ("localhost:4566/000/work") would otherwise parse, with protocol "localhost:".
-  WORK_QUEUE_URL: z.url({ protocol: /^https?$/ }),
-  DEAD_LETTER_QUEUE_URL: z.url({ protocol: /^https?$/ }),
-  UNSUBSCRIBE_URL: z.url({ protocol: /^https?$/ }),
-  UNSUBSCRIBE_KEYS_SECRET_ARN: z.string().startsWith('arn:').optional(),
-  UNSUBSCRIBE_KEYS: z.string().min(16).optional(),
-  UNSUBSCRIBE_MAILTO: z.email().optional(),
-  SES_CONFIGURATION_SET: z.string().min(1).optional(),
-  DUE_SHARDS: z.coerce.number().int().min(1).max(64).default(4),
-  WORKFLOW_BUNDLE: z.string().min(1).default('workflows.json'),
-  EVENT_BUS_NAME: z.string().min(1).optional(),
-  SWEEP_BATCH_LIMIT: z.coerce.number().int().min(1).max(100_000).default(5000),
+  TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
+  WORK_QUEUE_URL: z.optional(httpUrl),
+  DEAD_LETTER_QUEUE_URL: z.optional(httpUrl),
+  UNSUBSCRIBE_URL: z.optional(httpUrl),
+  UNSUBSCRIBE_KEYS_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  UNSUBSCRIBE_KEYS: z.optional(z.string().check(z.minLength(16))),
+  UNSUBSCRIBE_MAILTO: z.optional(z.email()),
+  SES_CONFIGURATION_SET: z.optional(z.string().check(z.minLength(1))),
+  DUE_SHARDS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(64)), 4),
+  WORKFLOW_BUNDLE: z._default(z.string().check(z.minLength(1)), 'workflows.json'),
+  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
+  SWEEP_BATCH_LIMIT: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100_000)), 5000),
 });
 
 export type Config = z.infer<typeof Schema>;
@@ -55,7 +57,7 @@ export function parseConfig<K extends ConfigName>(env: Record<string, string | u
     if (env[name] === undefined || env[name] === '') problems.push(`missing ${name} (${describe[name]})`);
   }
   const picked = Object.fromEntries(Object.keys(describe).map((name) => [name, env[name] === '' ? undefined : env[name]]));
-  const parsed = Schema.partial({ TABLE_NAME: true, WORK_QUEUE_URL: true, DEAD_LETTER_QUEUE_URL: true, UNSUBSCRIBE_URL: true }).safeParse(picked);
+  const parsed = Schema.safeParse(picked);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const name = String(issue.path[0]) as ConfigName;
