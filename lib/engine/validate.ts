@@ -102,6 +102,20 @@ function suggest(key: string): string {
   return best ? ` (did you mean "${best}"?)` : '';
 }
 
+/** The id a mistyped reference most likely meant: a close edit, or one being the other's prefix. */
+function closestId(target: string, ids: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(target.length / 3)) + 1;
+  for (const id of ids) {
+    const distance = id.startsWith(target) || target.startsWith(id) ? Math.min(1, Math.abs(id.length - target.length)) : editDistance(target, id);
+    if (distance < bestDistance) {
+      best = id;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -179,7 +193,13 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
   const wholeGraph = options.wholeGraph ?? true;
   const known = new Set(stepIds);
   const stepPath = (id: string, ...rest: (string | number)[]) => segmentsToJsonPath(['steps', id, ...rest]);
-  const noSuchStep = (target: string) => `no step named "${target}" (steps are: ${stepIds.map((id) => `"${id}"`).join(', ')})`;
+  const noSuchStep = (target: string) => {
+    const closest = closestId(target, stepIds);
+    return `no step named "${target}" (${closest === undefined ? `steps are: ${stepIds.map((id) => `"${id}"`).join(', ')}` : `did you mean "${closest}"?`})`;
+  };
+  // A typo in a reference is reported once: reachability follows it to the step it most likely meant,
+  // instead of calling everything after it "unreachable".
+  const resolve = (target: string) => (known.has(target) ? target : closestId(target, stepIds));
 
   // Every reference names a step.
   if (workflow.start !== '' && !known.has(workflow.start)) problems.push({ path: '$.start', message: noSuchStep(workflow.start) });
@@ -195,14 +215,17 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
 
   // Every step is reachable from the start (or from the goal's jump).
   const reachable = new Set<string>();
-  const queue = [workflow.start, ...(goalTarget === undefined ? [] : [goalTarget])].filter((id) => known.has(id));
+  const queue = [workflow.start, ...(goalTarget === undefined ? [] : [goalTarget])].flatMap((id) => resolve(id) ?? []);
   while (queue.length > 0) {
     const id = queue.pop()!;
     if (reachable.has(id)) continue;
     reachable.add(id);
     const current = workflow.steps[id];
     if (!current) continue;
-    for (const { target } of successors(current)) if (known.has(target) && !reachable.has(target)) queue.push(target);
+    for (const { target } of successors(current)) {
+      const next = resolve(target);
+      if (next !== undefined && !reachable.has(next)) queue.push(next);
+    }
   }
   // With a "start" that names no step, every step would be "unreachable": the $.start problem says it all.
   if (wholeGraph && known.has(workflow.start)) {

@@ -186,18 +186,27 @@ describe('a field with the wrong shape', () => {
 
 describe('a reference that names no step', () => {
   it('a start that names no step is reported at $.start, without calling every step unreachable', () => {
-    expectOnlyProblem(problemsAfter((w) => (w.start = 'welcom')), '$.start', 'no step named "welcom" (steps are: "welcome", "clicked?", "pause", "demo")');
+    expectOnlyProblem(problemsAfter((w) => (w.start = 'welcom')), '$.start', 'no step named "welcom" (did you mean "welcome"?)');
+  });
+
+  it('a reference unlike any step lists the steps there are', () => {
+    expectOnlyProblem(problemsAfter((w) => (w.start = 'something-else')), '$.start', 'no step named "something-else" (steps are: "welcome", "clicked?", "pause", "demo")');
   });
 
   it('a next that names no step is reported at its path', () => {
     expectOnlyProblem(problemsAfter((w) => (w.steps.pause.next = 'dmeo')), '$.steps.pause.next', 'no step named "dmeo"');
   });
 
-  it('a timeoutNext that names no step is reported at its path', () => {
-    // "pause" is then only reachable through the broken reference, so it is reported too.
+  it('a timeoutNext that names no step is reported once, with the step it probably meant', () => {
+    // "pause" is only reachable through the mistyped reference: it is not also reported as unreachable.
     const problems = problemsAfter((w) => (w.steps['clicked?'].timeoutNext = 'paws'));
+    expect(problems.map((p) => p.path)).toEqual(['$.steps["clicked?"].timeoutNext']);
+    expect(problems[0]!.message).toBe('no step named "paws" (did you mean "pause"?)');
+  });
+
+  it('a reference unlike any step leaves the steps only it led to unreachable, and says so', () => {
+    const problems = problemsAfter((w) => (w.steps['clicked?'].timeoutNext = 'something-else'));
     expect(problems.map((p) => p.path)).toEqual(['$.steps["clicked?"].timeoutNext', '$.steps.pause']);
-    expect(problems[0]!.message).toContain('no step named "paws"');
   });
 
   it('a branch case next and an else that name no step are reported at their paths', () => {

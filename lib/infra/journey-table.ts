@@ -1,0 +1,42 @@
+/**
+ * The one table, built from the same definition the local runtime creates
+ * (lib/runtime/table.ts): on-demand, point-in-time recovery, deletion
+ * protection, retained on stack deletion, encrypted.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { createTableInput, DUE_INDEX } from '../runtime/table';
+
+function keyOf(definition: ReturnType<typeof createTableInput>, schema: Array<{ AttributeName?: string; KeyType?: string }>, type: 'HASH' | 'RANGE'): dynamodb.Attribute {
+  const name = schema.find((k) => k.KeyType === type)!.AttributeName!;
+  const attributeType = definition.AttributeDefinitions!.find((a) => a.AttributeName === name)!.AttributeType;
+  return { name, type: attributeType === 'N' ? dynamodb.AttributeType.NUMBER : attributeType === 'B' ? dynamodb.AttributeType.BINARY : dynamodb.AttributeType.STRING };
+}
+
+export class JourneyTable extends Construct {
+  readonly table: dynamodb.Table;
+  readonly dueIndexName = DUE_INDEX.name;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const definition = createTableInput('waymark');
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: keyOf(definition, definition.KeySchema!, 'HASH'),
+      sortKey: keyOf(definition, definition.KeySchema!, 'RANGE'),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    });
+    for (const index of definition.GlobalSecondaryIndexes ?? []) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.IndexName!,
+        partitionKey: keyOf(definition, index.KeySchema!, 'HASH'),
+        sortKey: keyOf(definition, index.KeySchema!, 'RANGE'),
+        projectionType: index.Projection?.ProjectionType === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
+      });
+    }
+  }
+}

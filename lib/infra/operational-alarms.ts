@@ -1,0 +1,74 @@
+/**
+ * What an operator needs to hear about: anything in the dead-letter queue, a
+ * handler failing, a backlog on the work queue, and SES reputation nearing
+ * the rates at which SES reviews an account (5% bounces, 0.1% complaints).
+ * With an alert email, alarms notify it through an encrypted SNS topic.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface OperationalAlarmsProps {
+  functions: Record<string, lambda.IFunction>;
+  workQueue: sqs.IQueue;
+  deadLetterQueue: sqs.IQueue;
+  alertEmail?: string;
+}
+
+/** Alarm before SES's review thresholds, at 80% of them. */
+export const BOUNCE_RATE_ALARM = 0.04;
+export const COMPLAINT_RATE_ALARM = 0.0008;
+
+export class OperationalAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly topic: sns.Topic | undefined;
+
+  constructor(scope: Construct, id: string, props: OperationalAlarmsProps) {
+    super(scope, id);
+    if (props.alertEmail) {
+      const key = new kms.Key(this, 'AlertsKey', { enableKeyRotation: true, description: 'Encrypts Waymark alert notifications' });
+      // CloudWatch alarms publish to the topic: they must be able to use its key.
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          resources: ['*'],
+        }),
+      );
+      this.topic = new sns.Topic(this, 'Alerts', { masterKey: key, enforceSSL: true, displayName: 'Waymark alerts' });
+      this.topic.addSubscription(new subscriptions.EmailSubscription(props.alertEmail));
+    }
+
+    const alarm = (name: string, metric: cloudwatch.IMetric, threshold: number, description: string, evaluationPeriods = 1) => {
+      const created = new cloudwatch.Alarm(this, name, {
+        metric,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (this.topic) created.addAlarmAction(new actions.SnsAction(this.topic));
+      this.alarms.push(created);
+    };
+
+    alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
+      'Inputs Waymark could not apply are waiting in the dead-letter queue: read each message\'s "waymark-reason" attribute.');
+    alarm('WorkBacklog', props.workQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), 900,
+      'The oldest message on the work queue is 15 minutes old: the advance function is failing or throttled.', 2);
+    for (const [name, fn] of Object.entries(props.functions)) {
+      alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), 1, `The ${name} function failed in the last 5 minutes: see its log group.`);
+    }
+    alarm('BounceRate', new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: 'Reputation.BounceRate', statistic: 'Maximum', period: Duration.hours(1) }), BOUNCE_RATE_ALARM,
+      'The SES bounce rate is above 4%: SES reviews accounts at 5%. Check the lists journeys send to.');
+    alarm('ComplaintRate', new cloudwatch.Metric({ namespace: 'AWS/SES', metricName: 'Reputation.ComplaintRate', statistic: 'Maximum', period: Duration.hours(1) }), COMPLAINT_RATE_ALARM,
+      'The SES complaint rate is above 0.08%: SES reviews accounts at 0.1%. Check consent and sending frequency.');
+  }
+}
