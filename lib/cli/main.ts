@@ -1,5 +1,6 @@
 /** The `waymark` command line. Each command lives in its own module; this file only wires them. */
 import { Command } from 'commander';
+import { devCommand } from './dev-command';
 import { runCommand } from './run-command';
 import { validateCommand } from './validate-command';
 
@@ -28,6 +29,26 @@ program
   .addHelpText('after', '\nExample:\n  $ waymark run --events workflows/examples/cold-traffic.jsonl --json')
   .action(async (options: { workflows: string; events: string; until?: string; json?: boolean }) => {
     process.exitCode = await runCommand(options);
+  });
+
+program
+  .command('dev')
+  .description('Run the whole engine on this machine (DynamoDB Local, a local SES server, the Lambda handlers) with a live journey map')
+  .option('--workflows <dir>', 'the workflows directory', 'workflows')
+  .option('--port <port>', 'journey map, API, PutEvents and unsubscribe endpoint (0: any free port)', '8787')
+  .option('--ses-port <port>', 'the local SES server and its mail viewer', '8005')
+  .option('--dynamo-port <port>', 'DynamoDB Local', '8000')
+  .option('--host <host>', 'the interface to listen on', '127.0.0.1')
+  .option('--data <dir>', 'where DynamoDB Local keeps its data (kept across restarts)', '.waymark')
+  .option('--fresh', 'wipe the data directory first')
+  .option('--speed <factor>', 'how much faster than real time the clock runs (3600: one simulated hour per second)', '1')
+  .option('--start <iso-time>', 'where the clock starts (kept data resumes from where it stopped, never earlier)')
+  .option('--demo', 'feed a realistic stream of leads and buyers')
+  .option('--seed <n>', 'the demo\'s random seed')
+  .option('--ready-file <path>', 'write the endpoints as JSON to this file once ready (for scripts and tests)')
+  .addHelpText('after', '\nExamples:\n  $ npm start                       # = waymark dev --demo --speed 3600\n  $ waymark dev --fresh --speed 60  # a simulated minute per second, no demo')
+  .action(async (options) => {
+    process.exitCode = await devCommand(options);
   });
 
 await program.parseAsync(process.argv);

@@ -503,6 +503,7 @@ class Run {
     const current = s.stages[s.stages.length - 1];
     if (s.stage !== null && current && current[0] === s.stage) {
       this.metric('stage.time', at, { stage: s.stage, value: Math.max(0, at - current[1]) });
+      this.metric('stage.left', at, { stage: s.stage });
     }
   }
 }

@@ -98,8 +98,10 @@ export type MetricName =
   | 'holdout'
   | 'suppressed'
   | 'stage.entered'
-  /** value: milliseconds spent in `stage` */
+  /** value: milliseconds spent in `stage` (with `stage.left`, the mean time in a stage) */
   | 'stage.time'
+  /** one customer left `stage` (to another stage, or out of the journey) */
+  | 'stage.left'
   /** a gauge: +1 when a customer comes to rest at `stepId`, -1 when they leave it */
   | 'waiting';
 

@@ -68,6 +68,17 @@ export interface JourneyServiceOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Test hook: called at named points, may throw to simulate a crash there. */
   faults?: (point: FaultPoint) => void;
+  /** Told of every applied (written) step, with its effects: activity feeds, journey maps. */
+  observer?: (applied: AppliedStep) => void;
+}
+
+export interface AppliedStep {
+  customerId: string;
+  workflowId: string;
+  /** Processing time. */
+  now: number;
+  state: JourneyState;
+  effects: readonly Effect[];
 }
 
 export type FaultPoint = 'after-state-write' | 'after-send' | 'after-confirm';
@@ -197,6 +208,7 @@ export class JourneyService {
         this.options.faults?.('after-state-write');
         const next: StoredJourney = { state: result.state, version, outbox: [...(stored?.outbox ?? []), ...newEntries] };
         await this.recordEffects(workflowId, result.effects);
+        this.options.observer?.({ customerId, workflowId, now, state: result.state, effects: result.effects });
         return { outcome: 'applied', stored: next, newEntries };
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= this.maxAttempts) throw error;

@@ -1,0 +1,416 @@
+/**
+ * `waymark dev`: the whole engine on one machine, no AWS account, no Docker.
+ *
+ * - AWS's DynamoDB Local (data kept in `.waymark/`) with the table created from
+ *   the same definition as the CDK stack, and the local SES v2 server;
+ * - the Lambda handlers (advance, sweep, ses-events, unsubscribe) in process,
+ *   fed by an in-process bus (rules compiled from the workflows, as deployed)
+ *   and an in-process work queue;
+ * - a clock that can run faster than real time;
+ * - one HTTP server: the journey map, its JSON API, an EventBridge-compatible
+ *   PutEvents endpoint, and the one-click unsubscribe endpoint.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { BufferedCounters } from '../runtime/counters';
+import { DynamoStore } from '../runtime/dynamo-store';
+import { createAdvanceHandler } from '../runtime/handlers/advance';
+import { createSesEventsHandler } from '../runtime/handlers/ses-events';
+import { createSweepHandler } from '../runtime/handlers/sweep';
+import { createUnsubscribeHandler } from '../runtime/handlers/unsubscribe';
+import { JourneyService, type Logger } from '../runtime/journey-service';
+import { ensureTable, freePort, type LocalDynamo, type LocalSes, startDynamoDbLocal, startSesLocal } from '../runtime/local-servers';
+import type { Mailer, OutgoingEmail } from '../runtime/mailer';
+import { WorkflowRegistry } from '../runtime/registry';
+import { EmailRenderer } from '../runtime/render';
+import { SesMailer } from '../runtime/ses-mailer';
+import { SignedUnsubscribeLinks } from '../runtime/unsubscribe-token';
+import { loadValidWorkflows } from '../runtime/workflow-files';
+import type { CustomerView, MessageView, Overview } from './api-types';
+import { LocalBus, type PutEventsEntry, rulesFor } from './bus';
+import { DevClock } from './clock';
+import { DemoAudience } from './demo';
+import { DevJournal } from './journal';
+import { workflowView } from './overview';
+import { InProcessWorkQueue } from './work-queue';
+
+export interface DevOptions {
+  workflowsDirectory: string;
+  /** The journey map, API, events and unsubscribe endpoint (0: any free port). */
+  port: number;
+  sesPort: number;
+  dynamoPort: number;
+  host: string;
+  /** Where DynamoDB Local keeps its data, the clock and the signing key. */
+  dataDirectory: string;
+  fresh: boolean;
+  speed: number;
+  /** Where the clock starts (epoch ms) on a fresh data directory; default now. */
+  start?: number;
+  demo: boolean;
+  seed?: number;
+  log: (line: string) => void;
+}
+
+export interface DevServer {
+  urls: { map: string; events: string; mailViewer: string; dynamo: string; unsubscribe: string };
+  clock: DevClock;
+  journal: DevJournal;
+  /** Moves the clock forward and processes everything that falls due, then resolves. */
+  advance(ms: number): Promise<number>;
+  /** Resolves when the work queue is empty and nothing is due. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const TABLE = 'waymark';
+const WEB_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), 'web');
+const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.md': 'text/markdown; charset=utf-8' };
+
+async function portOrFree(preferred: number, host: string): Promise<number> {
+  if (preferred === 0) return freePort();
+  const free = await new Promise<boolean>((resolvePort) => {
+    const probe = createServer();
+    probe.once('error', () => resolvePort(false));
+    probe.listen(preferred, host, () => probe.close(() => resolvePort(true)));
+  });
+  return free ? preferred : freePort();
+}
+
+function readBody(request: IncomingMessage, limit = 1_048_576): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new Error('request body too large'));
+        request.destroy();
+      } else chunks.push(chunk);
+    });
+    request.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  response.writeHead(status, { 'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Cache-Control': 'no-store', ...headers });
+  response.end(text);
+}
+
+export async function startDev(options: DevOptions): Promise<DevServer> {
+  const log = options.log;
+  const loaded = loadValidWorkflows([options.workflowsDirectory]);
+  const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+
+  const dataDirectory = resolve(options.dataDirectory);
+  if (options.fresh) rmSync(dataDirectory, { recursive: true, force: true });
+  mkdirSync(dataDirectory, { recursive: true });
+  const statePath = join(dataDirectory, 'dev-state.json');
+  const saved = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { clock?: number; unsubscribeKey?: string }) : {};
+  const unsubscribeKey = saved.unsubscribeKey ?? randomBytes(24).toString('base64url');
+
+  const [dynamoPort, sesPort, port] = [await portOrFree(options.dynamoPort, options.host), await portOrFree(options.sesPort, options.host), await portOrFree(options.port, options.host)];
+  let dynamo: LocalDynamo | undefined;
+  let ses: LocalSes | undefined;
+  try {
+    [dynamo, ses] = await Promise.all([startDynamoDbLocal({ port: dynamoPort, dataDirectory: join(dataDirectory, 'dynamodb') }), startSesLocal({ port: sesPort, host: options.host })]);
+  } catch (error) {
+    await Promise.allSettled([dynamo?.stop(), ses?.stop()]);
+    throw error;
+  }
+  await ensureTable(dynamo.client, TABLE);
+
+  // The clock starts once the servers are up. A kept table has customers on the clock it stopped at:
+  // carry on from there, never backwards.
+  const clock = new DevClock(options.speed, Math.max(options.start ?? Date.now(), saved.clock ?? 0));
+  const startedAt = clock.now();
+  const saveState = () => writeFileSync(statePath, JSON.stringify({ clock: clock.now(), unsubscribeKey }));
+  saveState();
+
+  const baseUrl = `http://${options.host}:${port}`;
+  const urls = { map: `${baseUrl}/`, events: baseUrl, mailViewer: `${ses.endpoint}/`, dynamo: dynamo.endpoint, unsubscribe: `${baseUrl}/unsubscribe` };
+  const now = () => clock.now();
+  const quiet: Logger = {
+    info() {},
+    warn: (message, data) => log(`warning: ${message}${data?.reason ? `: ${String(data.reason)}` : ''}`),
+    error: (message, data) => log(`error: ${message}${data?.error ? `: ${String(data.error)}` : data?.reason ? `: ${String(data.reason)}` : ''}`),
+  };
+
+  const store = new DynamoStore({ client: dynamo.client, tableName: TABLE, dueShards: 1 });
+  const journal = new DevJournal();
+  const counters = new BufferedCounters(store);
+  let demo: DemoAudience | undefined;
+  const sesMailer = new SesMailer(ses.client, { configurationSetName: 'waymark-dev' });
+  const mailer: Mailer = {
+    async send(email: OutgoingEmail) {
+      const outcome = await sesMailer.send(email);
+      journal.onSent(email, outcome, now());
+      demo?.onEmailSent(email, outcome);
+      return outcome;
+    },
+  };
+  const service = new JourneyService({
+    registry,
+    store,
+    mailer,
+    links: new SignedUnsubscribeLinks({ baseUrl: urls.unsubscribe, key: unsubscribeKey, mailto: 'unsubscribe@waymark.localhost' }),
+    renderer: new EmailRenderer(),
+    counters,
+    observer: journal.onApplied,
+    log: quiet,
+  });
+  const advanceHandler = createAdvanceHandler({
+    service,
+    deadLetters: {
+      send: async (body, reason) => {
+        queue.deadLetters.push({ body, reason });
+        journal.counts.rejected += 1;
+        journal.record('rejected', now(), null, null, `rejected an input: ${reason}`);
+      },
+    },
+    counters,
+    now,
+    log: quiet,
+  });
+  const queue: InProcessWorkQueue = new InProcessWorkQueue(
+    async (event) => {
+      const response = await advanceHandler(event);
+      journal.counts.eventsApplied += event.Records.length - response.batchItemFailures.length;
+      return response;
+    },
+    { visibilityTimeoutMs: 2000, onError: (error) => log(`error: ${error.message}`) },
+  );
+  const sweep = createSweepHandler({ store, queue, now, log: quiet, batchLimit: 5000 });
+  const sesEvents = createSesEventsHandler({ store, queue, log: quiet });
+  const unsubscribe = createUnsubscribeHandler({ store, keys: async () => [unsubscribeKey], now, log: quiet, brand: 'Waymark demo' });
+  const bus = new LocalBus(rulesFor(registry.all.map((c) => c.definition)), (json) => queue.enqueue(json), now);
+  queue.start();
+
+  // The sweep runs every simulated minute (at most four times a real second).
+  let sweeping = false;
+  const runSweep = async (): Promise<number> => {
+    if (sweeping) return 0;
+    sweeping = true;
+    try {
+      return (await sweep()).enqueued;
+    } catch (error) {
+      log(`error: sweep: ${(error as Error).message}`);
+      return 0;
+    } finally {
+      sweeping = false;
+    }
+  };
+  const sweepTimer = setInterval(() => void runSweep(), Math.max(250, clock.realDelay(60_000)));
+  const stateTimer = setInterval(saveState, 5000);
+
+  const settle = async () => {
+    for (let round = 0; round < 10_000; round++) {
+      await queue.drained();
+      while (sweeping) await new Promise((r) => setTimeout(r, 10));
+      if ((await runSweep()) === 0 && queue.depth === 0) {
+        await queue.drained();
+        return;
+      }
+    }
+  };
+
+  const server: Server = createServer((request, response) => {
+    void handle(request, response).catch((error: Error) => {
+      log(`error: ${request.method} ${request.url}: ${error.message}`);
+      if (!response.headersSent) send(response, 500, { message: error.message });
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', baseUrl);
+    const path = url.pathname;
+    const target = request.headers['x-amz-target'];
+
+    // EventBridge PutEvents (the SDK and the AWS CLI post here with --endpoint-url).
+    if (request.method === 'POST' && typeof target === 'string') {
+      if (target !== 'AWSEvents.PutEvents') return send(response, 400, { __type: 'UnknownOperationException', message: `${target} is not supported locally: only PutEvents` }, { 'Content-Type': 'application/x-amz-json-1.1' });
+      let body: { Entries?: PutEventsEntry[] };
+      try {
+        body = JSON.parse(await readBody(request)) as { Entries?: PutEventsEntry[] };
+      } catch {
+        return send(response, 400, { __type: 'SerializationException', message: 'the request body is not JSON' }, { 'Content-Type': 'application/x-amz-json-1.1' });
+      }
+      if (!Array.isArray(body.Entries) || body.Entries.length === 0 || body.Entries.length > 10) {
+        return send(response, 400, { __type: 'ValidationException', message: 'Entries must hold 1 to 10 events' }, { 'Content-Type': 'application/x-amz-json-1.1' });
+      }
+      return send(response, 200, bus.putEvents(body.Entries), { 'Content-Type': 'application/x-amz-json-1.1' });
+    }
+
+    if (path === '/unsubscribe') {
+      const body = request.method === 'POST' ? await readBody(request) : undefined;
+      const event = {
+        version: '2.0',
+        rawPath: path,
+        rawQueryString: url.search.slice(1),
+        queryStringParameters: Object.fromEntries(url.searchParams),
+        headers: request.headers as Record<string, string>,
+        requestContext: { http: { method: request.method ?? 'GET', path, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '', userAgent: String(request.headers['user-agent'] ?? '') } },
+        isBase64Encoded: false,
+        ...(body === undefined ? {} : { body }),
+      } as unknown as LambdaFunctionURLEvent;
+      const result = (await unsubscribe(event)) as { statusCode: number; headers: Record<string, string>; body: string };
+      response.writeHead(result.statusCode, result.headers);
+      return void response.end(result.body);
+    }
+
+    if (path === '/api/overview' && request.method === 'GET') return send(response, 200, await overview());
+    if (path === '/api/health') return send(response, 200, { ok: true, now: new Date(now()).toISOString(), queue: queue.depth });
+    if (path === '/api/customers' && request.method === 'GET') {
+      const found = journal.recentCustomers(url.searchParams.get('query') ?? '');
+      const rows = await Promise.all(
+        found.map(async ({ customerId, lastSeen }) => {
+          const customer = await store.loadCustomer(customerId);
+          return {
+            customerId,
+            email: typeof customer.profile.email === 'string' ? customer.profile.email : null,
+            journeys: [...customer.journeys].map(([workflowId, j]) => ({ workflowId, status: j.state.status, stage: j.state.stage })),
+            lastSeen: new Date(lastSeen).toISOString(),
+          };
+        }),
+      );
+      return send(response, 200, rows);
+    }
+    const customerMatch = /^\/api\/customers\/(.+)$/.exec(path);
+    if (customerMatch && request.method === 'GET') {
+      const view = await customerView(decodeURIComponent(customerMatch[1]!));
+      return view ? send(response, 200, view) : send(response, 404, { message: 'no such customer' });
+    }
+    const messageMatch = /^\/api\/messages\/(.+)$/.exec(path);
+    if (messageMatch && request.method === 'GET') {
+      const messageId = decodeURIComponent(messageMatch[1]!);
+      const message = (await ses!.messages()).find((m) => m.messageId === messageId);
+      if (!message) return send(response, 404, { message: 'no such message' });
+      const view: MessageView = { messageId, from: message.from, to: message.destination.to, subject: message.subject, html: message.body.html ?? null, text: message.body.text ?? null, headers: message.headers ?? [] };
+      return send(response, 200, view);
+    }
+    if (path === '/api/clock' && request.method === 'POST') {
+      const body = JSON.parse((await readBody(request)) || '{}') as { advanceByMs?: number };
+      const advanced = await advance(Number(body.advanceByMs ?? 0));
+      return send(response, 200, { now: new Date(advanced).toISOString() });
+    }
+    if (path === '/api/settle' && request.method === 'POST') {
+      await settle();
+      return send(response, 200, { now: new Date(now()).toISOString() });
+    }
+
+    if (request.method === 'GET' && path === '/vendor/elk.bundled.js') {
+      const file = fileURLToPath(import.meta.resolve('elkjs/lib/elk.bundled.js'));
+      response.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'max-age=3600' });
+      return void response.end(readFileSync(file));
+    }
+    if (request.method === 'GET') {
+      const name = path === '/' ? 'index.html' : path.slice(1);
+      const file = resolve(WEB_DIRECTORY, name);
+      if (file.startsWith(WEB_DIRECTORY) && existsSync(file) && extname(file) in CONTENT_TYPES) {
+        response.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)]!, 'Cache-Control': 'no-cache' });
+        return void response.end(readFileSync(file));
+      }
+    }
+    send(response, 404, { message: `nothing at ${path}` });
+  }
+
+  async function overview(): Promise<Overview> {
+    const workflows = await Promise.all(registry.latest().map(async (c) => workflowView(c.definition, await store.readCounters(c.id))));
+    return {
+      clock: { now: new Date(now()).toISOString(), speed: clock.speed, startedAt: new Date(startedAt).toISOString() },
+      links: { mailViewer: urls.mailViewer, eventsEndpoint: urls.events },
+      totals: { customers: journal.customerCount, eventsApplied: journal.counts.eventsApplied, emailsSent: journal.counts.emailsSent, rejected: journal.counts.rejected },
+      workflows,
+      activity: journal.activity,
+    };
+  }
+
+  async function customerView(customerId: string): Promise<CustomerView | undefined> {
+    const customer = await store.loadCustomer(customerId);
+    if (customer.journeys.size === 0 && Object.keys(customer.profile).length === 0) return undefined;
+    const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
+    return {
+      customerId,
+      profile: customer.profile,
+      suppressed: customer.suppressed,
+      journeys: [...customer.journeys].map(([workflowId, { state }]) => ({
+        workflowId,
+        version: state.version,
+        status: state.status,
+        stepId: state.status === 'active' ? state.stepId : null,
+        stage: state.stage,
+        enteredAt: iso(state.enteredAt)!,
+        dueAt: iso(state.dueAt),
+        emailsSent: state.emailsSent,
+        opens: state.opens,
+        clicks: state.clicks,
+        stages: state.stages.map(([stage, at]) => ({ stage, at: iso(at)! })),
+        path: journal.pathOf(customerId, workflowId).map((p) => ({ stepId: p.stepId, at: iso(p.at)! })),
+      })),
+      emails: journal.emailsOf(customerId).map((e) => ({
+        at: iso(e.at)!,
+        workflowId: e.workflowId,
+        stepId: e.stepId,
+        contentId: e.contentId,
+        subject: e.subject,
+        to: e.to,
+        messageId: e.messageId,
+        previewUrl: e.messageId ? `/api/messages/${encodeURIComponent(e.messageId)}` : null,
+      })),
+    };
+  }
+
+  async function advance(ms: number): Promise<number> {
+    clock.advance(ms);
+    await settle();
+    return now();
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, options.host, () => resolveListen());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  if (actualPort !== port) throw new Error(`listening on ${actualPort}, not ${port}`);
+
+  if (options.demo) {
+    demo = new DemoAudience({
+      clock,
+      eventsEndpoint: urls.events,
+      sesEvents: (event) => sesEvents(event as never),
+      catalogue: registry.catalogue.byId,
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      log,
+    });
+    demo.start();
+  }
+
+  let stopped = false;
+  return {
+    urls,
+    clock,
+    journal,
+    advance,
+    settle,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      demo?.stop();
+      clearInterval(sweepTimer);
+      clearInterval(stateTimer);
+      queue.stop();
+      saveState();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await counters.flush();
+      await Promise.allSettled([ses!.stop(), dynamo!.stop()]);
+    },
+  };
+}
