@@ -1,7 +1,10 @@
-/** Regenerates workflows/workflow.schema.json from the zod schema (npm run schema). */
+/** Regenerates the JSON Schemas editors use, from the zod schemas (npm run schema). */
 import { writeFileSync } from 'node:fs';
 import { workflowJsonSchemaText } from '../lib/engine/json-schema';
+import { scenarioJsonSchemaText } from '../lib/scenarios/json-schema';
 
-const target = new URL('../workflows/workflow.schema.json', import.meta.url);
-writeFileSync(target, workflowJsonSchemaText());
-console.log(`wrote ${target.pathname}`);
+for (const [name, text] of [['workflow.schema.json', workflowJsonSchemaText()], ['scenario.schema.json', scenarioJsonSchemaText()]] as const) {
+  const target = new URL(`../workflows/${name}`, import.meta.url);
+  writeFileSync(target, text);
+  console.log(`wrote ${target.pathname}`);
+}

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { devCommand } from './dev-command';
 import { runCommand } from './run-command';
+import { testCommand } from './test-command';
 import { validateCommand } from './validate-command';
 
 const program = new Command('waymark')
@@ -29,6 +30,17 @@ program
   .addHelpText('after', '\nExample:\n  $ waymark run --events workflows/examples/cold-traffic.jsonl --json')
   .action(async (options: { workflows: string; events: string; until?: string; json?: boolean }) => {
     process.exitCode = await runCommand(options);
+  });
+
+program
+  .command('test')
+  .description('Run journey scenarios (workflows/**/*.test.json): given a customer and events, expect emails, stages and statuses')
+  .argument('[paths...]', 'scenario files or directories', [])
+  .option('--workflows <dir>', 'the workflows directory (default: the directory of each scenario file)')
+  .option('--json', 'print the results as JSON')
+  .addHelpText('after', '\nExamples:\n  $ waymark test\n  $ waymark test workflows/cold-traffic-nurture.test.json\n\nExit code 1 when any scenario fails.')
+  .action(async (paths: string[], options: { json?: boolean; workflows?: string }) => {
+    process.exitCode = await testCommand(paths, options);
   });
 
 program

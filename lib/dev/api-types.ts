@@ -2,6 +2,9 @@
  * The JSON the `waymark dev` server gives the journey map page (lib/dev/web).
  * Times are ISO 8601 strings on the dev server's (possibly accelerated) clock.
  */
+import type { WorkflowMetrics } from '../runtime/journey-metrics';
+
+export type { StageMetrics, StepMetrics, WorkflowMetrics } from '../runtime/journey-metrics';
 
 /** GET /api/overview */
 export interface Overview {
@@ -48,49 +51,6 @@ export interface EdgeView {
   to: string;
   /** '' for a plain next; 'timeout', 'case 1', 'else', '50%', 'goal' otherwise. */
   label: string;
-}
-
-export interface StepMetrics {
-  /** Customers who reached the step. */
-  entered: number;
-  /** Customers resting at the step now (a wait, or an email waiting for its window or the cap). */
-  waiting: number;
-  sent: number;
-  opened: number;
-  clicked: number;
-  deferred: number;
-  skipped: number;
-  failed: number;
-  bounced: number;
-  complained: number;
-  unsubscribed: number;
-  /** Conversions (goal) while at this step. */
-  converted: number;
-  /** Customers whose journey ended here without converting (completed, exited, suppressed, held out). */
-  dropped: number;
-}
-
-export interface StageMetrics {
-  /** Customers who entered the stage. */
-  entered: number;
-  /** Mean time spent in the stage by those who left it, in milliseconds (null: nobody left it yet). */
-  averageTimeMs: number | null;
-  /** entered(next stage) / entered(this stage); null for the last stage or when nobody entered this one. */
-  conversionToNext: number | null;
-}
-
-export interface WorkflowMetrics {
-  entered: number;
-  active: number;
-  converted: number;
-  completed: number;
-  exited: number;
-  holdout: number;
-  suppressed: number;
-  /** Entries by channel (the events' detail.channel, else their source). */
-  channels: Record<string, number>;
-  steps: Record<string, StepMetrics>;
-  stages: Record<string, StageMetrics>;
 }
 
 export interface Activity {

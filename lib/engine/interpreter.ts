@@ -286,6 +286,7 @@ class Run {
     this.advanceClock(at);
     s.convertedAt = at;
     this.metric('converted', at, s.stepId === null ? {} : { stepId: s.stepId });
+    this.metric('converted.time', at, { value: Math.max(0, at - s.enteredAt) });
     if (goal.stage !== undefined) this.setStage(goal.stage, at);
     this.emit('Journey Converted', at);
     if (goal.then === 'exit') {

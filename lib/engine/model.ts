@@ -93,6 +93,8 @@ export type MetricName =
   | 'email.opened'
   | 'email.clicked'
   | 'converted'
+  /** value: milliseconds from entering the journey to converting */
+  | 'converted.time'
   | 'completed'
   | 'exited'
   | 'holdout'

@@ -6,7 +6,7 @@
  */
 import { parseCustomerEvent } from '../engine/events';
 import type { CustomerStatus } from '../engine/model';
-import { JourneyService, type Logger } from './journey-service';
+import { JourneyService, type JourneyServiceOptions, type Logger } from './journey-service';
 import { RecordingMailer, type RecordedEmail } from './mailer';
 import { MemoryStore } from './memory-store';
 import type { WorkflowRegistry } from './registry';
@@ -46,9 +46,10 @@ export class VirtualClockRunner {
 
   constructor(
     readonly registry: WorkflowRegistry,
-    options: { render?: boolean; log?: Logger } = {},
+    options: { render?: boolean; log?: Logger; observer?: JourneyServiceOptions['observer'] } = {},
   ) {
     this.service = new JourneyService({
+      ...(options.observer ? { observer: options.observer } : {}),
       registry,
       store: this.store,
       mailer: this.mailer,

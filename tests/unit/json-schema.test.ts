@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { workflowJsonSchemaText } from '../../lib/engine/json-schema';
+import { scenarioJsonSchemaText } from '../../lib/scenarios/json-schema';
 
 describe('workflows/workflow.schema.json', () => {
   it('matches the zod schema (regenerate with `npm run schema`)', () => {
@@ -12,5 +13,11 @@ describe('workflows/workflow.schema.json', () => {
     const schema = JSON.parse(workflowJsonSchemaText());
     const text = JSON.stringify(schema.properties.steps);
     for (const type of ['email', 'wait', 'branch', 'split', 'holdout', 'stage', 'exit']) expect(text).toContain(`"const":"${type}"`);
+  });
+});
+
+describe('workflows/scenario.schema.json', () => {
+  it('matches the zod schema of scenario files (regenerate with `npm run schema`)', () => {
+    expect(readFileSync('workflows/scenario.schema.json', 'utf8')).toBe(scenarioJsonSchemaText());
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * Scenario files (`workflows/*.test.json`): a workflow, a customer, events at
+ * times, and what must happen — the emails, the stage and status at given
+ * times, the conversion. Times are absolute ISO 8601 or offsets from the
+ * file's `start`: "+0", "+3d", "+2h30m", "+1w2d", or "+P3DT2H".
+ */
+import { z } from 'zod';
+import { segmentsToJsonPath } from '../engine/json-path';
+import { parseDuration, durationMs } from '../engine/time';
+
+const OFFSET = /^\+(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
+
+/** The instant a scenario time names, or undefined when it is not one. */
+export function resolveTime(text: string, start: number): number | undefined {
+  if (text === '+0') return start;
+  const offset = OFFSET.exec(text);
+  if (offset && text.length > 1) {
+    const [, w = '0', d = '0', h = '0', m = '0', s = '0'] = offset;
+    return start + ((Number(w) * 7 + Number(d)) * 24 * 3600 + Number(h) * 3600 + Number(m) * 60 + Number(s)) * 1000;
+  }
+  if (text.startsWith('+P') && parseDuration(text.slice(1))) return start + durationMs(text.slice(1));
+  if (/^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text))) return Date.parse(text);
+  return undefined;
+}
+
+/** "+3d 2h" relative to the start, for diffs. */
+export function describeOffset(at: number, start: number): string {
+  let ms = at - start;
+  const sign = ms < 0 ? '-' : '+';
+  ms = Math.abs(ms);
+  const days = Math.floor(ms / 86_400_000);
+  const hours = Math.floor((ms % 86_400_000) / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const parts = [days ? `${days}d` : '', hours ? `${hours}h` : '', minutes ? `${minutes}m` : ''].filter(Boolean);
+  return parts.length === 0 ? '+0' : `${sign}${parts.join('')}`;
+}
+
+const Time = z.string().refine((text) => resolveTime(text, 0) !== undefined, 'a time: "+0", "+3d", "+2h30m", "+P3DT2H", or an ISO 8601 instant such as "2026-11-02T14:00:00Z"');
+
+const Profile = z.record(z.string(), z.unknown());
+
+export const ScenarioEvent = z.strictObject({
+  at: Time,
+  /** The event's detail-type, e.g. "lead.captured", or "Email Clicked" / "Email Opened" (SES engagement on this journey's email). */
+  type: z.string().min(1),
+  source: z.string().min(1).optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+  profile: Profile.optional(),
+  /** Another customer than the scenario's. */
+  customer: z.string().min(1).optional(),
+  /** The event id (default: one per event); repeat an id to test redelivery. */
+  id: z.string().min(1).optional(),
+});
+export type ScenarioEvent = z.infer<typeof ScenarioEvent>;
+
+const STATUSES = ['active', 'completed', 'converted', 'exited', 'holdout', 'suppressed'] as const;
+
+export const ExpectedEmail = z.strictObject({
+  step: z.string().optional(),
+  content: z.string().optional(),
+  at: Time.optional(),
+  /** A part of the rendered subject. */
+  subject: z.string().optional(),
+});
+export type ExpectedEmail = z.infer<typeof ExpectedEmail>;
+
+export const Checkpoint = z.strictObject({
+  at: Time,
+  status: z.enum(STATUSES).optional(),
+  stage: z.string().nullable().optional(),
+  step: z.string().nullable().optional(),
+});
+export type Checkpoint = z.infer<typeof Checkpoint>;
+
+export const Expectations = z.strictObject({
+  /** Exactly these emails of the workflow, in order (only the fields given are compared); "none" for no email. */
+  emails: z.union([z.literal('none'), z.array(ExpectedEmail)]).optional(),
+  /** No email of the workflow after this time. */
+  noEmailsAfter: Time.optional(),
+  /** At the end of the run. */
+  status: z.enum(STATUSES).optional(),
+  stage: z.string().nullable().optional(),
+  step: z.string().nullable().optional(),
+  converted: z.boolean().optional(),
+  /** The customer's place at given times during the run. */
+  checkpoints: z.array(Checkpoint).optional(),
+});
+export type Expectations = z.infer<typeof Expectations>;
+
+const Customer = z.strictObject({ id: z.string().min(1).optional(), profile: Profile.optional() });
+
+export const Scenario = z.strictObject({
+  name: z.string().min(1),
+  customer: Customer.optional(),
+  events: z.array(ScenarioEvent).min(1, 'a scenario needs at least one event'),
+  /** Keep the clock running until then (default: until no timer is left). */
+  until: Time.optional(),
+  expect: Expectations,
+});
+export type Scenario = z.infer<typeof Scenario>;
+
+export const ScenarioFile = z.strictObject({
+  $schema: z.string().optional(),
+  /** The workflow id the expectations are about. */
+  workflow: z.string().min(1),
+  /** What "+0" means. */
+  start: z.string().refine((text) => /^\d{4}-\d{2}-\d{2}T/.test(text) && !Number.isNaN(Date.parse(text)), 'an ISO 8601 instant such as "2026-11-02T14:00:00Z"'),
+  /** The default customer of every scenario. */
+  customer: Customer.optional(),
+  scenarios: z.array(Scenario).min(1, 'a scenario file needs at least one scenario'),
+});
+export type ScenarioFile = z.infer<typeof ScenarioFile>;
+
+export function scenarioFileProblems(raw: unknown): Array<{ path: string; message: string }> {
+  const parsed = ScenarioFile.safeParse(raw);
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: segmentsToJsonPath(issue.path), message: issue.message }));
+}

@@ -1,0 +1,54 @@
+/**
+ * What `waymark simulate --json` prints, and what `waymark report --from`
+ * reads: the forecast a person reads, and the counters the report draws from
+ * (the same rows a deployed table holds, so one report serves both).
+ */
+import type { CounterRow } from '../runtime/store';
+
+export interface SimulationParameters {
+  customers: number;
+  days: number;
+  seed: number;
+  /** Customers enter spread uniformly over this many days from the start. */
+  entryDays: number;
+  start: string;
+  /** The account's SES maximum send rate, emails per second, the peaks are compared with. */
+  sesMaxSendRate: number;
+  /** Open and click probabilities by content kind (clicks are of all recipients). */
+  engagement: Record<string, { open: number; click: number }>;
+  /** Probability that a customer converts after a click on one of this journey's emails. */
+  conversionPerClick: number;
+  /** Probability that a customer converts within the period regardless of email. */
+  baseConversion: number;
+  /** Probability that a customer waiting for a (non-email) event gets it before the timeout, by detail-type. */
+  waitedEvents: Record<string, number>;
+}
+
+export interface SimulationForecast {
+  emails: {
+    total: number;
+    perDay: Array<{ day: string; count: number }>;
+    peakDay: { day: string; count: number } | null;
+    /** Emails due in the busiest minute (send windows open for many customers at once). */
+    peakMinute: { at: string; count: number } | null;
+    /** Seconds SES needs for the busiest minute at sesMaxSendRate (above 60: a backlog builds). */
+    peakMinuteSendSeconds: number;
+  };
+  /** Customers who reached each step, and the emails each email step sent, opened, clicked. */
+  steps: Record<string, { reached: number; sent: number; opened: number; clicked: number }>;
+  stages: Record<string, { reached: number; conversionToNext: number | null }>;
+  conversion: { converted: number; rate: number; averageDaysToConvert: number | null };
+  deferrals: { window: number; cap: number };
+  skipped: { contentExhausted: number; noAddress: number };
+  /** Customers by status at the end of the period. */
+  statuses: Record<string, number>;
+}
+
+export interface SimulationOutput {
+  workflow: { id: string; version: number; name: string };
+  parameters: SimulationParameters;
+  forecast: SimulationForecast;
+  counters: CounterRow[];
+  /** Wall-clock time the simulation took, for the curious (not part of the forecast). */
+  durationMs: number;
+}

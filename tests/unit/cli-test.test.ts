@@ -1,0 +1,79 @@
+/** `waymark test`: passes on the samples, fails with a readable diff when an expectation is wrong. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function waymark(...args: string[]): { status: number; stdout: string } {
+  try {
+    return { status: 0, stdout: execFileSync(process.execPath, ['bin/waymark.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }) };
+  } catch (error) {
+    const failure = error as { status: number; stdout: string };
+    return { status: failure.status, stdout: failure.stdout };
+  }
+}
+
+function scenarioFile(change: (file: { scenarios: Array<{ name: string; expect: Record<string, unknown> }> }) => void): string {
+  const file = JSON.parse(readFileSync('workflows/cold-traffic-nurture.test.json', 'utf8'));
+  change(file);
+  const path = join(mkdtempSync(join(tmpdir(), 'waymark-scenarios-')), 'nurture.test.json');
+  writeFileSync(path, JSON.stringify(file, null, 2));
+  return path;
+}
+
+describe('waymark test', () => {
+  it('passes on the sample scenarios, like a test runner', () => {
+    const { status, stdout } = waymark('test');
+    expect(status).toBe(0);
+    expect(stdout).toContain('✔ a lead who never clicks is sunset: four emails, then nothing (4 emails)');
+    expect(stdout).toMatch(/\d+ scenarios passed/);
+  });
+
+  it('fails on a wrong expectation, with a diff of expected and actual emails and the other differences', () => {
+    const path = scenarioFile((file) => {
+      const sunset = file.scenarios.find((s) => s.name.startsWith('a lead who never clicks'))!;
+      (sunset.expect.emails as Array<Record<string, string>>)[2]!.at = '+13d';
+      sunset.expect.status = 'converted';
+      file.scenarios = [sunset];
+    });
+    const { status, stdout } = waymark('test', path, '--workflows', 'workflows');
+    expect(status).toBe(1);
+    expect(stdout).toContain('✖ a lead who never clicks is sunset');
+    expect(stdout).toContain('emails differ (expected 4, got 4)');
+    expect(stdout).toContain('✔ 2. article-2 · article-invoice-mistakes · +3d (2026-11-05 14:00 UTC)');
+    expect(stdout).toContain('✖ 3. - expected  article-3 · +13d');
+    expect(stdout).toContain('+ actual    article-3 · article-cash-flow-basics · +14d (2026-11-16 14:00 UTC)');
+    expect(stdout).toContain('status: expected "converted", got "completed"');
+    expect(stdout).toContain('1 failed, 0 passed');
+  });
+
+  it('reports a missing or an extra email', () => {
+    const path = scenarioFile((file) => {
+      const converts = file.scenarios.find((s) => s.name.startsWith('an order converts'))!;
+      converts.expect.emails = [{ step: 'welcome' }, { step: 'article-2' }];
+      file.scenarios = [converts];
+    });
+    const { status, stdout } = waymark('test', path, '--workflows', 'workflows');
+    expect(status).toBe(1);
+    expect(stdout).toContain('emails differ (expected 2, got 1)');
+    expect(stdout).toMatch(/✖ 2\. - expected {2}article-2\n\s+\+ actual {4}\(none\)/);
+  });
+
+  it('--json prints the results for tools', () => {
+    const { status, stdout } = waymark('test', 'workflows/post-purchase.test.json', '--json');
+    expect(status).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.failed).toBe(0);
+    expect(report.files[0].scenarios[0]).toMatchObject({ name: expect.any(String), passed: true, emails: expect.any(Array) });
+  });
+
+  it('rejects a malformed scenario file with the path of the problem', () => {
+    const path = scenarioFile((file) => {
+      (file.scenarios[0] as unknown as { events: Array<{ at: string }> }).events[0]!.at = 'tomorrow';
+    });
+    const { status, stdout } = waymark('test', path, '--workflows', 'workflows');
+    expect(status).toBe(1);
+    expect(stdout).toContain('$.scenarios[0].events[0].at: a time: "+0", "+3d"');
+  });
+});
