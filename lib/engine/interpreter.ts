@@ -61,7 +61,10 @@ export function branchContext(state: JourneyState, profile: Profile, event: Cust
       opens: state.opens,
       clicks: state.clicks,
       entries: state.entries,
-      enteredAt: new Date(state.enteredAt).toISOString(),
+      // Formatted only when a condition (or a template) reads it.
+      get enteredAt() {
+        return new Date(state.enteredAt).toISOString();
+      },
     },
   };
 }
@@ -97,22 +100,28 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
 
   let run: Run | undefined;
   if (state) {
+    // Decide first, copy only if something changes: most events a journey sees change nothing.
+    const engagement = scopedTo === workflow.id && engagementChanges(state, event);
+    let action: 'exit' | 'convert' | 'resume' | 'enter' | undefined;
+    let resting: CompiledStep | undefined;
+    if (state.status === 'active') {
+      resting = workflow.steps.get(state.stepId ?? '');
+      if (workflow.exits.some((match) => match(event))) action = 'exit';
+      else if (workflow.goal && state.convertedAt === null && workflow.goal.match(event)) action = 'convert';
+      else if (resting?.type === 'wait-event' && eventTime >= (state.waitingSince ?? Infinity) && resting.match(event)) action = 'resume';
+    } else if (mayReenter(workflow, state, eventTime) && workflow.entry(event)) {
+      action = 'enter';
+    }
+    if (!engagement && action === undefined) return { outcome: 'ignored', state, effects: [] };
     run = new Run(workflow, copyState(state), context);
     const at = Math.max(eventTime, state.clock);
-    if (scopedTo === workflow.id) run.recordEngagement(event, at);
-    if (state.status === 'active') {
-      const resting = workflow.steps.get(state.stepId ?? '');
-      if (workflow.exits.some((match) => match(event))) {
-        run.finish('exited', at);
-      } else if (workflow.goal && state.convertedAt === null && workflow.goal.match(event)) {
-        run.convert(at, event);
-      } else if (resting?.type === 'wait-event' && eventTime >= (state.waitingSince ?? Infinity) && resting.match(event)) {
-        run.leaveRestingStep();
-        run.runFrom(resting.step.next, at, event);
-      }
-    } else if (mayReenter(workflow, state, eventTime) && workflow.entry(event)) {
-      run.enter(at, event);
-    }
+    if (engagement) run.recordEngagement(event, at);
+    if (action === 'exit') run.finish('exited', at);
+    else if (action === 'convert') run.convert(at, event);
+    else if (action === 'resume' && resting?.type === 'wait-event') {
+      run.leaveRestingStep();
+      run.runFrom(resting.step.next, at, event);
+    } else if (action === 'enter') run.enter(at, event);
   } else if (workflow.entry(event)) {
     run = new Run(workflow, newState(workflow, context.customerId, eventTime), context);
     run.enter(eventTime, event);
@@ -136,6 +145,17 @@ function applyWake(workflow: CompiledWorkflow, state: JourneyState | null, now: 
     run.fireTimer(draft.dueAt);
   }
   return run.result(state);
+}
+
+/** True when an SES open or click would change the journey's counts (a first open or click of that email). */
+function engagementChanges(state: JourneyState, event: CustomerEvent): boolean {
+  const kind = ENGAGEMENT_DETAIL_TYPES[event['detail-type'] as keyof typeof ENGAGEMENT_DETAIL_TYPES];
+  if (!kind) return false;
+  const seq = event.detail.emailSeq;
+  if (typeof seq !== 'number') return true;
+  const flags = state.engaged.find(([emailSeq]) => emailSeq === seq)?.[1] ?? 0;
+  const wanted = kind === 'click' ? 3 : 1;
+  return (flags & wanted) !== wanted;
 }
 
 function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: number): boolean {
@@ -214,18 +234,20 @@ class Run {
     return { outcome: 'applied', state: this.state, effects: this.effects };
   }
 
-  private metric(metric: MetricName, at: number, extra: { stepId?: string; stage?: string; label?: string; value?: number } = {}): void {
-    this.effects.push({ type: 'metric', metric, at, value: extra.value ?? 1, ...extra });
+  private metric(metric: MetricName, at: number, extra?: { stepId?: string; stage?: string; label?: string; value?: number }): void {
+    // Built field by field: this runs several times per input, and spreads allocate.
+    const effect: Extract<Effect, { type: 'metric' }> = { type: 'metric', metric, at, value: extra?.value ?? 1 };
+    if (extra?.stepId !== undefined) effect.stepId = extra.stepId;
+    if (extra?.stage !== undefined) effect.stage = extra.stage;
+    if (extra?.label !== undefined) effect.label = extra.label;
+    this.effects.push(effect);
   }
 
-  private emit(detailType: Extract<Effect, { type: 'emit' }>['detailType'], at: number, detail: Record<string, unknown> = {}): void {
+  private emit(detailType: Extract<Effect, { type: 'emit' }>['detailType'], at: number, entries?: number): void {
     const s = this.state;
-    this.effects.push({
-      type: 'emit',
-      detailType,
-      at,
-      detail: { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status, ...detail },
-    });
+    const detail: Record<string, unknown> = { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status };
+    if (entries !== undefined) detail.entries = entries;
+    this.effects.push({ type: 'emit', detailType, at, detail });
   }
 
   private advanceClock(at: number): void {
@@ -254,7 +276,7 @@ class Run {
     } satisfies Partial<JourneyState>);
     const channel = event.detail.channel;
     this.metric('entered', at, { label: typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source });
-    this.emit('Journey Entered', at, { entries: s.entries });
+    this.emit('Journey Entered', at, s.entries);
     this.runFrom(this.workflow.start, at, event);
   }
 
