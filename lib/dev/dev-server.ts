@@ -328,7 +328,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       links: { mailViewer: urls.mailViewer, eventsEndpoint: urls.events },
       totals: { customers: journal.customerCount, eventsApplied: journal.counts.eventsApplied, emailsSent: journal.counts.emailsSent, rejected: journal.counts.rejected },
       workflows,
-      activity: journal.activity,
+      // Inputs apply at their own (event) time, not in arrival order: newest first by that time.
+      activity: [...journal.activity].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)),
     };
   }
 
