@@ -1,6 +1,6 @@
 /** Lambda: applies SQS batches of customer events, SES engagement and due timers. */
 import { BufferedCounters } from '../lib/runtime/counters';
-import { clients, createStore, EventBridgeJourneyEvents, unsubscribeKeys } from '../lib/runtime/aws';
+import { createStore, EventBridgeJourneyEvents, sesClient, sqsClient, unsubscribeKeys } from '../lib/runtime/aws';
 import { parseConfig } from '../lib/runtime/config';
 import { createAdvanceHandler } from '../lib/runtime/handlers/advance';
 import { JourneyService } from '../lib/runtime/journey-service';
@@ -20,7 +20,7 @@ const [currentKey] = await unsubscribeKeys(config);
 const service = new JourneyService({
   registry: registryFromBundleFile(config.WORKFLOW_BUNDLE),
   store,
-  mailer: new SesMailer(clients.ses(), { configurationSetName: config.SES_CONFIGURATION_SET }),
+  mailer: new SesMailer(sesClient(), { configurationSetName: config.SES_CONFIGURATION_SET }),
   links: new SignedUnsubscribeLinks({ baseUrl: config.UNSUBSCRIBE_URL, key: currentKey!, mailto: config.UNSUBSCRIBE_MAILTO }),
   renderer: new EmailRenderer(),
   counters,
@@ -28,4 +28,4 @@ const service = new JourneyService({
   log,
 });
 
-export const handler = createAdvanceHandler({ service, deadLetters: new SqsDeadLetters(clients.sqs(), config.DEAD_LETTER_QUEUE_URL), counters, now: Date.now, log });
+export const handler = createAdvanceHandler({ service, deadLetters: new SqsDeadLetters(sqsClient(), config.DEAD_LETTER_QUEUE_URL), counters, now: Date.now, log });

@@ -18,6 +18,7 @@ export async function bundleSizes(): Promise<Record<string, { bytes: number; gzi
       platform: 'node',
       target: ESBUILD_TARGET,
       external: EXTERNAL_MODULES,
+      mainFields: ['module', 'main'],
       banner: { js: ESM_REQUIRE_BANNER },
       write: false,
       metafile: true,

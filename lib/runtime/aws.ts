@@ -15,10 +15,9 @@ export function createStore(config: { TABLE_NAME: string; DUE_SHARDS: number }, 
   return new DynamoStore({ client, tableName: config.TABLE_NAME, dueShards: config.DUE_SHARDS });
 }
 
-export const clients = {
-  ses: () => new SESv2Client({}),
-  sqs: () => new SQSClient({}),
-};
+// One export per client, so a bundle only carries the clients its handler uses.
+export const sesClient = () => new SESv2Client({});
+export const sqsClient = () => new SQSClient({});
 
 /**
  * The unsubscribe signing keys, current first. From Secrets Manager

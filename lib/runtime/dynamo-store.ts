@@ -65,7 +65,8 @@ export class DynamoStore implements JourneyStore {
   }
 
   private get returnCapacity() {
-    return this.onCapacity ? ('TOTAL' as const) : undefined;
+    // INDEXES: the table's and each index's share, for cost accounting.
+    return this.onCapacity ? ('INDEXES' as const) : undefined;
   }
 
   async loadCustomer(customerId: string): Promise<CustomerRecord> {
@@ -268,7 +269,10 @@ export class DynamoStore implements JourneyStore {
   }
 
   async reindexDue(customerId: string, workflowId: string): Promise<void> {
-    const output = await this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall(key.journey(customerId, workflowId)), ConsistentRead: true }));
+    const output = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: marshall(key.journey(customerId, workflowId)), ConsistentRead: true, ReturnConsumedCapacity: this.returnCapacity }),
+    );
+    this.capacity('reindexDue', output);
     if (!output.Item) return;
     const stored = this.decodeJourney(customerId, workflowId, output.Item);
     const sets: string[] = [];
@@ -285,8 +289,9 @@ export class DynamoStore implements JourneyStore {
           UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
           ConditionExpression: 'v = :v',
           ExpressionAttributeValues: values,
+          ReturnConsumedCapacity: this.returnCapacity,
         }),
-      );
+      ).then((updated) => this.capacity('reindexDue', updated));
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
