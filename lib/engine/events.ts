@@ -11,6 +11,31 @@ import type { CustomerEvent } from './model';
 export const MAX_PROFILE_BYTES = 8 * 1024;
 /** EventBridge's own limit for one event. */
 export const MAX_EVENT_BYTES = 256 * 1024;
+/** A profile is one map in the customer's DynamoDB item, whose attributes nest at most 32 levels: keep well within. */
+export const MAX_PROFILE_DEPTH = 16;
+
+/** A value as JSON text; undefined when it cannot be written (nested deeper than the stack allows). */
+function jsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Levels of objects and arrays in a value, counted without recursion (stops once past `limit`). */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) break;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
 
 // zod/mini (tree-shakable) rather than zod: this module is in every Lambda bundle.
 
@@ -37,7 +62,8 @@ export const CustomerEventSchema = z.looseObject({
       customerId: Text('"customerId", the customer the event is about', MAX_ID_BYTES),
       profile: z.optional(
         z.record(z.string(), z.unknown(), { error: 'expected an object of profile attributes, e.g. {"email": "..."}' }).check(
-          z.refine((profile) => JSON.stringify(profile).length <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`),
+          z.refine((profile) => (jsonText(profile)?.length ?? Infinity) <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`),
+          z.refine((profile) => nestingDepth(profile, MAX_PROFILE_DEPTH) <= MAX_PROFILE_DEPTH, `too deeply nested: at most ${MAX_PROFILE_DEPTH} levels of objects and arrays in a profile`),
         ),
       ),
     },
@@ -50,6 +76,10 @@ export type ParsedEvent = { ok: true; event: CustomerEvent } | { ok: false; reas
 /** Checks an EventBridge event is a usable customer event; on failure, every reason in one line. */
 export function parseCustomerEvent(raw: unknown): ParsedEvent {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, reason: 'expected an EventBridge event object' };
+  const text = jsonText(raw);
+  if (text === undefined) return { ok: false, reason: 'event: nested too deeply to be read as JSON' };
+  const bytes = utf8Length(text);
+  if (bytes > MAX_EVENT_BYTES) return { ok: false, reason: `event: too large: ${bytes} bytes, at most ${MAX_EVENT_BYTES} bytes (EventBridge's limit for one event)` };
   const parsed = CustomerEventSchema.safeParse(raw);
   if (!parsed.success) {
     const reasons = parsed.error.issues.map((issue) => `${segmentsToJsonPath(issue.path).replace(/^\$\.?/, '') || 'event'}: ${issue.message}`);

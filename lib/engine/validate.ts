@@ -41,7 +41,9 @@ export function validateWorkflow(raw: unknown, options: { file: string; catalogu
     // Report the graph problems of what did parse too, so a marketer sees everything in one pass.
     const partial = partialWorkflow(raw);
     const graph = partial ? graphProblems(partial.workflow, catalogue, partial.options) : [];
-    const covered = (path: string) => shape.some((s) => path === s.path || path.startsWith(`${s.path}.`) || path.startsWith(`${s.path}[`));
+    // A value that failed its shape hides the graph problems under it; an unknown field beside it does not.
+    const unreadable = shape.filter((_, i) => parsed.error.issues[i]!.code !== 'unrecognized_keys');
+    const covered = (path: string) => unreadable.some((s) => path === s.path || path.startsWith(`${s.path}.`) || path.startsWith(`${s.path}[`));
     return { ok: false, workflow: undefined, problems: [...shape, ...graph.filter((p) => !covered(p.path)).map((p) => ({ file, ...p }))] };
   }
   const problems = graphProblems(parsed.data, catalogue).map((p) => ({ file, ...p }));
@@ -93,6 +95,8 @@ function suggest(key: string): string {
   let best: string | undefined;
   let bestDistance = 3;
   for (const candidate of KNOWN_FIELDS) {
+    // A known field in the wrong place is not a typo of itself.
+    if (candidate === key) continue;
     const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;

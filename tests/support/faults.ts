@@ -1,0 +1,244 @@
+/**
+ * Fault-injection helpers for tests/integration/faults.test.ts, on top of the
+ * local runtime (tests/support/local-runtime.ts), without changing it:
+ *
+ * - a seeded random source, and "every message twice, shuffled within a window";
+ * - an SQS stand-in with many concurrent pollers, where a failed record goes
+ *   back on the queue and is received again (as after its visibility timeout);
+ * - the sweep, its wake-ups consumed the same way (the harness's `sweepOnce`
+ *   drops failed wake-ups; SQS would retry them);
+ * - an SDK middleware on the real SES client that fails calls at random, before
+ *   they reach the local server, and one that records what SES accepted;
+ * - every journey item of a runtime's table, read with one scan.
+ */
+import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
+import {
+  InternalServiceErrorException,
+  type SendEmailCommandInput,
+  type SESv2Client,
+  SESv2ServiceException,
+  TooManyRequestsException,
+} from '@aws-sdk/client-sesv2';
+import type { JourneyState } from '../../lib/engine/model';
+import { decodeState } from '../../lib/runtime/dynamo-store';
+import { createSweepHandler } from '../../lib/runtime/handlers/sweep';
+import { silentLogger } from '../../lib/runtime/journey-service';
+import { OUTBOX_GRACE_MS } from '../../lib/runtime/store';
+import type { LocalRuntime } from './local-runtime';
+
+/** mulberry32: a small, seeded PRNG, so every "random" fault plan replays exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Every message `copies` times (at-least-once delivery), each copy landing at a
+ * random place within the `window` positions after the original's: a standard
+ * queue's reordering, bounded.
+ */
+export function redeliveredAndShuffled<T>(messages: readonly T[], options: { copies: number; window: number; random: () => number }): T[] {
+  const placed = messages.flatMap((message, index) => Array.from({ length: options.copies }, () => ({ message, key: index + options.random() * options.window })));
+  return placed.sort((a, b) => a.key - b.key).map((p) => p.message);
+}
+
+export interface ConsumeOptions {
+  /** Concurrent pollers (Lambda concurrency). Default 1. */
+  workers?: number;
+  batchSize?: number;
+  /** Each wake-up the sweep enqueues is delivered this many times, shuffled within `window`. Default 1. */
+  copies?: number;
+  window?: number;
+  random?: () => number;
+}
+
+export interface ConsumeStats {
+  /** Records handed to the advance handler, redeliveries included. */
+  received: number;
+  /** Records the handler reported as failed (and that were redelivered). */
+  failed: number;
+}
+
+/**
+ * Plays SQS for the advance handler: `workers` pollers take batches from one
+ * queue at once; a record reported in `batchItemFailures` goes back on the
+ * queue and is received again later. Resolves when the queue is empty.
+ */
+export async function consume(runtime: LocalRuntime, bodies: readonly string[], options: ConsumeOptions = {}, stats: ConsumeStats = { received: 0, failed: 0 }): Promise<ConsumeStats> {
+  const queue = [...bodies];
+  const batchSize = options.batchSize ?? 10;
+  const limit = 50 * (bodies.length + 10);
+  const poller = async () => {
+    while (queue.length > 0) {
+      const batch = queue.splice(0, batchSize);
+      stats.received += batch.length;
+      const failed = await runtime.deliver(batch, batchSize);
+      stats.failed += failed.length;
+      if (stats.failed > limit) throw new Error(`records keep failing (${stats.failed} failures): is something broken for good?`);
+      queue.push(...failed);
+    }
+  };
+  await Promise.all(Array.from({ length: options.workers ?? 1 }, poller));
+  return stats;
+}
+
+/**
+ * Moves the clock to `at` and runs the sweep until nothing more is due, its
+ * wake-ups consumed like any other message (failures redelivered). Returns the
+ * number of wake-ups enqueued.
+ */
+export async function runTimersUntil(runtime: LocalRuntime, at: number, options: ConsumeOptions = {}, stats?: ConsumeStats): Promise<number> {
+  const sweep = createSweepHandler({ store: runtime.store, queue: runtime.queue, now: () => runtime.clock.now, log: silentLogger, batchLimit: 10_000 });
+  runtime.clock.now = Math.max(runtime.clock.now, at);
+  let total = 0;
+  for (let round = 0; round < 100; round++) {
+    const { enqueued } = await sweep();
+    if (enqueued === 0) return total;
+    total += enqueued;
+    let wakes = runtime.queue.take(runtime.queue.pending.length);
+    if ((options.copies ?? 1) > 1) wakes = redeliveredAndShuffled(wakes, { copies: options.copies!, window: options.window ?? 20, random: options.random ?? Math.random });
+    await consume(runtime, wakes, options, stats);
+  }
+  throw new Error('the sweep never ran dry');
+}
+
+/**
+ * Moves past the outbox grace period, sweeping, until a sweep finds nothing:
+ * every email still unconfirmed has had its resend. Returns the rounds it took.
+ */
+export async function settleOutboxes(runtime: LocalRuntime, options: ConsumeOptions = {}, stats?: ConsumeStats): Promise<number> {
+  for (let round = 1; round <= 20; round++) {
+    if ((await runTimersUntil(runtime, runtime.clock.now + OUTBOX_GRACE_MS + 1000, options, stats)) === 0) return round;
+  }
+  throw new Error('outboxes never settled');
+}
+
+export interface JourneyItem {
+  state: JourneyState;
+  /** Seqs of the emails still in the item's outbox (decided, not confirmed sent). */
+  outbox: number[];
+}
+
+/** Every journey item of the runtime's table ("customerId workflowId" → item), in one paginated scan. */
+export async function scanJourneys(runtime: LocalRuntime): Promise<Map<string, JourneyItem>> {
+  const journeys = new Map<string, JourneyItem>();
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page: ScanCommandOutput = await runtime.dynamo.send(
+      new ScanCommand({
+        TableName: runtime.tableName,
+        FilterExpression: 'begins_with(sk, :j)',
+        ExpressionAttributeValues: { ':j': { S: 'J#' } },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const customerId = item.pk!.S!.slice(2);
+      const workflowId = item.sk!.S!.slice(2);
+      const outbox = Object.keys(item.ob?.M ?? {}).map(Number);
+      journeys.set(`${customerId} ${workflowId}`, { state: decodeState(customerId, workflowId, item.st?.M ?? {}), outbox });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return journeys;
+}
+
+export interface SesFaultStats {
+  calls: number;
+  throttled: number;
+  serverErrors: number;
+  networkErrors: number;
+  /** Moments SES throttled every call for a while (longer than the mailer's own retries). */
+  bursts: number;
+}
+
+export interface SesFaultOptions {
+  random: () => number;
+  /** Probability that one call fails (throttling half the time, then 5xx and network errors). */
+  rate: number;
+  /** Probability that a call starts a burst of `burstLength` throttled calls. */
+  burstRate?: number;
+  burstLength?: number;
+}
+
+/**
+ * Makes the real SES client fail calls at random before they reach the local
+ * server. The middleware sits at the start of the SDK's stack, outside its own
+ * retries, and throws what the SDK hands back once those retries are spent:
+ * throttling (`TooManyRequestsException`, HTTP 429, or an unmodelled 429),
+ * server errors (HTTP 500/503) and network errors (no HTTP status at all).
+ */
+export function injectSesFaults(client: SESv2Client, options: SesFaultOptions): SesFaultStats {
+  const stats: SesFaultStats = { calls: 0, throttled: 0, serverErrors: 0, networkErrors: 0, bursts: 0 };
+  let burst = 0;
+  const metadata = (httpStatusCode?: number) => ({ ...(httpStatusCode ? { httpStatusCode } : {}), requestId: 'injected', attempts: 3, totalRetryDelay: 0 });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      stats.calls += 1;
+      const { random } = options;
+      if (burst === 0 && options.burstRate && random() < options.burstRate) {
+        burst = options.burstLength ?? 8;
+        stats.bursts += 1;
+      }
+      if (burst > 0) {
+        burst -= 1;
+        stats.throttled += 1;
+        throw new TooManyRequestsException({ message: 'Maximum sending rate exceeded.', $metadata: metadata(429) });
+      }
+      if (random() < options.rate) {
+        const kind = random();
+        if (kind < 0.4) {
+          stats.throttled += 1;
+          throw new TooManyRequestsException({ message: 'Maximum sending rate exceeded.', $metadata: metadata(429) });
+        }
+        if (kind < 0.5) {
+          stats.throttled += 1;
+          throw new SESv2ServiceException({ name: 'Throttling', $fault: 'client', message: 'Rate exceeded', $metadata: metadata(429) });
+        }
+        if (kind < 0.65) {
+          stats.serverErrors += 1;
+          throw new InternalServiceErrorException({ message: 'An internal error occurred.', $metadata: metadata(500) });
+        }
+        if (kind < 0.75) {
+          stats.serverErrors += 1;
+          throw new SESv2ServiceException({ name: 'ServiceUnavailable', $fault: 'server', message: 'Service unavailable', $metadata: metadata(503) });
+        }
+        stats.networkErrors += 1;
+        throw Object.assign(new Error(random() < 0.5 ? 'socket hang up' : 'read ECONNRESET'), { name: 'Error', code: 'ECONNRESET', $metadata: { attempts: 3, totalRetryDelay: 0 } });
+      }
+      return next(args);
+    },
+    { step: 'initialize', priority: 'high', name: 'waymarkTestFaultInjection' },
+  );
+  return stats;
+}
+
+/** Calls `onAccepted` with each SendEmail input the SES server accepted (after the call returned). */
+export function onSesAccepted(client: SESv2Client, onAccepted: (input: SendEmailCommandInput) => void): void {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const output = await next(args);
+      onAccepted(args.input as SendEmailCommandInput);
+      return output;
+    },
+    { step: 'initialize', priority: 'low', name: 'waymarkTestAcceptedRecorder' },
+  );
+}
+
+/** Counts by key: a multiset. */
+export function countBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(keyOf(item), (counts.get(keyOf(item)) ?? 0) + 1);
+  return counts;
+}
+
+/** The keys counted more than once. */
+export function duplicatesIn(counts: ReadonlyMap<string, number>): Map<string, number> {
+  return new Map([...counts].filter(([, n]) => n > 1));
+}
