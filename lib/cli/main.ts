@@ -63,4 +63,48 @@ program
     process.exitCode = await devCommand(options);
   });
 
+program
+  .command('simulate')
+  .description('Forecast a journey before launch: synthetic customers through the real engine on a virtual clock (emails per day, SES peaks, reach per step and stage, conversion)')
+  .argument('<workflow>', 'a workflow file (validated with its directory and content) or a workflow id')
+  .requiredOption('--customers <n>', 'how many synthetic customers enter')
+  .option('--days <d>', 'days simulated', '30')
+  .option('--seed <s>', 'random seed: the same seed gives the same forecast', '1')
+  .option('--entry-days <e>', 'customers enter spread over this many days from the start (default: a third of --days, rounded up)')
+  .option('--start <iso-time>', 'when the period starts (default 2026-11-02T00:00:00Z, a Monday)')
+  .option('--ses-rate <r>', "the account's SES maximum send rate, emails per second (default 14)")
+  .option('--config <file>', 'JSON: engagement by content kind, conversionPerClick, baseConversion, waitedEvents, sesMaxSendRate, timeZones')
+  .option('--workflows <dir>', 'where to look up a workflow given by id', 'workflows')
+  .option('--workers <n>', 'worker threads (default: one per CPU core, at most 4, from 10,000 customers; the forecast is the same)')
+  .option('--json', 'print the SimulationOutput (forecast, parameters and counters) as JSON, for `waymark report`')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ waymark simulate workflows/cold-traffic-nurture.json --customers 100000 --days 30 --seed 1\n  $ waymark simulate post-purchase --customers 5000 --config sim.json --json > forecast.json\n\nConfig (every field optional):\n  {"engagement": {"article": {"open": 0.45, "click": 0.12}, "*": {"open": 0.3, "click": 0.05}},\n   "conversionPerClick": 0.08, "baseConversion": 0.03, "waitedEvents": {"survey.answered": 0.4},\n   "sesMaxSendRate": 14, "timeZones": ["America/New_York", "Europe/Berlin"]}\n\nExit code 1 when the workflow or the options are invalid.',
+  )
+  .action(async (workflow: string, options: Record<string, string | boolean | undefined>) => {
+    const { simulateCommand } = await import('./simulate-command');
+    process.exitCode = await simulateCommand(workflow, options);
+  });
+
+program
+  .command('report')
+  .description('Write one self-contained HTML report of journey analytics (funnel by stage, email performance, time to convert, statuses, channels, the journey map) from a simulation, a local stack or a deployed table')
+  .option('--workflows <dir>', 'the workflows directory', 'workflows')
+  .option('--workflow <id>', 'report on this workflow only (default: every workflow that has counters)')
+  .option('--from <file>', 'a `waymark simulate --json` output file')
+  .option('--endpoint [url]', 'DynamoDB Local of a running `waymark dev` (default http://127.0.0.1:8000, table waymark)')
+  .option('--table <name>', 'the counters table: of the local stack with --endpoint, else a deployed table (default AWS credentials)')
+  .option('--region <region>', 'the deployed table\'s AWS region (default: from the environment)')
+  .option('--days <n>', 'only the last N days (UTC, up to today; for a simulation, up to its last day)')
+  .option('--since <yyyy-mm-dd>', 'only counters from this day on (UTC)')
+  .option('--out <file>', 'the HTML file to write', 'waymark-report.html')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ waymark simulate cold-traffic-nurture --customers 5000 --json > sim.json\n  $ waymark report --from sim.json --out sim-report.html\n  $ waymark report --endpoint                       # the local stack of `waymark dev`\n  $ waymark report --table waymark-JourneyTable --region eu-west-1 --days 30 --out november.html\n\nExit code 1 on an unknown workflow, a file that is not simulate output, or when no counters are found.',
+  )
+  .action(async (options: { workflows: string; workflow?: string; from?: string; endpoint?: string | boolean; table?: string; region?: string; days?: string; since?: string; out: string }) => {
+    const { reportCommand } = await import('./report-command');
+    process.exitCode = await reportCommand(options);
+  });
+
 await program.parseAsync(process.argv);

@@ -1,0 +1,228 @@
+/**
+ * `waymark simulate`: a forecast of one journey before launch. Synthetic customers enter, open
+ * and click what they are sent (SES engagement events, as in production), answer what the
+ * journey waits for and sometimes convert, all through the real journey service on a virtual
+ * clock. These tests read as the command's documentation: what each knob does to the forecast.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { validateWorkflow } from '../../lib/engine/validate';
+import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
+import { DEFAULT_TIME_ZONES, simulate, type SimulationSettings, type SimulationTarget } from '../../lib/sim/simulator';
+import type { SimulationOutput } from '../../lib/sim/types';
+
+const loaded = loadValidWorkflows(['workflows']);
+const target = (id: string): SimulationTarget => ({ workflow: loaded.workflows.find((w) => w.id === id)!, catalogue: loaded.catalogue });
+const coldTraffic = target('cold-traffic-nurture');
+const postPurchase = target('post-purchase');
+
+/** Engagement rates for every content kind at once. */
+const everyKind = (open: number, click: number): SimulationSettings['engagement'] => ({ '*': { open, click } });
+
+/** Everything but the wall-clock duration: what must be the same for the same seed. */
+const figures = ({ durationMs: _durationMs, ...rest }: SimulationOutput) => rest;
+
+function waymark(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/waymark.js', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+}
+
+describe('waymark simulate: the same seed, the same forecast', () => {
+  it('gives an identical forecast (and counters) for the same seed, and a different one for another seed', async () => {
+    const settings = { customers: 400, days: 20, seed: 7 };
+    const first = await simulate(coldTraffic, settings);
+    const again = await simulate(coldTraffic, settings);
+    expect(figures(again)).toEqual(figures(first));
+
+    const other = await simulate(coldTraffic, { ...settings, seed: 8 });
+    expect(other.forecast).not.toEqual(first.forecast);
+    // Only the draws differ: the parameters are the same but for the seed.
+    expect({ ...other.parameters, seed: 7 }).toEqual(first.parameters);
+  });
+
+  it('gives the same forecast however customers are batched, in process or on worker threads', async () => {
+    // Customers never affect one another, and each draws from a generator of their own.
+    const settings = { customers: 1200, days: 25, seed: 11 };
+    const inOneGo = await simulate(postPurchase, { ...settings, workers: 1 });
+    const batched = await simulate(postPurchase, { ...settings, batchSize: 250, workers: 1 });
+    const onWorkers = await simulate(postPurchase, { ...settings, batchSize: 250, workers: 2 });
+    expect(figures(batched)).toEqual(figures(inOneGo));
+    expect(figures(onWorkers)).toEqual(figures(inOneGo));
+  });
+
+  it('reports the parameters it ran with: the defaults, with the engagement table filled in for every content kind', async () => {
+    const { parameters } = await simulate(coldTraffic, { customers: 30 });
+    expect(parameters).toMatchObject({ customers: 30, days: 30, seed: 1, entryDays: 10, start: '2026-11-02T00:00:00.000Z', sesMaxSendRate: 14, conversionPerClick: 0.08, baseConversion: 0.03 });
+    expect(parameters.engagement.article).toEqual({ open: 0.45, click: 0.12 });
+    expect(Object.keys(parameters.engagement)).toEqual(expect.arrayContaining(['article', 'guide', 'testimonial', 'case-study', 'demo', 'offer', 're-engagement']));
+    // cold-traffic-nurture waits only for clicks, which the simulated SES events provide.
+    expect(parameters.waitedEvents).toEqual({});
+  });
+});
+
+describe('waymark simulate: engagement drives the journey, as clicks do in production', () => {
+  it('with no opens or clicks, nobody reaches the guide, and silence leads every customer down the sunset path', async () => {
+    const { forecast } = await simulate(coldTraffic, { customers: 300, days: 60, entryDays: 3, engagement: everyKind(0, 0), conversionPerClick: 0, baseConversion: 0 });
+    const { steps, statuses } = forecast;
+    for (const step of Object.values(steps)) expect([step.opened, step.clicked]).toEqual([0, 0]);
+    expect(steps.guide!.reached).toBe(0);
+    // 5% are held out; everyone else times out of every wait: article-2, article-3, the sunset, goodbye.
+    const inJourney = steps.welcome!.reached;
+    expect(inJourney).toBe(300 - statuses.holdout!);
+    for (const id of ['article-2', 'article-3', 'sunset', 'goodbye']) expect(steps[id]!.reached).toBe(inJourney);
+    expect(statuses).toMatchObject({ active: 0, completed: inJourney, converted: 0 });
+  });
+
+  it('when every email is clicked, everyone goes from the welcome email straight to the guide', async () => {
+    const { forecast } = await simulate(coldTraffic, { customers: 300, days: 30, engagement: everyKind(1, 1), conversionPerClick: 0, baseConversion: 0 });
+    const { steps } = forecast;
+    expect(steps.welcome!.reached).toBeGreaterThan(250);
+    expect(steps.welcome!.clicked).toBe(steps.welcome!.sent);
+    expect(steps.guide!.reached).toBe(steps.welcome!.reached);
+    expect(steps['article-2']!.reached).toBe(0);
+  });
+
+  it('a customer waiting for a non-email event gets it with the configured probability, with values that reach every branch', async () => {
+    // post-purchase waits for "survey.answered", then branches on event.detail.score (>= 9, <= 6, else).
+    const { forecast, parameters } = await simulate(postPurchase, { customers: 1000, days: 40, entryDays: 5 });
+    expect(parameters.waitedEvents).toEqual({ 'survey.answered': 0.4 });
+    const { steps } = forecast;
+    const answered = steps['nps?']!.reached / steps['answered?']!.reached;
+    expect(answered).toBeGreaterThan(0.3);
+    expect(answered).toBeLessThan(0.5);
+    // Scores from 0 to 10: promoters (9-10), detractors (0-6) and passives (7-8, straight to loyalty) all occur.
+    expect(steps.promoter!.reached).toBeGreaterThan(0);
+    expect(steps.support!.reached).toBeGreaterThan(steps.promoter!.reached);
+    expect(steps.promoter!.reached + steps.support!.reached).toBeLessThan(steps['nps?']!.reached);
+
+    const never = await simulate(postPurchase, { customers: 300, days: 40, entryDays: 5, waitedEvents: { 'survey.answered': 0 } });
+    expect(never.forecast.steps['nps?']!.reached).toBe(0);
+  });
+});
+
+describe('waymark simulate: conversion', () => {
+  it('with a base conversion of 1, everyone still in the journey converts within the period', async () => {
+    // A journey that only waits, so nobody finishes before their conversion arrives.
+    const definition = {
+      id: 'wait-and-convert',
+      version: 1,
+      name: 'Wait and convert',
+      entry: { on: { 'detail-type': ['lead.captured'] } },
+      goal: { on: { 'detail-type': ['order.placed'] }, stage: 'purchase', then: 'exit' },
+      settings: { from: 'Acme <hello@acme.example>', timezone: 'UTC' },
+      start: 'welcome',
+      steps: {
+        welcome: { type: 'email', stage: 'awareness', template: 'book-a-demo', next: 'rest' },
+        rest: { type: 'wait', duration: 'P90D', next: 'bye' },
+        bye: { type: 'exit' },
+      },
+    };
+    const validated = validateWorkflow(definition, { file: 'wait-and-convert.json', catalogue: loaded.catalogue });
+    expect(validated.problems).toEqual([]);
+    const { forecast } = await simulate({ workflow: validated.workflow!, catalogue: loaded.catalogue }, { customers: 400, days: 30, baseConversion: 1, conversionPerClick: 0 });
+    expect(forecast.conversion.converted).toBe(400);
+    expect(forecast.conversion.rate).toBe(1);
+    expect(forecast.statuses).toEqual({ active: 0, completed: 0, converted: 400, exited: 0, holdout: 0, suppressed: 0 });
+    expect(forecast.conversion.averageDaysToConvert).toBeGreaterThan(0);
+    expect(forecast.conversion.averageDaysToConvert).toBeLessThan(30);
+    expect(forecast.stages.purchase!.reached).toBe(400);
+  });
+
+  it('in cold-traffic-nurture, the conversion count, rate and final statuses agree', async () => {
+    const { forecast } = await simulate(coldTraffic, { customers: 500, days: 30, baseConversion: 1 });
+    const { conversion, statuses } = forecast;
+    // The goal exits: every conversion is a "converted" status. Held-out customers are not in the journey to convert.
+    expect(statuses.converted).toBe(conversion.converted);
+    expect(conversion.rate).toBe(conversion.converted / 500);
+    expect(conversion.converted).toBeGreaterThan(300);
+    expect(Object.values(statuses).reduce((a, b) => a + b, 0)).toBe(500);
+  });
+});
+
+describe('waymark simulate: emails and SES', () => {
+  it('the busiest minute is a send window opening: 09:00 on a weekday in the customers\' time zone', async () => {
+    // cold-traffic-nurture sends Mon–Fri 09:00–18:00 in the customer's own time zone.
+    const { forecast, parameters } = await simulate(coldTraffic, { customers: 1000, timeZones: ['America/New_York'] });
+    const peak = forecast.emails.peakMinute!;
+    const local = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(peak.at));
+    expect(local).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 09:00$/);
+    expect(peak.count).toBeGreaterThan(20);
+    expect(forecast.emails.peakMinuteSendSeconds).toBe(peak.count / parameters.sesMaxSendRate);
+
+    // With customers around the world, the peak is still a 09:00 opening, in one of their zones.
+    const world = await simulate(coldTraffic, { customers: 1000 });
+    const at = new Date(world.forecast.emails.peakMinute!.at);
+    const openings = DEFAULT_TIME_ZONES.map((timeZone) => new Intl.DateTimeFormat('en-US', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at));
+    expect(openings).toContain('09:00');
+  });
+
+  it('2,000 customers: the figures add up', async () => {
+    const { forecast } = await simulate(coldTraffic, { customers: 2000, seed: 42 });
+    const { emails, steps, statuses, deferrals, skipped } = forecast;
+    expect(emails.perDay).toHaveLength(30);
+    expect(emails.perDay[0]!.day).toBe('2026-11-02');
+    expect(emails.perDay.reduce((sum, d) => sum + d.count, 0)).toBe(emails.total);
+    expect(Object.values(steps).reduce((sum, s) => sum + s.sent, 0)).toBe(emails.total);
+    expect(emails.peakDay!.count).toBe(Math.max(...emails.perDay.map((d) => d.count)));
+    expect(steps.holdout!.reached).toBe(2000);
+    expect(statuses.holdout).toBeGreaterThan(50);
+    expect(statuses.holdout).toBeLessThan(150);
+    expect(Object.values(statuses).reduce((a, b) => a + b, 0)).toBe(2000);
+    expect(deferrals.window).toBeGreaterThan(0);
+    expect(deferrals.cap).toBeGreaterThan(0);
+    expect(skipped).toEqual({ contentExhausted: 0, noAddress: 0 });
+    // Opens and clicks come in at about the configured rates for articles (45% and 12%).
+    expect(steps.welcome!.opened / steps.welcome!.sent).toBeCloseTo(0.45, 1);
+    expect(steps.welcome!.clicked / steps.welcome!.sent).toBeCloseTo(0.12, 1);
+  });
+});
+
+describe('waymark simulate (CLI)', () => {
+  it('--json prints a SimulationOutput', () => {
+    const run = waymark('simulate', 'workflows/post-purchase.json', '--customers', '200', '--days', '20', '--seed', '3', '--json');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const output = JSON.parse(run.stdout) as SimulationOutput;
+    expect(Object.keys(output)).toEqual(['workflow', 'parameters', 'forecast', 'counters', 'durationMs']);
+    expect(output.workflow).toEqual({ id: 'post-purchase', version: 1, name: 'Post-purchase: onboarding to advocacy' });
+    expect(output.parameters).toMatchObject({ customers: 200, days: 20, seed: 3, entryDays: 7, sesMaxSendRate: 14, waitedEvents: { 'survey.answered': 0.4 } });
+    expect(Object.keys(output.forecast)).toEqual(['emails', 'steps', 'stages', 'conversion', 'deferrals', 'skipped', 'statuses']);
+    expect(Object.keys(output.forecast.emails)).toEqual(['total', 'perDay', 'peakDay', 'peakMinute', 'peakMinuteSendSeconds']);
+    expect(output.forecast.emails.perDay).toHaveLength(20);
+    expect(Object.keys(output.forecast.steps)).toEqual(Object.keys(postPurchase.workflow.steps));
+    expect(output.forecast.steps.welcome).toEqual({ reached: 200, sent: 200, opened: expect.any(Number), clicked: expect.any(Number) });
+    expect(Object.keys(output.forecast.stages)).toEqual(['purchase', 'retention', 'advocacy']);
+    expect(output.counters.length).toBeGreaterThan(0);
+    for (const row of output.counters) expect(Object.keys(row).sort()).toEqual(['day', 'name', 'stepId', 'value', 'workflowId']);
+    expect(output.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('prints a readable forecast without --json, and looks a workflow up by id', () => {
+    const run = waymark('simulate', 'cold-traffic-nurture', '--customers', '300', '--seed', '2', '--ses-rate', '0.2');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('Forecast: Cold traffic nurture (cold-traffic-nurture v1)');
+    expect(run.stdout).toContain('300 customers entering over 10 days');
+    expect(run.stdout).toMatch(/Peak minute +\w{3} \d{4}-\d\d-\d\d \d\d:\d\d UTC: \d+ emails/);
+    expect(run.stdout).toContain('emails/s: a backlog builds'); // at 0.2 emails/s, a peak of more than 12 emails takes over a minute
+    expect(run.stdout).toMatch(/At the end +active/);
+  });
+
+  it('fails with exit code 1 and a clear message for a missing file, an invalid workflow or a bad option', () => {
+    const missing = waymark('simulate', 'workflows/no-such-journey.json', '--customers', '10');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no such workflow file: workflows/no-such-journey.json');
+
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-simulate-'));
+    writeFileSync(join(dir, 'broken.json'), JSON.stringify({ id: 'broken', version: 1, name: 'Broken', entry: { on: { 'detail-type': ['x'] } }, settings: { from: 'a@b.example', timezone: 'UTC' }, start: 'nowhere', steps: { bye: { type: 'exit' } } }));
+    const invalid = waymark('simulate', join(dir, 'broken.json'), '--customers', '10');
+    expect(invalid.status).toBe(1);
+    expect(invalid.stderr).toContain('the workflows are invalid');
+    expect(invalid.stderr).toMatch(/broken\.json: \$\.start: .*nowhere/);
+
+    const badOption = waymark('simulate', 'workflows/post-purchase.json', '--customers', 'many');
+    expect(badOption.status).toBe(1);
+    expect(badOption.stderr).toContain('--customers expects a whole number');
+  });
+});
