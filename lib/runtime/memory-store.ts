@@ -28,14 +28,15 @@ class WakeHeap {
 
   push(entry: { at: number; customerId: string; workflowId: string }): void {
     const heap = this.heap;
-    heap.push(entry);
-    let i = heap.length - 1;
+    let i = heap.push(entry) - 1;
+    // Sift up by moving parents down (no swap arrays: this runs for every write of a simulation).
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= heap[i]!.at) break;
-      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      if (heap[parent]!.at <= entry.at) break;
+      heap[i] = heap[parent]!;
       i = parent;
     }
+    heap[i] = entry;
   }
 
   peek() {
@@ -47,18 +48,17 @@ class WakeHeap {
     const top = heap[0];
     const last = heap.pop();
     if (heap.length > 0 && last) {
-      heap[0] = last;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
+        if (l >= heap.length) break;
         const r = l + 1;
-        let smallest = i;
-        if (l < heap.length && heap[l]!.at < heap[smallest]!.at) smallest = l;
-        if (r < heap.length && heap[r]!.at < heap[smallest]!.at) smallest = r;
-        if (smallest === i) break;
-        [heap[smallest], heap[i]] = [heap[i]!, heap[smallest]!];
-        i = smallest;
+        const child = r < heap.length && heap[r]!.at < heap[l]!.at ? r : l;
+        if (heap[child]!.at >= last.at) break;
+        heap[i] = heap[child]!;
+        i = child;
       }
+      heap[i] = last;
     }
     return top;
   }
@@ -159,12 +159,17 @@ export class MemoryStore implements JourneyStore {
     for (;;) {
       const top = this.wakes.peek();
       if (!top) return undefined;
+      const key = `${top.customerId}\u0000${top.workflowId}`;
       const stored = this.customers.get(top.customerId)?.journeys.get(top.workflowId);
       const current = stored ? nextWakeAt(stored.state, stored.outbox) : null;
-      if (current === top.at) return top;
+      if (current === top.at && this.indexed.get(key) === top.at) return top;
       this.wakes.pop();
-      // The item's wake-up moved later (e.g. a resend that was confirmed): requeue it at its real time.
-      if (current !== null && current > top.at) this.wakes.push({ ...top, at: current });
+      // The item's wake-up moved (a resend confirmed, a timer changed). Only the entry for its current
+      // wake-up is kept live; when the heap holds none for it yet, add one.
+      if (current !== null && current > top.at && this.indexed.get(key) !== current) {
+        this.indexed.set(key, current);
+        this.wakes.push({ at: current, customerId: top.customerId, workflowId: top.workflowId });
+      }
     }
   }
 
@@ -192,8 +197,18 @@ export class MemoryStore implements JourneyStore {
     return this.customers.get(customerId)?.profile;
   }
 
+  /** The wake-up each item is indexed at: one live heap entry per item, stale ones are dropped as they surface. */
+  private readonly indexed = new Map<string, number>();
+
   private index(customerId: string, workflowId: string, stored: StoredJourney): void {
     const at = nextWakeAt(stored.state, stored.outbox);
-    if (at !== null) this.wakes.push({ at, customerId, workflowId });
+    const key = `${customerId}\u0000${workflowId}`;
+    if (at === null) {
+      this.indexed.delete(key);
+      return;
+    }
+    if (this.indexed.get(key) === at) return;
+    this.indexed.set(key, at);
+    this.wakes.push({ at, customerId, workflowId });
   }
 }

@@ -115,11 +115,25 @@ export function nextWakeAt(state: JourneyState, outbox: readonly OutboxEntry[]):
   return wake;
 }
 
+const DAY_MS = 86_400_000;
+let cachedDayNumber = Number.NaN;
+let cachedDay = '';
+
+/** "2026-11-23" for an instant; formatted once per UTC day, as metrics come in runs of the same day. */
+function utcDay(at: number): string {
+  const dayNumber = Math.floor(at / DAY_MS);
+  if (dayNumber !== cachedDayNumber) {
+    cachedDayNumber = dayNumber;
+    cachedDay = new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
+  }
+  return cachedDay;
+}
+
 /** Metric effects → counter rows (per workflow, UTC day, step, name[:label]). */
 export function countersFrom(workflowId: string, metrics: readonly Metric[]): CounterRow[] {
   const rows = new Map<string, CounterRow>();
   for (const m of metrics) {
-    const day = new Date(m.at).toISOString().slice(0, 10);
+    const day = utcDay(m.at);
     const stepId = m.stepId ?? (m.stage !== undefined && m.metric.startsWith('stage.') ? `stage:${m.stage}` : '_');
     const name = m.label === undefined ? m.metric : `${m.metric}:${m.label}`;
     // "waiting" is a gauge of customers resting at a step now: not split by day.
