@@ -15,7 +15,7 @@
 import { type CompiledStep, type CompiledWorkflow, ENGAGEMENT_DETAIL_TYPES, engagementWorkflowId } from './compile';
 import { selectContent } from './content';
 import { fingerprint, unitInterval } from './hash';
-import type { CustomerEvent, CustomerStatus, Effect, Input, JourneyState, MetricName, Profile, StepResult } from './model';
+import { type CustomerEvent, type CustomerStatus, type Effect, emptyJourney, type Input, type JourneyState, type MetricName, type Profile, type StepResult } from './model';
 import { addDuration, earliestUnderCap, isValidTimeZone, nextWindowOpening } from './time';
 
 export interface StepContext {
@@ -172,30 +172,7 @@ function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: 
 }
 
 function newState(workflow: CompiledWorkflow, customerId: string, at: number): JourneyState {
-  return {
-    customerId,
-    workflowId: workflow.id,
-    version: workflow.version,
-    status: 'active',
-    stepId: null,
-    stage: null,
-    stages: [],
-    entries: 0,
-    enteredAt: at,
-    finishedAt: null,
-    convertedAt: null,
-    waitingSince: null,
-    dueAt: null,
-    clock: at,
-    emailsSent: 0,
-    opens: 0,
-    clicks: 0,
-    sent: [],
-    sendTimes: [],
-    applied: [],
-    emailSeq: 0,
-    engaged: [],
-  };
+  return { ...emptyJourney(customerId, workflow.id), version: workflow.version, enteredAt: at, clock: at };
 }
 
 function copyState(state: JourneyState): JourneyState {

@@ -48,6 +48,38 @@ export interface JourneyState {
   engaged: Array<[seq: number, flags: number]>;
 }
 
+/**
+ * A journey's fields before anything happened to it: what a new state starts
+ * from, and what a stored state may leave out. A new object each time (the
+ * engine fills its arrays in place on a draft).
+ */
+export function emptyJourney(customerId: string, workflowId: string): JourneyState {
+  return {
+    customerId,
+    workflowId,
+    version: 1,
+    status: 'active',
+    stepId: null,
+    stage: null,
+    stages: [],
+    entries: 0,
+    enteredAt: 0,
+    finishedAt: null,
+    convertedAt: null,
+    waitingSince: null,
+    dueAt: null,
+    clock: 0,
+    emailsSent: 0,
+    opens: 0,
+    clicks: 0,
+    sent: [],
+    sendTimes: [],
+    applied: [],
+    emailSeq: 0,
+    engaged: [],
+  };
+}
+
 /** An Amazon EventBridge event about one customer (`detail.customerId`). */
 export interface CustomerEvent {
   id: string;

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { hash53 } from '../engine/hash';
-import type { JourneyState, Profile } from '../engine/model';
+import { emptyJourney, type JourneyState, type Profile } from '../engine/model';
 import {
   type CounterRow,
   type CustomerRecord,
@@ -447,31 +447,9 @@ export function encodeState(state: JourneyState): Record<string, AttributeValue>
   return marshall(compact, marshallOptions);
 }
 
-const STATE_DEFAULTS: Omit<JourneyState, 'customerId' | 'workflowId'> = {
-  version: 1,
-  status: 'active',
-  stepId: null,
-  stage: null,
-  stages: [],
-  entries: 0,
-  enteredAt: 0,
-  finishedAt: null,
-  convertedAt: null,
-  waitingSince: null,
-  dueAt: null,
-  clock: 0,
-  emailsSent: 0,
-  opens: 0,
-  clicks: 0,
-  sent: [],
-  sendTimes: [],
-  applied: [],
-  emailSeq: 0,
-  engaged: [],
-};
-
 export function decodeState(customerId: string, workflowId: string, map: Record<string, AttributeValue>): JourneyState {
-  return { ...STATE_DEFAULTS, ...(unmarshall(map) as Partial<JourneyState>), customerId, workflowId };
+  // Fields the encoder left out (null, empty) come back from the empty journey.
+  return { ...emptyJourney(customerId, workflowId), ...(unmarshall(map) as Partial<JourneyState>), customerId, workflowId };
 }
 
 function encodeOutboxEntry(entry: OutboxEntry): Record<string, AttributeValue> {

@@ -3,6 +3,7 @@
  * says whether the message went (`sent`) or was refused for good (`rejected`).
  * Transient failures (throttling, network) are thrown, so the queue retries.
  */
+import type { DecidedEmail } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
 import type { RenderedEmail } from './render';
 import type { OutboxEntry } from './store';
@@ -33,16 +34,9 @@ export interface Mailer {
   send(email: OutgoingEmail): Promise<SendOutcome>;
 }
 
-export interface RecordedEmail {
+/** An email as a recording mailer keeps it: what was decided, with its subject and message id. */
+export interface RecordedEmail extends Omit<DecidedEmail, 'seq'> {
   messageId: string;
-  at: number;
-  customerId: string;
-  workflowId: string;
-  version: number;
-  stepId: string;
-  stage: string | null;
-  contentId: string;
-  to: string;
   subject: string;
 }
 

@@ -25,18 +25,10 @@ import { createSweepHandler } from '../../lib/runtime/handlers/sweep';
 import { silentLogger } from '../../lib/runtime/journey-service';
 import { OUTBOX_GRACE_MS } from '../../lib/runtime/store';
 import type { LocalRuntime } from './local-runtime';
+import { seededRandom } from '../../lib/dev/demo';
 
-/** mulberry32: a small, seeded PRNG, so every "random" fault plan replays exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so every "random" fault plan replays exactly (the demo's generator). */
+export { seededRandom };
 
 /**
  * Every message `copies` times (at-least-once delivery), each copy landing at a
