@@ -112,10 +112,15 @@ function funnel(report: WorkflowReport): string {
     if (next !== undefined) {
       const nextEntered = report.metrics.stages[next]?.entered ?? 0;
       const dropped = Math.max(0, m.entered - nextEntered);
+      // At the goal's stage, when reaching the goal ends the journey, leaving is converting, not dropping off.
+      const goal = report.workflow.goal;
+      const goalEndsHere = goal !== undefined && goal.stage === stage && goal.then === 'exit';
       step =
         m.entered === 0
           ? `<div class="funnel-step"><span class="arrow">↓</span><span>nobody entered ${esc(stage)}</span></div>`
-          : `<div class="funnel-step" data-conversion="${m.conversionToNext ?? ''}"><span class="arrow">↓</span><span><span class="conv">${formatRatio(m.conversionToNext)}</span> went on to ${esc(next)}</span>` +
+          : goalEndsHere
+            ? `<div class="funnel-step goal-ends"><span class="arrow">✓</span><span><span class="conv">${formatCount(m.entered)} converted</span>: reaching the goal ends the journey in ${esc(stage)}</span></div>`
+            : `<div class="funnel-step" data-conversion="${m.conversionToNext ?? ''}"><span class="arrow">↓</span><span><span class="conv">${formatRatio(m.conversionToNext)}</span> went on to ${esc(next)}</span>` +
             `<span class="drop-bar" aria-hidden="true"><i style="width:${width(dropped, m.entered)}"></i></span><span><span class="drop">${formatCount(dropped)} dropped off</span> (${formatRate(dropped, m.entered)})</span></div>`;
     }
     return (
