@@ -64,6 +64,18 @@ export class DynamoStore implements JourneyStore {
     this.onCapacity?.(operation, output.ConsumedCapacity);
   }
 
+  /** A conditional write whose failed condition is an answer, not an error: false. */
+  private async conditionally(operation: string, command: UpdateItemCommand | PutItemCommand): Promise<boolean> {
+    try {
+      const output = command instanceof PutItemCommand ? await this.client.send(command) : await this.client.send(command);
+      this.capacity(operation, output);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   private get returnCapacity() {
     // INDEXES: the table's and each index's share, for cost accounting.
     return this.onCapacity ? ('INDEXES' as const) : undefined;
@@ -124,40 +136,26 @@ export class DynamoStore implements JourneyStore {
     });
     // Attribute by attribute, so two events updating different attributes at once both land.
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const output = await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: marshall(key.profile(customerId)),
-            UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-            ConditionExpression: 'attribute_exists(p)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-            ReturnConsumedCapacity: this.returnCapacity,
-          }),
-        );
-        this.capacity('saveProfile', output);
-        return;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
-      try {
-        // The profile map does not exist yet: create it whole (keeping a suppression flag set meanwhile).
-        const output = await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: marshall(key.profile(customerId)),
-            UpdateExpression: 'SET p = :p, updatedAt = :now',
-            ConditionExpression: 'attribute_not_exists(p)',
-            ExpressionAttributeValues: { ':p': { M: marshall(withoutNulls(profile), marshallOptions) }, ':now': { N: String(now) } },
-            ReturnConsumedCapacity: this.returnCapacity,
-          }),
-        );
-        this.capacity('saveProfile', output);
-        return;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+      const merged = new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(key.profile(customerId)),
+        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+        ConditionExpression: 'attribute_exists(p)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnConsumedCapacity: this.returnCapacity,
+      });
+      if (await this.conditionally('saveProfile', merged)) return;
+      // The profile map does not exist yet: create it whole (keeping a suppression flag set meanwhile).
+      const created = new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(key.profile(customerId)),
+        UpdateExpression: 'SET p = :p, updatedAt = :now',
+        ConditionExpression: 'attribute_not_exists(p)',
+        ExpressionAttributeValues: { ':p': { M: marshall(withoutNulls(profile), marshallOptions) }, ':now': { N: String(now) } },
+        ReturnConsumedCapacity: this.returnCapacity,
+      });
+      if (await this.conditionally('saveProfile', created)) return;
     }
     throw new VersionConflictError(customerId, 'profile');
   }
@@ -232,40 +230,29 @@ export class DynamoStore implements JourneyStore {
       const removes = ['ob.#s'];
       const values: Record<string, AttributeValue> = { ':v': { N: String(reindex.version) } };
       this.setDue(reindex.wakeAt, customerId, sets, removes, values);
-      try {
-        const output = await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: itemKey,
-            UpdateExpression: `${sets.length ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
-            ConditionExpression: 'v = :v AND attribute_exists(ob.#s)',
-            ExpressionAttributeNames: { '#s': String(seq) },
-            ExpressionAttributeValues: values,
-            ReturnConsumedCapacity: this.returnCapacity,
-          }),
-        );
-        this.capacity('confirmOutbox', output);
-        return;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        // The item moved on meanwhile: remove the entry only, and leave its due index to the newer write.
-      }
+      const removedAndReindexed = new UpdateItemCommand({
+        TableName: this.table,
+        Key: itemKey,
+        UpdateExpression: `${sets.length ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
+        ConditionExpression: 'v = :v AND attribute_exists(ob.#s)',
+        ExpressionAttributeNames: { '#s': String(seq) },
+        ExpressionAttributeValues: values,
+        ReturnConsumedCapacity: this.returnCapacity,
+      });
+      if (await this.conditionally('confirmOutbox', removedAndReindexed)) return;
+      // The item moved on meanwhile: remove the entry only, and leave its due index to the newer write.
     }
-    try {
-      const output = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: itemKey,
-          UpdateExpression: 'REMOVE ob.#s',
-          ConditionExpression: 'attribute_exists(ob.#s)',
-          ExpressionAttributeNames: { '#s': String(seq) },
-          ReturnConsumedCapacity: this.returnCapacity,
-        }),
-      );
-      this.capacity('confirmOutbox', output);
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.conditionally(
+      'confirmOutbox',
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: itemKey,
+        UpdateExpression: 'REMOVE ob.#s',
+        ConditionExpression: 'attribute_exists(ob.#s)',
+        ExpressionAttributeNames: { '#s': String(seq) },
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
   }
 
   async reindexDue(customerId: string, workflowId: string): Promise<void> {
@@ -281,20 +268,17 @@ export class DynamoStore implements JourneyStore {
     this.setDue(nextWakeAt(stored.state, stored.outbox), customerId, sets, removes, values);
     const wasIndexed = output.Item[DUE_INDEX.partitionKey] !== undefined;
     if (sets.length === 0 && !wasIndexed) return;
-    try {
-      await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.table,
-          Key: marshall(key.journey(customerId, workflowId)),
-          UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-          ConditionExpression: 'v = :v',
-          ExpressionAttributeValues: values,
-          ReturnConsumedCapacity: this.returnCapacity,
-        }),
-      ).then((updated) => this.capacity('reindexDue', updated));
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.conditionally(
+      'reindexDue',
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(key.journey(customerId, workflowId)),
+        UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
+        ConditionExpression: 'v = :v',
+        ExpressionAttributeValues: values,
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
   }
 
   async isSuppressed(address: string): Promise<boolean> {
@@ -306,18 +290,15 @@ export class DynamoStore implements JourneyStore {
   }
 
   async suppress(entry: SuppressionEntry): Promise<void> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: marshall({ ...key.suppression(entry.address), address: entry.address.trim().toLowerCase(), reason: entry.reason, at: entry.at, customerId: entry.customerId, detail: entry.detail }, marshallOptions),
-          // The first reason is the one that matters (a complaint after a bounce changes nothing).
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.conditionally(
+      'suppress',
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall({ ...key.suppression(entry.address), address: entry.address.trim().toLowerCase(), reason: entry.reason, at: entry.at, customerId: entry.customerId, detail: entry.detail }, marshallOptions),
+        // The first reason is the one that matters (a complaint after a bounce changes nothing).
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
     if (entry.customerId !== undefined) {
       await this.client.send(
         new UpdateItemCommand({

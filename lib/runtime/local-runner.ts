@@ -5,7 +5,7 @@
  * test` and `waymark simulate` are built on it.
  */
 import { parseCustomerEvent } from '../engine/events';
-import type { CustomerStatus } from '../engine/model';
+import type { JourneyState } from '../engine/model';
 import { JourneyService, type JourneyServiceOptions, type Logger } from './journey-service';
 import { RecordingMailer, type RecordedEmail } from './mailer';
 import { MemoryStore } from './memory-store';
@@ -20,14 +20,8 @@ export interface RejectedLine {
   reason: string;
 }
 
-export interface CustomerSummary {
-  customerId: string;
-  workflowId: string;
-  version: number;
-  status: CustomerStatus;
-  stepId: string | null;
-  stage: string | null;
-}
+/** Where a customer ended up in a workflow (`stepId` is null once the journey is over). */
+export type CustomerSummary = Pick<JourneyState, 'customerId' | 'workflowId' | 'version' | 'status' | 'stepId' | 'stage'>;
 
 /** An input placed on the virtual timeline. */
 export type TimelineItem =
