@@ -81,33 +81,38 @@ export class DynamoStore implements JourneyStore {
     return this.onCapacity ? ('INDEXES' as const) : undefined;
   }
 
-  async loadCustomer(customerId: string): Promise<CustomerRecord> {
-    const record: CustomerRecord = { customerId, profile: {}, suppressed: false, journeys: new Map() };
+  /** Every item of one partition, page by page (eventually consistent: half the read cost). */
+  private async *queryPartition(pk: string, operation: string): AsyncGenerator<Record<string, AttributeValue>> {
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      // Eventually consistent (half the read cost): a stale read is caught by the version condition of the write.
       const page: QueryCommandOutput = await this.client.send(
         new QueryCommand({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: key.customer(customerId) } },
+          ExpressionAttributeValues: { ':pk': { S: pk } },
           ExclusiveStartKey: startKey,
           ReturnConsumedCapacity: this.returnCapacity,
         }),
       );
-      this.capacity('loadCustomer', page);
-      for (const item of page.Items ?? []) {
-        const sk = item.sk?.S ?? '';
-        if (sk === 'P') {
-          const plain = unmarshall(item);
-          record.profile = (plain.p as Profile | undefined) ?? {};
-          record.suppressed = plain.sup === true;
-        } else if (sk.startsWith('J#')) {
-          record.journeys.set(sk.slice(2), this.decodeJourney(customerId, sk.slice(2), item));
-        }
-      }
+      this.capacity(operation, page);
+      yield* page.Items ?? [];
       startKey = page.LastEvaluatedKey;
     } while (startKey);
+  }
+
+  async loadCustomer(customerId: string): Promise<CustomerRecord> {
+    const record: CustomerRecord = { customerId, profile: {}, suppressed: false, journeys: new Map() };
+    // A stale (eventually consistent) read is caught by the version condition of the write.
+    for await (const item of this.queryPartition(key.customer(customerId), 'loadCustomer')) {
+      const sk = item.sk?.S ?? '';
+      if (sk === 'P') {
+        const plain = unmarshall(item);
+        record.profile = (plain.p as Profile | undefined) ?? {};
+        record.suppressed = plain.sup === true;
+      } else if (sk.startsWith('J#')) {
+        record.journeys.set(sk.slice(2), this.decodeJourney(customerId, sk.slice(2), item));
+      }
+    }
     return record;
   }
 
@@ -376,29 +381,17 @@ export class DynamoStore implements JourneyStore {
 
   async readCounters(workflowId: string, fromDay?: string, toDay?: string): Promise<CounterRow[]> {
     const rows: CounterRow[] = [];
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page: QueryCommandOutput = await this.client.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: `M#${workflowId}` } },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        const plain = unmarshall(item);
-        const sk = String(plain.sk);
-        const separator = sk.indexOf('#');
-        const day = sk.slice(0, separator);
-        const stepId = sk.slice(separator + 1);
-        if (day !== 'all' && ((fromDay !== undefined && day < fromDay) || (toDay !== undefined && day > toDay))) continue;
-        for (const [name, value] of Object.entries(plain)) {
-          if (name !== 'pk' && name !== 'sk' && typeof value === 'number') rows.push({ workflowId, day, stepId, name, value });
-        }
+    for await (const item of this.queryPartition(key.counterPartition(workflowId), 'readCounters')) {
+      const plain = unmarshall(item);
+      const sk = String(plain.sk);
+      const separator = sk.indexOf('#');
+      const day = sk.slice(0, separator);
+      const stepId = sk.slice(separator + 1);
+      if (day !== 'all' && ((fromDay !== undefined && day < fromDay) || (toDay !== undefined && day > toDay))) continue;
+      for (const [name, value] of Object.entries(plain)) {
+        if (name !== 'pk' && name !== 'sk' && typeof value === 'number') rows.push({ workflowId, day, stepId, name, value });
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return rows;
   }
 

@@ -59,7 +59,8 @@ export const key = {
   profile: (customerId: string) => ({ pk: `C#${customerId}`, sk: 'P' }),
   customer: (customerId: string) => `C#${customerId}`,
   suppression: (address: string) => ({ pk: `S#${address.trim().toLowerCase()}`, sk: 'S' }),
-  counters: (workflowId: string, day: string, stepId: string) => ({ pk: `M#${workflowId}`, sk: `${day}#${stepId}` }),
+  counterPartition: (workflowId: string) => `M#${workflowId}`,
+  counters: (workflowId: string, day: string, stepId: string) => ({ pk: key.counterPartition(workflowId), sk: `${day}#${stepId}` }),
 };
 
 /** "2026-11-23T09:30" for an instant: the due index's minute bucket. */
