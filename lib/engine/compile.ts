@@ -6,7 +6,7 @@ import { type ContentCatalogue } from './content';
 import type { CustomerEvent } from './model';
 import { compilePattern } from './patterns';
 import { DEFAULT_STAGES } from './constants';
-import type { EventPattern, SendWindow, Step, Workflow } from './schema';
+import type { EventPattern, SendWindow, Step, WaitAt, Workflow } from './schema';
 import { type Duration, durationMs, parseDuration } from './time';
 
 export type Matcher = (document: unknown) => boolean;
@@ -15,11 +15,15 @@ export type CompiledStep =
   | { type: 'email'; id: string; step: Extract<Step, { type: 'email' }> }
   | { type: 'wait-duration'; id: string; step: Extract<Step, { type: 'wait' }>; duration: Duration }
   | { type: 'wait-event'; id: string; step: Extract<Step, { type: 'wait' }>; timeout: Duration; match: Matcher }
+  | { type: 'wait-at'; id: string; step: Extract<Step, { type: 'wait' }>; moment: CompiledMoment }
   | { type: 'branch'; id: string; step: Extract<Step, { type: 'branch' }>; cases: Array<{ match: Matcher; next: string }> }
   | { type: 'split'; id: string; step: Extract<Step, { type: 'split' }>; totalWeight: number }
   | { type: 'holdout'; id: string; step: Extract<Step, { type: 'holdout' }> }
   | { type: 'stage'; id: string; step: Extract<Step, { type: 'stage' }> }
   | { type: 'exit'; id: string; step: Extract<Step, { type: 'exit' }> };
+
+/** Where a `wait.at` finds its moment: a fixed instant, or a path into the profile or the event, shifted by an offset. */
+export type CompiledMoment = { kind: 'instant'; at: number } | { kind: 'attribute'; source: 'profile' | 'event'; path: readonly string[]; offset: string | undefined };
 
 export type CompiledReentry = { kind: 'never' } | { kind: 'after-exit' } | { kind: 'after'; duration: Duration };
 
@@ -31,6 +35,8 @@ export interface CompiledWorkflow {
   readonly start: string;
   readonly entry: Matcher;
   readonly reentry: CompiledReentry;
+  /** An event older than this when applied makes no one enter (entry.maxAge). */
+  readonly entryMaxAgeMs: number;
   readonly goal: { match: Matcher; stage: string | undefined; then: string } | undefined;
   readonly exits: readonly Matcher[];
   readonly steps: ReadonlyMap<string, CompiledStep>;
@@ -38,6 +44,11 @@ export interface CompiledWorkflow {
   readonly timezone: string;
   readonly sendWindow: SendWindow | undefined;
   readonly frequencyCap: { max: number; perMs: number } | undefined;
+  /** Under the send budget: higher goes first. */
+  readonly priority: number;
+  /** Whether this workflow's emails count against the send budget. */
+  readonly budgeted: boolean;
+  readonly overBudget: 'wait' | 'skip';
   /** Every event pattern of the workflow (entry, goal, exits, waits): what its EventBridge rule must deliver. */
   readonly eventPatterns: readonly EventPattern[];
   /** True when the event could change a customer's place in this workflow (cheap: lets the runtime skip reads). */
@@ -47,12 +58,23 @@ export interface CompiledWorkflow {
 /** The SES engagement event kinds Waymark tracks, by EventBridge detail-type. */
 export const ENGAGEMENT_DETAIL_TYPES = { 'Email Opened': 'open', 'Email Clicked': 'click' } as const;
 
+/** The source SES engagement events carry once mapped to their customer (EventBridge refuses it from producers). */
+export const SES_SOURCE = 'aws.ses';
+
+/**
+ * A producer's event named like SES engagement ("Email Clicked" from "com.acme.web"):
+ * it must never pass for a click on a journey's email, so no journey uses it.
+ */
+export function isImpersonatedEngagement(event: CustomerEvent): boolean {
+  return event.source !== SES_SOURCE && Object.hasOwn(ENGAGEMENT_DETAIL_TYPES, event['detail-type']);
+}
+
 /**
  * SES events are scoped to the workflow whose email they are about: a click on
  * one journey's email does not end another journey's wait.
  */
 export function engagementWorkflowId(event: CustomerEvent): string | undefined {
-  if (event.source !== 'aws.ses') return undefined;
+  if (event.source !== SES_SOURCE) return undefined;
   const workflowId = event.detail.workflowId;
   return typeof workflowId === 'string' ? workflowId : undefined;
 }
@@ -63,6 +85,12 @@ function mustParse(text: string): Duration {
   return duration;
 }
 
+function compileMoment(at: WaitAt): CompiledMoment {
+  if (typeof at === 'string') return { kind: 'instant', at: Date.parse(at) };
+  const [source, ...path] = at.attribute.split('.');
+  return { kind: 'attribute', source: source === 'event' ? 'event' : 'profile', path, offset: at.offset };
+}
+
 /** Compiles a workflow that passed `validateWorkflow` (throws on what validation would have rejected). */
 export function compileWorkflow(definition: Workflow, content: ContentCatalogue): CompiledWorkflow {
   const steps = new Map<string, CompiledStep>();
@@ -71,7 +99,9 @@ export function compileWorkflow(definition: Workflow, content: ContentCatalogue)
   for (const [id, step] of Object.entries(definition.steps)) {
     switch (step.type) {
       case 'wait':
-        if (step.until) {
+        if (step.at !== undefined) {
+          steps.set(id, { type: 'wait-at', id, step, moment: compileMoment(step.at) });
+        } else if (step.until) {
           const match = compilePattern(step.until.on);
           waitMatchers.push(match);
           eventPatterns.push(step.until.on);
@@ -106,6 +136,7 @@ export function compileWorkflow(definition: Workflow, content: ContentCatalogue)
   const settings = definition.settings;
   const id = definition.id;
   const concerns = (event: CustomerEvent): boolean => {
+    if (isImpersonatedEngagement(event)) return false;
     const scopedTo = engagementWorkflowId(event);
     if (scopedTo !== undefined) return scopedTo === id;
     if (entry(event) || (goal && goal.match(event))) return true;
@@ -122,6 +153,7 @@ export function compileWorkflow(definition: Workflow, content: ContentCatalogue)
     start: definition.start,
     entry,
     reentry: compiledReentry,
+    entryMaxAgeMs: durationMs(definition.entry.maxAge ?? 'P1D'),
     goal,
     exits,
     steps,
@@ -129,6 +161,9 @@ export function compileWorkflow(definition: Workflow, content: ContentCatalogue)
     timezone: settings.timezone,
     sendWindow: settings.sendWindow,
     frequencyCap: settings.frequencyCap ? { max: settings.frequencyCap.max, perMs: durationMs(settings.frequencyCap.per) } : undefined,
+    priority: settings.priority ?? 0,
+    budgeted: (settings.budget ?? 'counted') === 'counted',
+    overBudget: settings.overBudget ?? 'wait',
     eventPatterns,
     concerns,
   };

@@ -7,8 +7,13 @@ import { MAX_ID_BYTES, utf8Length } from './constants';
 import { segmentsToJsonPath } from './json-path';
 import type { CustomerEvent } from './model';
 
-/** Profiles live in the customer's item: keep them small enough that reading them stays cheap. */
+/** One event's `detail.profile`: keep updates small enough that reading them stays cheap. */
 export const MAX_PROFILE_BYTES = 8 * 1024;
+/** A stored profile (all attributes merged over time): one item, read with every input of the customer. */
+export const MAX_STORED_PROFILE_BYTES = 32 * 1024;
+/** DynamoDB numbers: 38 significant digits, magnitudes from 1E-130 to below 1E+126. */
+const DYNAMO_MAX_MAGNITUDE = 9.9999999999999999999999999999999999999e125;
+const DYNAMO_MIN_MAGNITUDE = 1e-130;
 /** EventBridge's own limit for one event. */
 export const MAX_EVENT_BYTES = 256 * 1024;
 /** A profile is one map in the customer's DynamoDB item, whose attributes nest at most 32 levels: keep well within. */
@@ -35,6 +40,33 @@ function nestingDepth(value: unknown, limit: number): number {
     for (const child of Object.values(current)) pending.push([child, depth + 1]);
   }
   return deepest;
+}
+
+/**
+ * The first value in a profile that DynamoDB cannot store, described with its path: a number
+ * that is not finite or out of DynamoDB's range (1e400 parses as Infinity, 1e200 is too large),
+ * or an empty attribute name. Undefined when every value can be stored.
+ */
+export function unstorableValue(value: unknown, path = 'profile'): string | undefined {
+  const pending: Array<[unknown, string]> = [[value, path]];
+  while (pending.length > 0) {
+    const [current, where] = pending.pop()!;
+    if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return `${where}: ${String(current)} is not a number DynamoDB can store (the text was probably a number too large to read, like 1e400)`;
+      const magnitude = Math.abs(current);
+      if (magnitude > DYNAMO_MAX_MAGNITUDE || (magnitude !== 0 && magnitude < DYNAMO_MIN_MAGNITUDE)) {
+        return `${where}: ${String(current)} is outside the numbers DynamoDB can store (magnitudes from 1e-130 to below 1e126)`;
+      }
+    } else if (Array.isArray(current)) {
+      current.forEach((item, i) => pending.push([item, `${where}[${i}]`]));
+    } else if (current !== null && typeof current === 'object') {
+      for (const [key, child] of Object.entries(current)) {
+        if (key === '') return `${where}: an attribute name cannot be empty ("")`;
+        pending.push([child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${where}.${key}` : `${where}[${JSON.stringify(key)}]`]);
+      }
+    }
+  }
+  return undefined;
 }
 
 // zod/mini (tree-shakable) rather than zod: this module is in every Lambda bundle.
@@ -64,6 +96,10 @@ export const CustomerEventSchema = z.looseObject({
         z.record(z.string(), z.unknown(), { error: 'expected an object of profile attributes, e.g. {"email": "..."}' }).check(
           z.refine((profile) => (jsonText(profile)?.length ?? Infinity) <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`),
           z.refine((profile) => nestingDepth(profile, MAX_PROFILE_DEPTH) <= MAX_PROFILE_DEPTH, `too deeply nested: at most ${MAX_PROFILE_DEPTH} levels of objects and arrays in a profile`),
+          z.superRefine((profile, ctx) => {
+            const problem = unstorableValue(profile);
+            if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem.replace(/^profile(\.|: )/, ''), input: profile });
+          }),
         ),
       ),
     },
@@ -88,18 +124,38 @@ export function parseCustomerEvent(raw: unknown): ParsedEvent {
   return { ok: true, event: parsed.data as CustomerEvent };
 }
 
-/** Merges an event's `detail.profile` into a stored profile; returns the same object when nothing changes. */
-export function mergeProfile(stored: Record<string, unknown>, update: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!update) return stored;
-  let merged: Record<string, unknown> | undefined;
-  for (const [key, value] of Object.entries(update)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-    if (value === undefined || deepEqual(stored[key], value) || (value === null && !(key in stored))) continue;
-    merged ??= { ...stored };
-    if (value === null) delete merged[key];
-    else merged[key] = value;
+export interface ProfileMerge {
+  profile: Record<string, unknown>;
+  times: Record<string, number>;
+  /** False when the update changed nothing (the same objects are returned). */
+  changed: boolean;
+}
+
+/**
+ * Merges an event's `detail.profile`, of time `at`, into a stored profile. An attribute is only
+ * changed (or removed, by `null`) by an event whose time is not older than the event that last
+ * changed it: a late or redriven event never brings back an old address. Returns the same objects
+ * when nothing changes.
+ */
+export function mergeProfile(stored: Record<string, unknown>, storedTimes: Record<string, number>, update: Record<string, unknown> | undefined, at: number): ProfileMerge {
+  let profile: Record<string, unknown> | undefined;
+  let times: Record<string, number> | undefined;
+  if (update) {
+    for (const [key, value] of Object.entries(update)) {
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype' || value === undefined) continue;
+      const setAt = storedTimes[key];
+      if (setAt !== undefined && at < setAt) continue;
+      // Re-sending the value it already has changes nothing, not even its time: producers that send the
+      // whole profile with every event would otherwise cost a write per event.
+      if (value === null ? !(key in stored) : deepEqual(stored[key], value)) continue;
+      profile ??= { ...stored };
+      times ??= { ...storedTimes };
+      if (value === null) delete profile[key];
+      else profile[key] = value;
+      times[key] = at;
+    }
   }
-  return merged ?? stored;
+  return profile ? { profile, times: times!, changed: true } : { profile: stored, times: storedTimes, changed: false };
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

@@ -4,19 +4,41 @@
  * of them. No I/O, no clock, no randomness: time is `now` and the event's own
  * `time`; splits and holdouts hash the customer id.
  *
- * Time rules (WORKFLOWS.md, "Steps"):
- * - an event is applied at its own time (never later than `now`), and a
- *   customer's clock never runs backwards: the steps an event reaches run at
- *   max(event time, the latest instant already applied to this customer);
- * - a timer fires at its due time, even when the wake-up comes later, so a
- *   late sweep does not shift the journey;
+ * Time rules (WORKFLOWS.md, "Steps" and "Time in production"):
+ * - an input on time (applied at most LATE_AFTER_MS after its own time: an
+ *   event's `time`, a timer's due time) runs the steps it reaches at its own
+ *   time; a late one (a redriven dead letter, a sweep that was down) runs them
+ *   at `now`, the moment it is applied. A customer's clock never runs
+ *   backwards: steps run no earlier than the latest instant already applied;
+ * - an email is decided, counted and checked against the send window, the
+ *   frequency cap and the budget at max(its step's time, now): never earlier
+ *   than the moment it is handed on to be sent, so no backlog is ever sent at
+ *   once, and the journey goes on from there;
+ * - timers that fell due before an event's own time fire before the event is
+ *   applied, and timers due by `now` fire before the input is done: a journey
+ *   is never left with a timer in the past (the sweep relies on it);
+ * - whether an event ends a wait is judged by the event's own time, however
+ *   late it arrives; an event older than `entry.maxAge` starts no journey;
  * - a finished customer is never rewound by an older event.
  */
-import { type CompiledStep, type CompiledWorkflow, ENGAGEMENT_DETAIL_TYPES, engagementWorkflowId } from './compile';
+import { type CompiledMoment, type CompiledStep, type CompiledWorkflow, ENGAGEMENT_DETAIL_TYPES, engagementWorkflowId, isImpersonatedEngagement } from './compile';
 import { selectContent } from './content';
 import { fingerprint, unitInterval } from './hash';
-import { type CustomerEvent, type CustomerStatus, type Effect, emptyJourney, type Input, type JourneyState, type MetricName, type Profile, type StepResult } from './model';
-import { addDuration, earliestUnderCap, isValidTimeZone, nextWindowOpening } from './time';
+import {
+  type CustomerEvent,
+  type CustomerStatus,
+  type Effect,
+  emptyJourney,
+  type Input,
+  type JourneyState,
+  LATE_AFTER_MS,
+  type MetricName,
+  type Profile,
+  type StepResult,
+  type Warning,
+  type WarningCode,
+} from './model';
+import { addDuration, addSignedDuration, durationMs, earliestUnderCap, isValidTimeZone, nextWindowOpening, parseMoment } from './time';
 
 export interface StepContext {
   /** Needed to start a state; must equal `state.customerId` when there is one. */
@@ -47,6 +69,36 @@ export function recipientOf(profile: Profile): string | undefined {
 export function timeZoneOf(workflow: CompiledWorkflow, profile: Profile): string {
   const tz = profile.timezone;
   return typeof tz === 'string' && isValidTimeZone(tz) ? tz : workflow.timezone;
+}
+
+/** Why a profile's time zone or address cannot be used, when it is set but unusable. */
+export function profileProblem(profile: Profile, field: 'timezone' | 'email'): string | undefined {
+  const value = profile[field];
+  if (value === undefined || value === null) return undefined;
+  if (field === 'timezone') return typeof value === 'string' && isValidTimeZone(value) ? undefined : `profile.timezone ${JSON.stringify(value)} is not an IANA time zone`;
+  return recipientOf(profile) !== undefined ? undefined : `profile.email ${JSON.stringify(value)} is not an email address`;
+}
+
+/** The instant a moment of customer data falls on, or undefined when it cannot be read. */
+export function momentOf(moment: CompiledMoment, profile: Profile, event: CustomerEvent | undefined, tz: string): number | undefined {
+  if (moment.kind === 'instant') return moment.at;
+  let value: unknown = moment.source === 'profile' ? profile : event;
+  for (const key of moment.path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  const at = parseMoment(value, tz);
+  if (at === undefined) return undefined;
+  try {
+    return moment.offset === undefined ? at : addSignedDuration(at, moment.offset);
+  } catch {
+    return undefined;
+  }
+}
+
+/** When the steps an input reaches run: its own time if on time, else the moment it is applied; never before the customer's clock. */
+export function runTimeOf(ownTime: number, now: number, clock: number): number {
+  return now - ownTime > LATE_AFTER_MS ? Math.max(now, clock) : Math.max(ownTime, clock);
 }
 
 /** The document branch conditions are matched against. */
@@ -80,7 +132,7 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
       return applyWake(workflow, state, now, context);
     case 'suppressed': {
       if (!state) return { outcome: 'ignored', state, effects: [] };
-      const run = new Run(workflow, copyState(state), context);
+      const run = new Run(workflow, copyState(state), context, now);
       const at = Math.max(state.clock, now);
       if (state.status === 'active') run.finish('suppressed', at);
       // A journey that completed with the email that could not go ends "suppressed" instead.
@@ -95,39 +147,58 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   const eventTime = Math.min(Date.parse(event.time), now);
   const eventFingerprint = fingerprint(event.id);
   if (state && state.applied.includes(eventFingerprint)) return { outcome: 'duplicate', state, effects: [] };
+  if (isImpersonatedEngagement(event)) return { outcome: 'ignored', state, effects: [] };
   const scopedTo = engagementWorkflowId(event);
   if (scopedTo !== undefined && scopedTo !== workflow.id) return { outcome: 'ignored', state, effects: [] };
 
+  // Timers that fell due before the event happened fire first: the event meets the journey as it was at its own time.
   let run: Run | undefined;
-  if (state) {
-    // Decide first, copy only if something changes: most events a journey sees change nothing.
-    const engagement = scopedTo === workflow.id && engagementChanges(state, event);
-    let action: 'exit' | 'convert' | 'resume' | 'enter' | undefined;
-    let resting: CompiledStep | undefined;
-    if (state.status === 'active') {
-      resting = workflow.steps.get(state.stepId ?? '');
+  if (state && state.status === 'active' && state.dueAt !== null && state.dueAt <= eventTime) {
+    run = new Run(workflow, copyState(state), context, now);
+    run.fireTimersDueBy(eventTime);
+  }
+  const current = run?.state ?? state;
+
+  const tooOldToEnter = now - eventTime > workflow.entryMaxAgeMs;
+  let action: 'exit' | 'convert' | 'resume' | 'enter' | undefined;
+  let resting: CompiledStep | undefined;
+  if (current) {
+    if (current.status === 'active') {
+      resting = workflow.steps.get(current.stepId ?? '');
       if (workflow.exits.some((match) => match(event))) action = 'exit';
-      else if (workflow.goal && state.convertedAt === null && workflow.goal.match(event)) action = 'convert';
-      else if (resting?.type === 'wait-event' && eventTime >= (state.waitingSince ?? Infinity) && resting.match(event)) action = 'resume';
-    } else if (mayReenter(workflow, state, eventTime) && workflow.entry(event)) {
+      else if (workflow.goal && current.convertedAt === null && workflow.goal.match(event)) action = 'convert';
+      // Judged by the event's own time: a click during the wait counts however late it arrives.
+      else if (resting?.type === 'wait-event' && eventTime >= (current.waitingSince ?? Infinity) && resting.match(event)) action = 'resume';
+    } else if (mayReenter(workflow, current, eventTime) && workflow.entry(event)) {
       action = 'enter';
     }
-    if (!engagement && action === undefined) return { outcome: 'ignored', state, effects: [] };
-    run = new Run(workflow, copyState(state), context);
-    const at = Math.max(eventTime, state.clock);
-    if (engagement) run.recordEngagement(event, at);
-    if (action === 'exit') run.finish('exited', at);
-    else if (action === 'convert') run.convert(at, event);
-    else if (action === 'resume' && resting?.type === 'wait-event') {
-      run.leaveRestingStep();
-      run.runFrom(resting.step.next, at, event);
-    } else if (action === 'enter') run.enter(at, event);
   } else if (workflow.entry(event)) {
-    run = new Run(workflow, newState(workflow, context.customerId, eventTime), context);
-    run.enter(eventTime, event);
+    action = 'enter';
   }
+  const engagement = current !== null && scopedTo === workflow.id && engagementChanges(current, event);
 
-  if (!run || !run.changed) return { outcome: 'ignored', state, effects: [] };
+  if (action === 'enter' && tooOldToEnter) {
+    // Still a no-op for the journey's state; only the refusal is reported.
+    if (!run && !engagement) return { outcome: 'ignored', state, effects: entryRefusal(workflow, event, eventTime, now) };
+    run ??= new Run(workflow, copyState(current!), context, now);
+    run.refuseEntry(event, eventTime);
+    action = undefined;
+  }
+  if (!run && !engagement && action === undefined) return { outcome: 'ignored', state, effects: [] };
+
+  if (!run) run = new Run(workflow, current ? copyState(current) : newState(workflow, context.customerId, runTimeOf(eventTime, now, 0)), context, now);
+  const at = runTimeOf(eventTime, now, run.state.clock);
+  if (engagement) run.recordEngagement(event, at);
+  if (action === 'exit') run.finish('exited', at);
+  else if (action === 'convert') run.convert(at, event);
+  else if (action === 'resume' && resting?.type === 'wait-event') {
+    run.leaveRestingStep();
+    run.runFrom(resting.step.next, at, event);
+  } else if (action === 'enter') run.enter(at, event);
+  // Nothing may be left due in the past: the sweep only looks forward from its last run.
+  run.fireTimersDueBy(now);
+
+  if (!run.changed) return { outcome: 'ignored', state, effects: run.effects };
   const next = run.state;
   next.applied.push(eventFingerprint);
   if (next.applied.length > APPLIED_MEMORY) next.applied.splice(0, next.applied.length - APPLIED_MEMORY);
@@ -135,15 +206,17 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   return run.result(state);
 }
 
+function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTime: number, now: number): Effect[] {
+  const effects: Effect[] = [];
+  const refusal = new Run(workflow, emptyJourney('', workflow.id), { customerId: '', profile: {} }, now, effects);
+  refusal.refuseEntry(event, eventTime);
+  return effects;
+}
+
 function applyWake(workflow: CompiledWorkflow, state: JourneyState | null, now: number, context: StepContext): StepResult {
   if (!state || state.status !== 'active' || state.dueAt === null || state.dueAt > now) return { outcome: 'ignored', state, effects: [] };
-  const run = new Run(workflow, copyState(state), context);
-  // A late wake-up catches up on every timer that fell due meanwhile, each at its own due time.
-  for (let fired = 0; fired < MAX_TIMERS_PER_WAKE; fired++) {
-    const draft = run.state;
-    if (draft.status !== 'active' || draft.dueAt === null || draft.dueAt > now) break;
-    run.fireTimer(draft.dueAt);
-  }
+  const run = new Run(workflow, copyState(state), context, now);
+  run.fireTimersDueBy(now);
   return run.result(state);
 }
 
@@ -172,6 +245,7 @@ function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: 
 }
 
 function newState(workflow: CompiledWorkflow, customerId: string, at: number): JourneyState {
+  // The clock starts at the entry's run time; `enter` sets enteredAt.
   return { ...emptyJourney(customerId, workflow.id), version: workflow.version, enteredAt: at, clock: at };
 }
 
@@ -189,13 +263,17 @@ function copyState(state: JourneyState): JourneyState {
 /** One input's worth of changes to a draft state, and the effects they produce. */
 class Run {
   changed = false;
-  readonly effects: Effect[] = [];
   private readonly restingBefore: string | null;
+  /** Warnings already reported in this run (one per code and step is enough). */
+  private warned: Set<string> | undefined;
 
   constructor(
     private readonly workflow: CompiledWorkflow,
     readonly state: JourneyState,
     private readonly context: StepContext,
+    /** The moment the input is applied. */
+    private readonly now: number,
+    readonly effects: Effect[] = [],
   ) {
     this.restingBefore = state.status === 'active' ? state.stepId : null;
   }
@@ -218,6 +296,24 @@ class Run {
     if (extra?.stage !== undefined) effect.stage = extra.stage;
     if (extra?.label !== undefined) effect.label = extra.label;
     this.effects.push(effect);
+  }
+
+  private warn(code: WarningCode, at: number, message: string, stepId?: string): void {
+    const key = `${code}\u0000${stepId ?? ''}`;
+    if (this.warned?.has(key)) return;
+    (this.warned ??= new Set()).add(key);
+    const warning: Extract<Effect, { type: 'warn' }> = { type: 'warn', code, at, message };
+    if (stepId !== undefined) warning.stepId = stepId;
+    this.effects.push(warning);
+    this.metric('warning', at, stepId === undefined ? { label: code } : { stepId, label: code });
+  }
+
+  /** An event that would have started the journey but is older than entry.maxAge: counted and reported, nothing else. */
+  refuseEntry(event: CustomerEvent, eventTime: number): void {
+    const ageHours = Math.round((this.now - eventTime) / 3_600_000);
+    const age = ageHours >= 48 ? `${Math.round(ageHours / 24)} days` : `${ageHours} hours`;
+    this.metric('entry.refused', this.now, { label: 'too-old' });
+    this.warn('entry-too-old', this.now, `${event['detail-type']} of ${event.time} was ${age} old when applied, older than entry.maxAge (${this.workflow.definition.entry.maxAge ?? 'P1D'}): it did not start the journey`);
   }
 
   private emit(detailType: Extract<Effect, { type: 'emit' }>['detailType'], at: number, entries?: number): void {
@@ -328,7 +424,16 @@ class Run {
     }
   }
 
-  fireTimer(at: number): void {
+  /** Fires every timer due by `limit`, each at its own due time, or at `now` when it is late. */
+  fireTimersDueBy(limit: number): void {
+    for (let fired = 0; fired < MAX_TIMERS_PER_WAKE; fired++) {
+      const s = this.state;
+      if (s.status !== 'active' || s.dueAt === null || s.dueAt > limit) return;
+      this.fireTimer(runTimeOf(s.dueAt, this.now, s.clock));
+    }
+  }
+
+  private fireTimer(at: number): void {
     const s = this.state;
     this.advanceClock(at);
     const resting = this.workflow.steps.get(s.stepId ?? '');
@@ -341,9 +446,14 @@ class Run {
       case 'wait-event':
         this.runFrom(resting.step.timeoutNext ?? resting.step.next, at, undefined);
         return;
-      case 'email':
-        if (this.sendEmail(resting, at, true) === 'next') this.continueAfter(resting, at, undefined);
+      case 'wait-at':
+        this.runFrom(resting.step.next, at, undefined);
         return;
+      case 'email': {
+        const sent = this.sendEmail(resting, at, true);
+        if (sent.outcome === 'next') this.continueAfter(resting, sent.at, undefined);
+        return;
+      }
       default:
         throw new Error(`${this.workflow.id}: a timer fired at step "${resting.id}" of type ${resting.type}, which never waits`);
     }
@@ -355,9 +465,10 @@ class Run {
     else this.runFrom(next, at, event);
   }
 
-  runFrom(stepId: string, at: number, event: CustomerEvent | undefined): void {
+  runFrom(stepId: string, startAt: number, event: CustomerEvent | undefined): void {
     const s = this.state;
-    this.advanceClock(at);
+    this.advanceClock(startAt);
+    let at = startAt;
     let id: string | undefined = stepId;
     for (let passed = 0; id !== undefined; passed++) {
       if (passed >= MAX_STEPS_PER_INPUT) throw new Error(`${this.workflow.id}: more than ${MAX_STEPS_PER_INPUT} steps without a wait (a loop)`);
@@ -369,16 +480,35 @@ class Run {
 
       let next: string | undefined;
       switch (current.type) {
-        case 'email':
-          if (this.sendEmail(current, at, false) !== 'next') return;
+        case 'email': {
+          const sent = this.sendEmail(current, at, false);
+          if (sent.outcome !== 'next') return;
+          // The journey goes on from the moment the email was decided.
+          at = sent.at;
           next = current.step.next;
           break;
+        }
         case 'wait-duration':
           this.rest(addDuration(at, current.duration), null);
           return;
         case 'wait-event':
           this.rest(addDuration(at, current.timeout), at);
           return;
+        case 'wait-at': {
+          const tz = timeZoneOf(this.workflow, this.context.profile);
+          const until = momentOf(current.moment, this.context.profile, event, tz);
+          if (until !== undefined && until > at) {
+            this.rest(until, null);
+            return;
+          }
+          if (until === undefined && current.moment.kind === 'attribute') {
+            const where = `${current.moment.source}.${current.moment.path.join('.')}`;
+            this.warn('wait-at-unreadable', at, `${where} is missing or not an ISO date or instant: the wait at step "${id}" was skipped`, id);
+          }
+          this.metric('wait.skipped', at, { stepId: id, label: until === undefined ? 'unreadable' : 'past' });
+          next = current.step.next;
+          break;
+        }
         case 'branch': {
           const document = branchContext(s, this.context.profile, event);
           next = current.cases.find((c) => c.match(document))?.next ?? current.step.else;
@@ -428,36 +558,46 @@ class Run {
   }
 
   /**
-   * Decides the email of an email step at `at`: 'next' once it is sent (or skipped),
-   * 'rest' when the send window or cap defers it, 'stop' when the customer finished.
+   * Decides the email of an email step reached at `reachedAt`. It is decided no earlier than `now`
+   * (the moment it is handed on to be sent), and checked against the window and cap at that moment.
+   * 'next' once it is sent (or skipped), 'rest' when the window or cap defers it, 'stop' when the
+   * customer finished; `at` is when the journey goes on.
    */
-  private sendEmail(current: Extract<CompiledStep, { type: 'email' }>, at: number, resumed: boolean): 'next' | 'rest' | 'stop' {
+  private sendEmail(current: Extract<CompiledStep, { type: 'email' }>, reachedAt: number, resumed: boolean): { outcome: 'next' | 'rest' | 'stop'; at: number } {
     const s = this.state;
     const workflow = this.workflow;
     const { profile } = this.context;
+    const at = Math.max(reachedAt, this.now);
+    this.advanceClock(at);
     if (this.context.suppressed) {
       this.finish('suppressed', at);
-      return 'stop';
+      return { outcome: 'stop', at };
     }
     const to = recipientOf(profile);
     if (to === undefined) {
+      const problem = profileProblem(profile, 'email');
+      if (problem !== undefined) this.warn('email-invalid', at, `${problem}: the email of step "${current.id}" was skipped`, current.id);
       this.metric('email.skipped', at, { stepId: current.id, label: 'no-address' });
-      return 'next';
+      return { outcome: 'next', at };
     }
     const { template, content: selector } = current.step;
     const item = template !== undefined ? workflow.content.byId.get(template) : selectContent(workflow.content, selector!, s.sent);
     if (!item) {
       this.metric('email.skipped', at, { stepId: current.id, label: 'no-content' });
-      return 'next';
+      return { outcome: 'next', at };
     }
 
     const cap = workflow.frequencyCap;
     const underCap = cap ? earliestUnderCap(at, s.sendTimes, cap.max, cap.perMs) : at;
+    if (workflow.sendWindow) {
+      const tzProblem = profileProblem(profile, 'timezone');
+      if (tzProblem !== undefined) this.warn('timezone-invalid', at, `${tzProblem}: the send window was applied in ${workflow.timezone}, the workflow's zone`);
+    }
     const sendAt = workflow.sendWindow ? nextWindowOpening(underCap, workflow.sendWindow, timeZoneOf(workflow, profile)) : underCap;
     if (sendAt > at) {
       if (!resumed) this.metric('email.deferred', at, { stepId: current.id, label: underCap > at ? 'cap' : 'window' });
       this.rest(sendAt, null);
-      return 'rest';
+      return { outcome: 'rest', at };
     }
 
     s.emailSeq += 1;
@@ -483,7 +623,7 @@ class Run {
       },
     });
     this.metric('email.sent', at, { stepId: current.id, ...(s.stage === null ? {} : { stage: s.stage }) });
-    return 'next';
+    return { outcome: 'next', at };
   }
 
   private setStage(stage: string, at: number): void {

@@ -137,7 +137,13 @@ export type MetricName =
   /** one customer left `stage` (to another stage, or out of the journey) */
   | 'stage.left'
   /** a gauge: +1 when a customer comes to rest at `stepId`, -1 when they leave it */
-  | 'waiting';
+  | 'waiting'
+  /** a `wait.at` whose moment had passed (label "past") or could not be read (label "unreadable"): the journey went on at once */
+  | 'wait.skipped'
+  /** an event that would have started the journey was older than `entry.maxAge` when applied (label "too-old") */
+  | 'entry.refused'
+  /** something in the customer's data was not usable and a fallback was taken (label: the warning code) */
+  | 'warning';
 
 export interface Metric {
   metric: MetricName;
@@ -145,17 +151,40 @@ export interface Metric {
   value: number;
   stepId?: string;
   stage?: string;
-  /** entered: the channel; email.deferred: window | cap; email.skipped: no-content | no-address */
+  /** entered: the channel; email.deferred: window | cap; email.skipped: no-content | no-address; warning: its code */
   label?: string;
 }
 
 export type JourneyEventType = 'Journey Entered' | 'Journey Stage Changed' | 'Journey Converted' | 'Journey Finished';
 
+/**
+ * Customer data the engine could not use as given, and the fallback it took. Reported per
+ * customer by `waymark run` and `test`, logged and counted by the handlers, shown on the map.
+ */
+export type WarningCode =
+  /** profile.timezone is not an IANA zone: the workflow's zone was used */
+  | 'timezone-invalid'
+  /** profile.email is not a usable address: the email was skipped */
+  | 'email-invalid'
+  /** the attribute a `wait.at` reads is missing or not a date: the wait was skipped */
+  | 'wait-at-unreadable'
+  /** the event that would have started the journey was older than entry.maxAge */
+  | 'entry-too-old';
+
+export interface Warning {
+  code: WarningCode;
+  at: number;
+  /** What was wrong, with the bad value, in words a marketer can act on. */
+  message: string;
+  stepId?: string;
+}
+
 export type Effect =
   | { type: 'send-email'; email: DecidedEmail }
   | { type: 'schedule'; at: number }
   | ({ type: 'metric' } & Metric)
-  | { type: 'emit'; detailType: JourneyEventType; at: number; detail: Record<string, unknown> };
+  | { type: 'emit'; detailType: JourneyEventType; at: number; detail: Record<string, unknown> }
+  | ({ type: 'warn' } & Warning);
 
 export type EffectType = Effect['type'];
 
@@ -164,7 +193,7 @@ export type StepOutcome =
   | 'applied'
   /** The event id was already applied: nothing to do. */
   | 'duplicate'
-  /** Nothing in this workflow concerns the input: no write needed. */
+  /** Nothing in this workflow concerns the input: no write needed (effects may still hold warnings and their metrics). */
   | 'ignored';
 
 export interface StepResult {
@@ -173,3 +202,10 @@ export interface StepResult {
   state: JourneyState | null;
   effects: Effect[];
 }
+
+/**
+ * An input is late when it is applied more than this after its own time (an event's `time`, a
+ * timer's due time): the steps it reaches then run at the moment it is applied (WORKFLOWS.md,
+ * "Time in production").
+ */
+export const LATE_AFTER_MS = 15 * 60_000;

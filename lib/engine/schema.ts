@@ -32,6 +32,13 @@ export const Duration = z
   .refine((text) => parseDuration(text) !== null, 'an ISO 8601 duration such as "P3D" (3 days), "PT12H" (12 hours) or "P1W"')
   .describe('ISO 8601 duration, e.g. "P3D", "PT12H", "P1W"');
 
+/** A duration that may be negative: "-P7D" is seven days earlier. */
+export const SignedDuration = z
+  .string()
+  .refine((text) => parseDuration(text.replace(/^[-+]/, '')) !== null, 'an ISO 8601 duration, optionally signed, e.g. "-P7D" (7 days earlier) or "PT9H"');
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
 /** An EventBridge event pattern; its syntax is checked by the pattern validator, problem by problem. */
 export const EventPattern = z
   .record(z.string(), z.unknown())
@@ -78,24 +85,45 @@ export const WaitForEvent = z.strictObject({
   timeout: Duration.describe('How long to wait for it before following "timeoutNext"'),
 });
 
+/** An ISO 8601 instant with a zone, e.g. "2026-12-24T09:00:00Z". */
+export const Instant = z
+  .string()
+  .refine((text) => ISO_INSTANT.test(text) && !Number.isNaN(Date.parse(text)), 'an ISO 8601 instant with a zone, e.g. "2026-12-24T09:00:00Z"');
+
+/** Where a `wait.at` reads its moment: an ISO date or instant in the customer's profile or the event that led to the step. */
+export const AttributePath = z
+  .string()
+  .regex(/^(profile|event)(\.[^.\s]+)+$/, 'a path starting with "profile." or "event.", e.g. "profile.renewsAt" or "event.detail.deliveryDate"');
+
+export const WaitAt = z.union([
+  Instant,
+  z.strictObject({
+    attribute: AttributePath.describe('e.g. "profile.renewsAt": an ISO date (midnight in the customer\'s time zone) or instant'),
+    offset: SignedDuration.optional().describe('Shifts the moment, e.g. "-P7D" (a week before) or "PT9H"'),
+  }),
+]);
+export type WaitAt = z.infer<typeof WaitAt>;
+
 export const WaitStep = z
   .strictObject({
     type: z.literal('wait'),
     ...stepCommon,
     duration: Duration.optional().describe('Wait this long, then go to "next"'),
     until: WaitForEvent.optional().describe('Wait for an event (go to "next") or the timeout (go to "timeoutNext")'),
+    at: WaitAt.optional().describe('Wait until a moment: an ISO instant, or {"attribute": "profile.renewsAt", "offset": "-P7D"}; then "next"'),
     next: StepId,
     timeoutNext: StepId.optional(),
   })
   .superRefine((step, ctx) => {
-    if ((step.duration === undefined) === (step.until === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'a wait step needs exactly one of "duration" (e.g. "P2D") or "until" ({"on", "timeout"})' });
+    const forms = [step.duration, step.until, step.at].filter((form) => form !== undefined).length;
+    if (forms !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment)' });
       return; // which "timeoutNext" rule applies depends on which one the marketer keeps
     }
     if (step.until !== undefined && step.timeoutNext === undefined) {
       ctx.addIssue({ code: 'custom', path: ['timeoutNext'], message: 'a wait with "until" needs "timeoutNext": the step to go to when the timeout passes' });
     }
-    if (step.duration !== undefined && step.timeoutNext !== undefined) {
+    if (step.until === undefined && step.timeoutNext !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['timeoutNext'], message: '"timeoutNext" only applies to a wait with "until"' });
     }
   });
@@ -192,8 +220,28 @@ export const Settings = z.strictObject({
     })
     .optional()
     .describe('At most "max" emails of this workflow per rolling "per"'),
+  priority: z.number().int('a whole number').min(-1000).max(1000).default(0).describe('Under the send budget, emails of higher-priority workflows go first (default 0)'),
+  budget: z.enum(['counted', 'exempt'], { error: 'expected "counted" (the default) or "exempt" (transactional mail)' }).default('counted').describe('Whether this workflow\'s emails count against (and are limited by) the send budget of workflows/settings.json'),
+  overBudget: z.enum(['wait', 'skip'], { error: 'expected "wait" (the default) or "skip"' }).default('wait').describe('An email over the send budget waits until it fits ("wait") or is not sent ("skip")'),
 });
 export type Settings = z.infer<typeof Settings>;
+
+/** A rolling limit: at most `max` in any `(t - per, t]`. */
+export const RollingLimit = z.strictObject({
+  max: z.number().int('a whole number').min(1, 'at least 1'),
+  per: Duration,
+});
+
+/** `workflows/settings.json`: what holds across workflows. */
+export const ProjectSettings = z.strictObject({
+  $schema: z.string().optional(),
+  budget: RollingLimit.optional().describe('At most "max" emails to one customer from all workflows together in any rolling "per"'),
+  profileAttributes: z
+    .array(z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, 'an attribute name, or a dotted path such as "address.city"'))
+    .optional()
+    .describe('Profile attributes the deployed stack must route and keep besides those workflows, templates and segments read (an event whose profile sets only other attributes is not routed)'),
+});
+export type ProjectSettings = z.infer<typeof ProjectSettings>;
 
 export const Workflow = z.strictObject({
   $schema: z.string().optional(),
@@ -210,6 +258,7 @@ export const Workflow = z.strictObject({
   entry: z.strictObject({
     on: EventPattern.describe('Events that start the journey'),
     reentry: Reentry.default('never').describe('"never", "after-exit" or {"after": "P30D"}'),
+    maxAge: Duration.default('P1D').describe('An event older than this when it is applied makes no one enter (it still updates the profile, and still counts as goal, exit or awaited event). Default "P1D"'),
   }),
   goal: z
     .strictObject({
@@ -220,6 +269,13 @@ export const Workflow = z.strictObject({
     .optional(),
   exitOn: z.array(EventPattern).optional().describe('Events that remove the customer from the journey at once'),
   settings: Settings,
+  migrate: z
+    .strictObject({
+      from: z.array(z.number().int('a whole number').positive('a positive whole number')).min(1, 'at least one older version'),
+      steps: z.record(StepId, StepId).refine((steps) => Object.keys(steps).length > 0, 'at least one step to map'),
+    })
+    .optional()
+    .describe('Moves customers active on the listed older versions, resting at a mapped step, to this version at the mapped step'),
   start: StepId,
   steps: z.record(StepId, Step).refine((steps) => Object.keys(steps).length > 0, 'at least one step'),
 });

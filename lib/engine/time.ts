@@ -83,6 +83,44 @@ export function addDuration(t: number, duration: Duration | string): number {
 }
 
 /**
+ * t shifted by a signed duration ("-P7D" is seven days earlier, "PT9H" or "+PT9H" nine hours later).
+ * A negative shift is the exact reverse of addDuration: exact part first, then calendar months.
+ */
+export function addSignedDuration(t: number, signed: string): number {
+  const negative = signed.startsWith('-');
+  const d = toDuration(signed.replace(/^[-+]/, ''));
+  if (!negative) return addDuration(t, d);
+  const months = d.years * 12 + d.months;
+  const back = t - exactMs(d);
+  return months === 0 ? back : addMonths(back, -months);
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::\d{2}(?:\.\d+)?)?$/;
+const ZONED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * A moment read from customer data: an ISO instant with a zone as is; a date ("2027-01-15") as
+ * midnight, and a date-time without a zone as that wall time, in time zone tz. Undefined when the
+ * value is not such a text (a marketer's data is checked, never trusted).
+ */
+export function parseMoment(value: unknown, tz: string): number | undefined {
+  if (typeof value !== 'string' || value.length > 40) return undefined;
+  if (ZONED_INSTANT.test(value)) {
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : at;
+  }
+  const local = DATE_ONLY.exec(value) ?? LOCAL_DATE_TIME.exec(value);
+  if (!local) return undefined;
+  const [year, month, day, hour = 0, minute = 0] = local.slice(1).map(Number) as number[];
+  try {
+    return instantAt(tz, year!, month!, day!, hour, minute);
+  } catch {
+    return undefined; // 2027-02-30, 25:00: not a moment
+  }
+}
+
+/**
  * Length in ms. Exact for durations without years/months. With years/months the length
  * depends on the starting date; this returns the length measured from epoch 0
  * (1970-01-01, so P1M = 31 days, P1Y = 365 days): an approximation, fine for sorting or

@@ -242,7 +242,7 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
   for (const cycle of wholeGraph ? loopsWithoutWait(workflow) : []) {
     problems.push({
       path: stepPath(cycle[0]!),
-      message: `loop without a wait: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')} would run forever at one instant; put a "wait" step in it`,
+      message: `loop without a wait: ${[...cycle, cycle[0]].map((id) => `"${id}"`).join(' → ')} would run forever at one instant; put a "wait" step with a "duration" or "until" in it (a wait "at" a moment goes on at once once the moment is past)`,
     });
   }
 
@@ -295,14 +295,22 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
   return problems;
 }
 
-/** Each elementary cycle among non-wait steps, reported once (starting at its first step in file order). */
+/**
+ * A step that lets time pass on every pass: a wait for a duration or an event. A wait until a moment
+ * does not: once the moment is past, it goes on at once, so a loop through it alone would spin.
+ */
+function passesTime(step: Step | undefined): boolean {
+  return step?.type === 'wait' && step.at === undefined;
+}
+
+/** Each elementary cycle among steps that let no time pass, reported once (starting at its first step in file order). */
 function loopsWithoutWait(workflow: Workflow): string[][] {
   const order = Object.keys(workflow.steps);
   const rank = new Map(order.map((id, i) => [id, i]));
   const edges = new Map<string, string[]>();
   for (const [id, step] of Object.entries(workflow.steps)) {
-    if (step.type === 'wait') continue;
-    edges.set(id, successors(step).map((s) => s.target).filter((t) => workflow.steps[t] !== undefined && workflow.steps[t]!.type !== 'wait'));
+    if (passesTime(step)) continue;
+    edges.set(id, successors(step).map((s) => s.target).filter((t) => workflow.steps[t] !== undefined && !passesTime(workflow.steps[t])));
   }
   const cycles: string[][] = [];
   const reported = new Set<string>();

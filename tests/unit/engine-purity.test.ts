@@ -62,7 +62,8 @@ describe('lib/engine', () => {
       );
       const context = { customerId: 'ana', profile: { email: 'ana@example.com', timezone: 'America/New_York' } };
       let state: JourneyState | null = step(workflow, null, { kind: 'event', event: lead('ana', '2026-11-07T10:00:00Z') as CustomerEvent }, Date.parse('2026-11-07T10:00:00Z'), context).state;
-      for (const day of ['2026-11-09', '2026-11-10', '2026-11-11']) state = step(workflow, state, { kind: 'wake' }, Date.parse(`${day}T23:00:00Z`), context).state;
+      // Woken on time, as the sweep does, until nothing is left.
+      for (let wakes = 0; wakes < 10 && state?.status === 'active' && state.dueAt !== null; wakes++) state = step(workflow, state, { kind: 'wake' }, state.dueAt, context).state;
       expect(state?.status).toBe('completed');
     });
   });

@@ -113,15 +113,25 @@ describe('wait steps', () => {
     expect(played.sent.at(-1)).toBe('2026-11-05T10:00:00.000Z dan nudge article-2');
   });
 
-  it('a late wake-up fires every overdue timer at its own due time', () => {
+  it('a late wake-up runs the steps at the moment it is applied, not at the due time: no backlog at once', () => {
     const workflow = compileWorkflow(defineWorkflow(twoEmails), createCatalogue(testContent));
     const customer = { customerId: 'ana', profile: { email: 'ana@example.com' } };
     const entered = step(workflow, null, { kind: 'event', event: lead('ana', '2026-11-02T10:00:00Z') as CustomerEvent }, Date.parse('2026-11-02T10:00:00Z'), customer);
     // The sweep was down for a week: the wait of two days ended long ago.
     const woken = step(workflow, entered.state, { kind: 'wake' }, Date.parse('2026-11-09T00:00:00Z'), customer);
     const emails = woken.effects.flatMap((e) => (e.type === 'send-email' ? [e.email] : []));
-    expect(emails).toEqual([expect.objectContaining({ stepId: 'follow-up', at: Date.parse('2026-11-04T10:00:00Z') })]);
+    expect(emails).toEqual([expect.objectContaining({ stepId: 'follow-up', at: Date.parse('2026-11-09T00:00:00Z') })]);
     expect(woken.state?.status).toBe('completed');
+  });
+
+  it('a wake-up up to 15 minutes late still fires the timer at its own due time', () => {
+    const workflow = compileWorkflow(defineWorkflow(twoEmails), createCatalogue(testContent));
+    const customer = { customerId: 'ana', profile: { email: 'ana@example.com' } };
+    const entered = step(workflow, null, { kind: 'event', event: lead('ana', '2026-11-02T10:00:00Z') as CustomerEvent }, Date.parse('2026-11-02T10:00:00Z'), customer);
+    const woken = step(workflow, entered.state, { kind: 'wake' }, Date.parse('2026-11-04T10:14:00Z'), customer);
+    // The email is decided when it is handed on (10:14), the journey's time is the due time.
+    expect(woken.effects.flatMap((e) => (e.type === 'send-email' ? [e.email.at] : []))).toEqual([Date.parse('2026-11-04T10:14:00Z')]);
+    expect(woken.effects.flatMap((e) => (e.type === 'metric' && e.metric === 'step.entered' ? [e.at] : []))).toEqual([Date.parse('2026-11-04T10:00:00Z')]);
   });
 });
 
@@ -445,5 +455,67 @@ describe('customer ids', () => {
     const { parseCustomerEvent } = await import('../../lib/engine/events');
     const verdict = parseCustomerEvent(lead('ü'.repeat(91), '2026-11-02T10:00:00Z'));
     expect(verdict).toEqual({ ok: false, reason: expect.stringContaining('detail.customerId: at most 180 bytes') });
+  });
+});
+
+describe('waiting until a moment (wait.at)', () => {
+  const untilChristmas = defineWorkflow({
+    steps: {
+      welcome: { type: 'email', template: 'article-1', next: 'christmas' },
+      christmas: { type: 'wait', at: '2026-12-24T09:00:00Z', next: 'offer' },
+      offer: { type: 'email', template: 'offer' },
+    },
+  });
+  const beforeRenewal = defineWorkflow({
+    settings: { timezone: 'Europe/Berlin' },
+    steps: {
+      'week-before': { type: 'wait', at: { attribute: 'profile.renewsAt', offset: '-P7D' }, next: 'reminder' },
+      reminder: { type: 'email', template: 'offer' },
+    },
+  });
+
+  it('waits until a fixed instant, then goes on', async () => {
+    const played = await play(untilChristmas, [lead('ana', '2026-11-02T10:00:00Z')]);
+    expect(played.sent).toEqual(['2026-11-02T10:00:00.000Z ana welcome article-1', '2026-12-24T09:00:00.000Z ana offer offer']);
+  });
+
+  it('a moment already past goes on at once, and is counted', async () => {
+    const played = await play(untilChristmas, [lead('ben', '2026-12-27T10:00:00Z')]);
+    expect(played.sent).toEqual(['2026-12-27T10:00:00.000Z ben welcome article-1', '2026-12-27T10:00:00.000Z ben offer offer']);
+    expect(await counter(played, 'wait.skipped:past', 'christmas')).toBe(1);
+  });
+
+  it('a date in the profile is midnight in the customer\'s time zone, shifted by the offset', async () => {
+    const played = await play(beforeRenewal, [lead('cara', '2026-11-02T10:00:00Z', { renewsAt: '2027-01-15', timezone: 'America/New_York' })]);
+    // 2027-01-08 00:00 in New York is 05:00 UTC.
+    expect(played.sent).toEqual(['2027-01-08T05:00:00.000Z cara reminder offer']);
+  });
+
+  it('an instant in the profile is used as is; without a zone in the customer data it is their wall time', async () => {
+    const played = await play(beforeRenewal, [lead('dan', '2026-11-02T10:00:00Z', { renewsAt: '2027-01-15T12:30:00Z' }), lead('eve', '2026-11-02T10:00:00Z', { renewsAt: '2027-01-15T12:30' })]);
+    // Eve has no time zone: the workflow's (Berlin, UTC+1 in January).
+    expect(played.sent).toEqual(['2027-01-08T11:30:00.000Z eve reminder offer', '2027-01-08T12:30:00.000Z dan reminder offer']);
+  });
+
+  it('a missing or unreadable attribute goes on at once, with a warning naming it, and is counted', async () => {
+    const played = await play(beforeRenewal, [lead('fay', '2026-11-02T10:00:00Z', { renewsAt: 'next spring' }), lead('gus', '2026-11-02T10:00:00Z')]);
+    expect(played.sent).toEqual(['2026-11-02T10:00:00.000Z fay reminder offer', '2026-11-02T10:00:00.000Z gus reminder offer']);
+    expect(played.warnings.map((w) => `${w.customerId} ${w.code} ${w.message}`)).toEqual([
+      'fay wait-at-unreadable profile.renewsAt is missing or not an ISO date or instant: the wait at step "week-before" was skipped',
+      'gus wait-at-unreadable profile.renewsAt is missing or not an ISO date or instant: the wait at step "week-before" was skipped',
+    ]);
+    expect(await counter(played, 'wait.skipped:unreadable', 'week-before')).toBe(2);
+  });
+
+  it('reads the event that led to the step', async () => {
+    const byDelivery = defineWorkflow({
+      entry: { on: { 'detail-type': ['order.shipped'] } },
+      steps: {
+        delivered: { type: 'wait', at: { attribute: 'event.detail.deliveryDate', offset: 'PT10H' }, next: 'review' },
+        review: { type: 'email', template: 'survey' },
+      },
+    });
+    const played = await play(byDelivery, [event('order.shipped', 'hal', '2026-11-02T10:00:00Z', { deliveryDate: '2026-11-05', profile: { email: 'hal@example.com' } })]);
+    expect(played.sent).toEqual(['2026-11-05T10:00:00.000Z hal review survey']);
   });
 });

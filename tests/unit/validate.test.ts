@@ -138,11 +138,39 @@ describe('a field with the wrong shape', () => {
     );
   });
 
-  it('a wait has a "duration" or an "until", not both', () => {
+  it('a wait has a "duration", an "until" or an "at", not two', () => {
     expectOnlyProblem(
       problemsAfter((w) => (w.steps.pause.until = { on: { 'detail-type': ['Email Opened'] }, timeout: 'P1D' })),
       '$.steps.pause',
-      'a wait step needs exactly one of "duration" (e.g. "P2D") or "until"',
+      'a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment)',
+    );
+    expectOnlyProblem(problemsAfter((w) => (w.steps.pause.at = '2026-12-24T09:00:00Z')), '$.steps.pause', 'a wait step needs exactly one of');
+  });
+
+  it('a wait "at" is an ISO instant with a zone, or a profile or event attribute with an optional signed offset', () => {
+    expectOnlyProblem(
+      problemsAfter((w) => {
+        delete w.steps.pause.duration;
+        w.steps.pause.at = '2026-12-24 09:00';
+      }),
+      '$.steps.pause.at',
+      'an ISO 8601 instant with a zone',
+    );
+    expectOnlyProblem(
+      problemsAfter((w) => {
+        delete w.steps.pause.duration;
+        w.steps.pause.at = { attribute: 'renewsAt', offset: '-P7D' };
+      }),
+      '$.steps.pause.at.attribute',
+      'a path starting with "profile." or "event."',
+    );
+    expectOnlyProblem(
+      problemsAfter((w) => {
+        delete w.steps.pause.duration;
+        w.steps.pause.at = { attribute: 'profile.renewsAt', offset: '7 days before' };
+      }),
+      '$.steps.pause.at.offset',
+      'an ISO 8601 duration, optionally signed',
     );
   });
 
@@ -256,7 +284,15 @@ describe('the graph', () => {
       w.steps.again = { type: 'stage', stage: 'decision', next: 'demo' };
     });
     expectOnlyProblem(problems, '$.steps.demo', 'loop without a wait: "demo" → "again" → "demo"');
-    expect(problems[0]!.message).toContain('put a "wait" step in it');
+    expect(problems[0]!.message).toContain('put a "wait" step with a "duration" or "until" in it');
+  });
+
+  it('a wait "at" a moment does not break a loop: once the moment is past it goes on at once, every time round', () => {
+    const problems = problemsAfter((w) => {
+      w.steps.demo.next = 'monday';
+      w.steps.monday = { type: 'wait', at: { attribute: 'profile.nextMonday' }, next: 'demo' };
+    });
+    expectOnlyProblem(problems, '$.steps.demo', 'loop without a wait: "demo" → "monday" → "demo"');
   });
 
   it('a step that leads to itself is a loop without a wait', () => {
