@@ -12,10 +12,7 @@ import { BufferedCounters } from '../lib/runtime/counters';
 import { DynamoStore } from '../lib/runtime/dynamo-store';
 import { itemSize } from '../lib/runtime/item-size';
 import { JourneyService } from '../lib/runtime/journey-service';
-import { EmailRenderer } from '../lib/runtime/render';
-import { SesMailer } from '../lib/runtime/ses-mailer';
-import { key } from '../lib/runtime/table';
-import { SignedUnsubscribeLinks } from '../lib/runtime/unsubscribe-token';
+import { dueSortKey, key } from '../lib/runtime/table';
 import { referenceWorkload } from './engine-throughput';
 import { type BenchServers, countRequests, emptyTally, referenceRegistry, type RequestTally } from './local-aws';
 
@@ -79,9 +76,6 @@ export async function benchStoreCost(servers: BenchServers, customers = 300): Pr
   const service = new JourneyService({
     registry,
     store,
-    mailer: new SesMailer(servers.ses.client, { configurationSetName: 'bench' }),
-    links: new SignedUnsubscribeLinks({ baseUrl: 'https://unsubscribe.example/u', key: 'bench-signing-key-000001' }),
-    renderer: new EmailRenderer(),
     counters,
     observer: (applied) => {
       if (applied.effects.some((e) => e.type === 'metric' && e.metric === 'entered')) entered = true;
@@ -136,11 +130,12 @@ export async function benchStoreCost(servers: BenchServers, customers = 300): Pr
   for (const input of inputs) {
     // Timers due before this input fire first, each as its own input (the sweep's wake-ups).
     current = emptyTally(); // the sweep's own queries are not an input's cost
-    const due = await store.findDue(input.at, 10_000);
-    for (const wake of due) {
+    const due = new Set<string>();
+    for (let shard = 0; shard < store.shards; shard++) for (const entry of await store.dueEntries(shard, null, `${dueSortKey(input.at)}\uffff`, 10_000)) due.add(entry.customerId);
+    for (const customerId of due) {
       current = emptyTally();
       operations = new Map();
-      const report = await service.apply({ kind: 'wake', customerId: wake.customerId, workflowId: wake.workflowId }, input.at);
+      const report = await service.apply({ kind: 'wake', customerId }, input.at);
       const tally = current;
       if (report.status === 'applied' && report.journeys.some((j) => j.outcome === 'applied')) await account('wait resumed', tally, operations);
     }
@@ -151,7 +146,7 @@ export async function benchStoreCost(servers: BenchServers, customers = 300): Pr
     const tally = current;
     const ops = operations;
     const kind: InputKind =
-      report.status !== 'applied' ? 'irrelevant' : report.journeys.every((j) => j.outcome === 'duplicate') ? 'duplicate' : report.journeys.every((j) => j.outcome === 'ignored') ? 'irrelevant' : entered ? 'entry' : report.sent > 0 ? 'email sent' : 'engagement';
+      report.status !== 'applied' ? 'irrelevant' : report.journeys.every((j) => j.outcome === 'duplicate') ? 'duplicate' : report.journeys.every((j) => j.outcome === 'ignored') ? 'irrelevant' : entered ? 'entry' : report.decided > 0 ? 'email sent' : 'engagement';
     await account(kind, tally, ops);
   }
   current = tallies.get('counters')!;

@@ -9,6 +9,7 @@
  *   sesMaxSendRate      the account's SES maximum send rate per second (default 14)
  *   unsubscribeMailto   a mailbox for mailto: unsubscribe requests
  *   publishJourneyEvents  "true" to publish journey events to the bus
+ *   reserveConcurrency  "false" to reserve no Lambda concurrency (accounts whose quota is below 100 + 2 + the send function's share)
  *   nag                 "false" to skip the cdk-nag AwsSolutions checks
  */
 import { App, Validations } from 'aws-cdk-lib';
@@ -35,6 +36,7 @@ new WaymarkStack(app, context('stackName') ?? 'Waymark', {
   ...(sesMaxSendRate ? { sesMaxSendRate: Number(sesMaxSendRate) } : {}),
   ...(context('unsubscribeMailto') ? { unsubscribeMailto: context('unsubscribeMailto')! } : {}),
   publishJourneyEvents: context('publishJourneyEvents') === 'true',
+  reserveConcurrency: context('reserveConcurrency') !== 'false',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 

@@ -3,6 +3,7 @@
  * the engine in process, on a virtual clock, with an in-memory store.
  */
 import { readFileSync } from 'node:fs';
+import { rulesFor } from '../engine/routing';
 import { type RunResult, runTimeline, timelineFromJsonLines } from '../runtime/local-runner';
 import { WorkflowRegistry } from '../runtime/registry';
 import { loadValidWorkflows, WorkflowLoadError } from '../runtime/workflow-files';
@@ -30,7 +31,19 @@ export function runJson(result: RunResult) {
     })),
     customers: result.customers.map((c) => ({ customerId: c.customerId, workflowId: c.workflowId, version: c.version, status: c.status, stepId: c.stepId, stage: c.stage })),
     rejected: result.rejected.map((r) => ({ line: r.line, reason: r.reason })),
+    warnings: uniqueWarnings(result).map((w) => ({ customerId: w.customerId, workflowId: w.workflowId, reason: w.message })),
   };
+}
+
+/** One warning per customer, journey and reason: a bad time zone is reported once, not at every email. */
+export function uniqueWarnings(result: Pick<RunResult, 'warnings'>): RunResult['warnings'] {
+  const seen = new Set<string>();
+  return result.warnings.filter((w) => {
+    const key = `${w.customerId}\u0000${w.workflowId}\u0000${w.code}\u0000${w.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export function parseUntil(text: string | undefined): number | undefined {
@@ -44,17 +57,20 @@ export async function runCommand(options: RunOptions): Promise<number> {
   let until: number | undefined;
   let text: string;
   let registry: WorkflowRegistry;
+  let routing: ReturnType<typeof rulesFor>;
   try {
     until = parseUntil(options.until);
     text = readFileSync(options.events, 'utf8');
     const loaded = loadValidWorkflows([options.workflows]);
     registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+    // The rules the stack deploys: an event none of them routes reaches no journey and no profile.
+    routing = rulesFor(loaded.workflows, [...loaded.catalogue.items], loaded.settings.profileAttributes ?? []);
   } catch (error) {
     console.error(`${symbols.fail} ${error instanceof WorkflowLoadError ? error.message : (error as Error).message}`);
     return 2;
   }
 
-  const result = await runTimeline(registry, timelineFromJsonLines(text), until === undefined ? {} : { until });
+  const result = await runTimeline(registry, timelineFromJsonLines(text), { routing, ...(until === undefined ? {} : { until }) });
   if (options.json) {
     process.stdout.write(`${JSON.stringify(runJson(result), null, 2)}\n`);
     return 0;
@@ -75,9 +91,17 @@ export async function runCommand(options: RunOptions): Promise<number> {
       table(result.customers.map((c) => [c.customerId, `${c.workflowId} v${c.version}`, statusColor(c.status), c.stepId === null ? color.dim('—') : `at ${c.stepId}`, c.stage ?? color.dim('no stage')])),
     );
   }
+  const warnings = uniqueWarnings(result);
+  if (warnings.length > 0) {
+    console.log(`\n${color.bold(color.yellow(`Warnings (${warnings.length})`))}`);
+    for (const w of warnings) console.log(`  ${symbols.warn} ${w.customerId} in ${w.workflowId}: ${w.message}`);
+  }
   if (result.rejected.length > 0) {
     console.log(`\n${color.bold(color.red(`Rejected lines (${result.rejected.length})`))}`);
     for (const r of result.rejected) console.log(`  ${color.red(`line ${r.line}`)}: ${r.reason}`);
+  }
+  if (result.runner.unrouted > 0) {
+    console.log(`\n${color.dim(`${plural(result.runner.unrouted, 'event')} matched no deployed rule (no workflow uses it and its profile sets no attribute the project reads): dropped, as EventBridge would`)}`);
   }
   if (!result.finished) console.log(`\n${symbols.warn} journeys were still running after the timer limit: pass --until to bound the run`);
   return 0;

@@ -6,9 +6,8 @@
  * matching rule, as EventBridge does); one that matches none is dropped.
  */
 import { randomUUID } from 'node:crypto';
-import { compilePattern } from '../engine/patterns';
-import type { Workflow } from '../engine/schema';
-import { rulePatternsFor } from '../infra/rule-patterns';
+export { rulesFor, type LocalRule } from '../engine/routing';
+import type { LocalRule } from '../engine/routing';
 
 export interface PutEventsEntry {
   Source?: string;
@@ -22,17 +21,6 @@ export interface PutEventsEntry {
 export interface PutEventsResult {
   FailedEntryCount: number;
   Entries: Array<{ EventId: string } | { ErrorCode: string; ErrorMessage: string }>;
-}
-
-export interface LocalRule {
-  name: string;
-  matches: (event: unknown) => boolean;
-}
-
-export function rulesFor(workflows: readonly Workflow[]): LocalRule[] {
-  const byId = new Map<string, Workflow[]>();
-  for (const workflow of workflows) byId.set(workflow.id, [...(byId.get(workflow.id) ?? []), workflow]);
-  return [...byId].flatMap(([id, versions]) => rulePatternsFor(versions).map((pattern, i) => ({ name: `${id}-${i}`, matches: compilePattern(pattern) })));
 }
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -50,7 +38,16 @@ export class LocalBus {
     const results: PutEventsResult['Entries'] = [];
     let failed = 0;
     for (const entry of entries) {
-      const problem = !entry.Source ? 'Source is required' : !entry.DetailType ? 'DetailType is required' : !entry.Detail ? 'Detail is required' : undefined;
+      const problem = !entry.Source
+        ? 'Source is required'
+        : entry.Source.startsWith('aws.')
+          ? // As EventBridge: only AWS services publish "aws." sources (an "Email Clicked" from a producer is not SES's).
+            `Source "${entry.Source}" is reserved for AWS services: use your own, e.g. "com.acme.web"`
+          : !entry.DetailType
+            ? 'DetailType is required'
+            : !entry.Detail
+              ? 'Detail is required'
+              : undefined;
       let detail: unknown;
       if (!problem) {
         try {
@@ -61,7 +58,8 @@ export class LocalBus {
       }
       if (problem || typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
         failed += 1;
-        results.push({ ErrorCode: problem ? 'InvalidArgument' : 'MalformedDetail', ErrorMessage: problem ?? 'Detail is malformed: it must be a JSON object.' });
+        const code = !problem ? 'MalformedDetail' : entry.Source?.startsWith('aws.') ? 'NotAuthorizedForSourceException' : 'InvalidArgument';
+        results.push({ ErrorCode: code, ErrorMessage: problem ?? 'Detail is malformed: it must be a JSON object.' });
         continue;
       }
       const time = entry.Time === undefined ? this.now() : typeof entry.Time === 'number' ? entry.Time * 1000 : Date.parse(entry.Time);

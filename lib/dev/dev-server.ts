@@ -19,13 +19,17 @@ import { fileURLToPath } from 'node:url';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import { BufferedCounters } from '../runtime/counters';
 import { DynamoStore } from '../runtime/dynamo-store';
+import { DeliveryService } from '../runtime/delivery';
 import { createAdvanceHandler } from '../runtime/handlers/advance';
-import { createSesEventsHandler } from '../runtime/handlers/ses-events';
+import { createSendHandler } from '../runtime/handlers/send';
 import { createSweepHandler } from '../runtime/handlers/sweep';
 import { createUnsubscribeHandler } from '../runtime/handlers/unsubscribe';
 import { JourneyService, type Logger } from '../runtime/journey-service';
 import { ensureTable, freePort, type LocalDynamo, type LocalSes, startDynamoDbLocal, startSesLocal } from '../runtime/local-servers';
+import { LocalStreamReader } from '../runtime/local-stream';
+import { isSendWork } from '../runtime/outbox-stream';
 import type { Mailer, OutgoingEmail } from '../runtime/mailer';
+import { MemoryUnknownOutcomes, QueueSuppressedNotices } from '../runtime/queue';
 import { WorkflowRegistry } from '../runtime/registry';
 import { EmailRenderer } from '../runtime/render';
 import { SesMailer } from '../runtime/ses-mailer';
@@ -113,7 +117,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   if (options.fresh) rmSync(dataDirectory, { recursive: true, force: true });
   mkdirSync(dataDirectory, { recursive: true });
   const statePath = join(dataDirectory, 'dev-state.json');
-  const saved = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { clock?: number; unsubscribeKey?: string }) : {};
+  const saved = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { clock?: number; unsubscribeKey?: string; stream?: Record<string, string> }) : {};
   const unsubscribeKey = saved.unsubscribeKey ?? randomBytes(24).toString('base64url');
 
   const [dynamoPort, sesPort, port] = [await portOrFree(options.dynamoPort, options.host), await portOrFree(options.sesPort, options.host), await portOrFree(options.port, options.host)];
@@ -131,7 +135,9 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   // carry on from there, never backwards.
   const clock = new DevClock(options.speed, Math.max(options.start ?? Date.now(), saved.clock ?? 0));
   const startedAt = clock.now();
-  const saveState = () => writeFileSync(statePath, JSON.stringify({ clock: clock.now(), unsubscribeKey }));
+  // The stream position is kept too: a restart sends what was decided before it, and nothing twice.
+  let streamCheckpoints: Record<string, string> = saved.stream ?? {};
+  const saveState = () => writeFileSync(statePath, JSON.stringify({ clock: clock.now(), unsubscribeKey, stream: streamCheckpoints }));
   saveState();
 
   const baseUrl = `http://${options.host}:${port}`;
@@ -144,6 +150,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   };
 
   const store = new DynamoStore({ client: dynamo.client, tableName: TABLE, dueShards: 1 });
+  let stopped = false;
   const journal = new DevJournal();
   const counters = new BufferedCounters(store);
   let demo: DemoAudience | undefined;
@@ -156,18 +163,10 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       return outcome;
     },
   };
-  const service = new JourneyService({
-    registry,
-    store,
-    mailer,
-    links: new SignedUnsubscribeLinks({ baseUrl: urls.unsubscribe, key: unsubscribeKey, mailto: 'unsubscribe@waymark.localhost' }),
-    renderer: new EmailRenderer(),
-    counters,
-    observer: journal.onApplied,
-    log: quiet,
-  });
+  const service = new JourneyService({ registry, store, counters, observer: journal.onApplied, log: quiet });
   const advanceHandler = createAdvanceHandler({
     service,
+    store,
     deadLetters: {
       send: async (body, reason) => {
         queue.deadLetters.push({ body, reason });
@@ -187,13 +186,46 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     },
     { visibilityTimeoutMs: 2000, onError: (error) => log(`error: ${error.message}`) },
   );
-  const sweep = createSweepHandler({ store, queue, now, log: quiet, batchLimit: 5000 });
-  const sesEvents = createSesEventsHandler({ store, queue, log: quiet });
+  const unknownOutcomes = new MemoryUnknownOutcomes();
+  const delivery = new DeliveryService({
+    registry,
+    store,
+    mailer,
+    links: new SignedUnsubscribeLinks({ baseUrl: urls.unsubscribe, key: unsubscribeKey, mailto: 'unsubscribe@waymark.localhost' }),
+    renderer: new EmailRenderer(),
+    notices: new QueueSuppressedNotices(queue),
+    unknown: unknownOutcomes,
+    log: quiet,
+  });
+  // The send function, fed by DynamoDB Local's stream through the real Streams API, as Lambda feeds it.
+  const stream = new LocalStreamReader({
+    dynamo: dynamo.client,
+    endpoint: dynamo.endpoint,
+    tableName: TABLE,
+    handler: createSendHandler({ delivery, store, now, log: quiet }),
+    filter: isSendWork,
+    checkpoints: streamCheckpoints,
+    onFailure: (records, reason) => log(`error: send gave up on ${records.length} stream record(s): ${reason}`),
+  });
+  streamCheckpoints = stream.checkpoints;
+  // A timer read by the sweep a moment before an input's write lands is caught by reading again a little behind
+  // the cursor: at a fast clock that "little" is the real time a batch takes, in simulated time.
+  const sweep = createSweepHandler({
+    store,
+    queue,
+    now,
+    log: quiet,
+    shards: 1,
+    batchLimit: 5000,
+    marginMs: Math.max(120_000, options.speed * 10_000),
+    deployed: registry.all.map((c) => ({ id: c.id, version: c.version })),
+    unparkEveryMs: 60_000,
+  });
   const unsubscribe = createUnsubscribeHandler({ store, keys: async () => [unsubscribeKey], now, log: quiet, brand: 'Waymark demo' });
-  const bus = new LocalBus(rulesFor(registry.all.map((c) => c.definition)), (json) => queue.enqueue(json), now);
+  const bus = new LocalBus(rulesFor(registry.all.map((c) => c.definition), [...registry.catalogue.items], loaded.settings.profileAttributes ?? []), (json) => queue.enqueue(json), now);
   queue.start();
 
-  // The sweep runs every simulated minute (at most four times a real second).
+  // The sweep runs every simulated minute (at most four times a real second); the stream is read every 200 ms.
   let sweeping = false;
   const runSweep = async (): Promise<number> => {
     if (sweeping) return 0;
@@ -207,16 +239,33 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       sweeping = false;
     }
   };
+  let pumping: Promise<number> | undefined;
+  const pumpStream = async (): Promise<number> => {
+    if (pumping) return pumping;
+    pumping = stream.poll().catch((error: Error) => {
+      if (!stopped) log(`error: stream: ${error.message}`);
+      return 0;
+    });
+    try {
+      return await pumping;
+    } finally {
+      pumping = undefined;
+    }
+  };
   const sweepTimer = setInterval(() => void runSweep(), Math.max(250, clock.realDelay(60_000)));
+  const streamTimer = setInterval(() => void pumpStream(), 200);
   const stateTimer = setInterval(saveState, 5000);
 
+  /** Until the queue, the stream and the sweep have nothing left to do at the current time. */
   const settle = async () => {
     for (let round = 0; round < 10_000; round++) {
       await queue.drained();
       while (sweeping) await new Promise((r) => setTimeout(r, 10));
-      if ((await runSweep()) === 0 && queue.depth === 0) {
+      const streamed = await pumpStream();
+      const swept = await runSweep();
+      if (swept === 0 && streamed === 0 && queue.depth === 0) {
         await queue.drained();
-        return;
+        if ((await pumpStream()) === 0 && queue.depth === 0) return;
       }
     }
   };
@@ -385,7 +434,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     demo = new DemoAudience({
       clock,
       eventsEndpoint: urls.events,
-      sesEvents: (event) => sesEvents(event as never),
+      // SES events reach the work queue as in AWS (the configuration set's rule targets the queue).
+      sesEvents: async (event) => queue.enqueue(JSON.stringify(event)),
       catalogue: registry.catalogue.byId,
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       log,
@@ -393,7 +443,6 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     demo.start();
   }
 
-  let stopped = false;
   return {
     urls,
     clock,
@@ -403,14 +452,19 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Stop the work before the servers it talks to: nothing is left calling DynamoDB Local as it goes.
       demo?.stop();
       clearInterval(sweepTimer);
+      clearInterval(streamTimer);
       clearInterval(stateTimer);
-      queue.stop();
-      saveState();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await queue.stop();
+      while (sweeping) await new Promise((r) => setTimeout(r, 10));
+      await pumping;
       await counters.flush();
+      saveState();
+      stream.stop();
       await Promise.allSettled([ses!.stop(), dynamo!.stop()]);
     },
   };

@@ -45,9 +45,11 @@ export class InProcessWorkQueue implements WorkQueue {
     void this.loop();
   }
 
-  stop(): void {
+  /** Stops taking batches; resolves once the batch in flight (if any) is done. */
+  async stop(): Promise<void> {
     this.running = false;
     this.wakeUp?.();
+    while (this.busy) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
   /** Resolves when no visible message is left to process. */

@@ -1,7 +1,7 @@
 /**
- * Sending through SES: a configuration set whose events (deliveries, opens,
- * clicks, bounces, complaints, rejections) go to EventBridge, and the ARNs of
- * the sending identities the advance function may use. Identities are not
+ * Sending through SES: a configuration set whose events (opens, clicks,
+ * bounces, complaints, rejections) go to EventBridge, and the ARNs of the
+ * sending identities the send function may use. Identities are not
  * created here: a domain or address must already be verified in SES.
  */
 import { Stack } from 'aws-cdk-lib';
@@ -14,8 +14,12 @@ export interface EmailSendingProps {
   identities: string[];
 }
 
-/** SES's EventBridge destination publishes to the default bus only. */
-export const SES_EVENT_DETAIL_TYPES = ['Email Delivered', 'Email Opened', 'Email Clicked', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Rendering Failed'];
+/**
+ * SES's EventBridge destination publishes to the default bus only. Deliveries are not among them:
+ * "sent" is counted when SES takes the message, and bounces and rejections say which did not arrive
+ * (a DELIVERY event for every email would cost a queue message and an invocation each, for a count).
+ */
+export const SES_EVENT_DETAIL_TYPES = ['Email Opened', 'Email Clicked', 'Email Bounced', 'Email Complaint Received', 'Email Rejected', 'Email Rendering Failed'];
 
 export class EmailSending extends Construct {
   readonly configurationSet: ses.ConfigurationSet;
@@ -29,7 +33,6 @@ export class EmailSending extends Construct {
     this.configurationSet.addEventDestination('ToEventBridge', {
       destination: ses.EventDestination.eventBus(this.defaultBus),
       events: [
-        ses.EmailSendingEvent.DELIVERY,
         ses.EmailSendingEvent.OPEN,
         ses.EmailSendingEvent.CLICK,
         ses.EmailSendingEvent.BOUNCE,

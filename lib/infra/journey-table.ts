@@ -1,7 +1,8 @@
 /**
  * The one table, built from the same definition the local runtime creates
  * (lib/runtime/table.ts): on-demand, point-in-time recovery, deletion
- * protection, retained on stack deletion, encrypted.
+ * protection, retained on stack deletion, encrypted, with a stream of new and
+ * old images for the send path.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -29,6 +30,8 @@ export class JourneyTable extends Construct {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // The send function reads new outbox entries (and each write's counters) from the stream.
+      stream: definition.StreamSpecification?.StreamViewType === 'NEW_AND_OLD_IMAGES' ? dynamodb.StreamViewType.NEW_AND_OLD_IMAGES : undefined,
     });
     for (const index of definition.GlobalSecondaryIndexes ?? []) {
       this.table.addGlobalSecondaryIndex({

@@ -1,5 +1,6 @@
 /**
- * What an operator needs to hear about: anything in the dead-letter queue, a
+ * What an operator needs to hear about: anything in the dead-letter queue or
+ * the send-failures queue, journeys parked on a missing workflow version, a
  * handler failing, a backlog on the work queue, and SES reputation nearing
  * the rates at which SES reviews an account (5% bounces, 0.1% complaints).
  * With an alert email, alarms notify it through an encrypted SNS topic.
@@ -10,6 +11,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -19,8 +21,15 @@ export interface OperationalAlarmsProps {
   functions: Record<string, lambda.IFunction>;
   workQueue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
+  /** The send path's failures (stream batches given up on, emails whose outcome is unknown). */
+  sendFailureQueue: sqs.IQueue;
+  /** The advance function's logs, where parked journeys are reported. */
+  advanceLogs: logs.ILogGroup;
   alertEmail?: string;
 }
+
+/** Where Waymark's own metrics go (from log metric filters). */
+export const METRIC_NAMESPACE = 'Waymark';
 
 /** Alarm before SES's review thresholds, at 80% of them. */
 export const BOUNCE_RATE_ALARM = 0.04;
@@ -61,6 +70,18 @@ export class OperationalAlarms extends Construct {
 
     alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
       'Inputs Waymark could not apply are waiting in the dead-letter queue: read each message\'s "waymark-reason" attribute.');
+    alarm('SendFailures', props.sendFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
+      'The send path gave up on a stream batch, or an email\'s outcome is unknown (SES may or may not have sent it): read the messages of the send-failures queue (README, "When something goes to the dead-letter queue").');
+    // A journey on a workflow version that is not deployed is parked: it waits, unseen, until the version returns.
+    const parked = new logs.MetricFilter(this, 'JourneysParkedFilter', {
+      logGroup: props.advanceLogs,
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'journey parked'),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'JourneysParked',
+      metricValue: '1',
+    });
+    alarm('JourneysParked', parked.metric({ period: Duration.minutes(5), statistic: 'Sum' }), 1,
+      'Customers are on a workflow version that is not deployed: their journeys are parked (no emails, no timers). Put that version back in workflows/archive/ and deploy; the sweep resumes them.');
     alarm('WorkBacklog', props.workQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), 900,
       'The oldest message on the work queue is 15 minutes old: the advance function is failing or throttled.', 2);
     for (const [name, fn] of Object.entries(props.functions)) {

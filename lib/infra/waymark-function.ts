@@ -28,6 +28,8 @@ export interface WaymarkFunctionProps {
   logRetention?: logs.RetentionDays;
   /** Files copied beside the bundle (e.g. the workflow bundle), by name in the asset. */
   extraFiles?: Array<{ source: string; name: string }>;
+  /** Reserved concurrency: only where it matters (a flood must not starve the rest, or SES's rate bounds it). */
+  reservedConcurrentExecutions?: number;
 }
 
 /** DynamoDB actions a handler may be granted, by name, so each grant reads as a list of what the code calls. */
@@ -61,6 +63,7 @@ export class WaymarkFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(10),
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -90,11 +93,28 @@ export class WaymarkFunction extends Construct {
     this.role.addToPolicy(new iam.PolicyStatement({ actions, resources }));
   }
 
-  /** TABLE_NAME, and the DynamoDB actions this handler calls (on the table, and on indexes when named). */
-  bindTable(table: ITable, actions: TableAction[], options: { indexes?: Array<{ name: string; actions: TableAction[] }>; dueShards?: number } = {}): this {
+  /**
+   * TABLE_NAME, and the DynamoDB actions this handler calls (on the table, and on indexes when named).
+   * With `onlyKeys`, the actions are allowed only on items whose partition key matches one of the
+   * patterns (dynamodb:LeadingKeys), and with `onlyAttributes` only those attributes may be written.
+   */
+  bindTable(
+    table: ITable,
+    actions: TableAction[],
+    options: { indexes?: Array<{ name: string; actions: TableAction[] }>; dueShards?: number; onlyKeys?: string[]; onlyAttributes?: string[] } = {},
+  ): this {
     this.function.addEnvironment('TABLE_NAME', table.tableName);
     if (options.dueShards !== undefined) this.function.addEnvironment('DUE_SHARDS', String(options.dueShards));
-    if (actions.length > 0) this.allow(actions.map((a) => `dynamodb:${a}`), [table.tableArn]);
+    if (actions.length > 0) {
+      const conditions: Record<string, Record<string, string[]>> = {};
+      if (options.onlyKeys) conditions['ForAllValues:StringLike'] = { 'dynamodb:LeadingKeys': options.onlyKeys };
+      if (options.onlyAttributes) {
+        conditions['ForAllValues:StringEquals'] = { 'dynamodb:Attributes': options.onlyAttributes };
+        // With attribute-level access, a write may not ask for the whole item back.
+        conditions.StringEqualsIfExists = { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_NEW'] };
+      }
+      this.role.addToPolicy(new iam.PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources: [table.tableArn], ...(Object.keys(conditions).length ? { conditions } : {}) }));
+    }
     for (const index of options.indexes ?? []) {
       this.allow(index.actions.map((a) => `dynamodb:${a}`), [`${table.tableArn}/index/${index.name}`]);
     }
@@ -104,6 +124,13 @@ export class WaymarkFunction extends Construct {
   /** WORK_QUEUE_URL, and sending to it. */
   bindWorkQueue(queue: IQueue): this {
     this.function.addEnvironment('WORK_QUEUE_URL', queue.queueUrl);
+    this.allow(['sqs:SendMessage'], [queue.queueArn]);
+    return this;
+  }
+
+  /** SEND_FAILURES_QUEUE_URL, and recording emails whose outcome is unknown there. */
+  bindSendFailures(queue: IQueue): this {
+    this.function.addEnvironment('SEND_FAILURES_QUEUE_URL', queue.queueUrl);
     this.allow(['sqs:SendMessage'], [queue.queueArn]);
     return this;
   }

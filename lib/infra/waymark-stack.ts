@@ -1,13 +1,20 @@
 /**
- * Waymark in one stack: the table, the bus rules compiled from the workflows,
- * the work queue, the four functions, SES sending and its events, the
- * unsubscribe endpoint, its signing keys, and the alarms.
+ * Waymark in one stack: the table (with its stream), the bus rules compiled
+ * from the workflows (and the profile rule), the work queue, the four
+ * functions (advance decides, send delivers from the stream, sweep wakes,
+ * unsubscribe suppresses), SES sending and its events, the unsubscribe
+ * endpoint, its signing keys, and the alarms.
+ *
+ * No function is invoked asynchronously without a destination for failures:
+ * every rule with an event pattern targets SQS (with a dead-letter queue),
+ * the stream's event source mapping has an on-failure queue, and the sweep's
+ * schedule may miss a minute (the next run reads from where it stopped).
  */
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { EmailSending, identitiesOf } from './email-sending';
@@ -19,7 +26,7 @@ import { WorkflowRouting } from './workflow-routing';
 import { WorkQueue } from './work-queue';
 
 export interface WaymarkStackProps extends StackProps {
-  /** The workflows directory (workflows, content/, archive/). */
+  /** The workflows directory (workflows, content/, archive/, settings.json). */
   workflowsDirectory: string;
   /** Verified SES identities (domains or addresses) to send from; default: the workflows' senders and their domains. */
   sendingIdentities?: string[];
@@ -27,7 +34,7 @@ export interface WaymarkStackProps extends StackProps {
   eventBusName?: string;
   /** Alarm notifications go to this address. */
   alertEmail?: string;
-  /** The account's SES maximum send rate (emails per second): the advance function's concurrency stays within it. */
+  /** The account's SES maximum send rate (emails per second): the send function's concurrency is derived from it. */
   sesMaxSendRate?: number;
   /** An address for mailto: unsubscribe requests in List-Unsubscribe (processed outside Waymark). */
   unsubscribeMailto?: string;
@@ -35,13 +42,22 @@ export interface WaymarkStackProps extends StackProps {
   dueShards?: number;
   /** Publish journey events (entered, stage changed, converted, finished) to the bus. */
   publishJourneyEvents?: boolean;
+  /**
+   * Reserve concurrency for send (from the SES rate) and unsubscribe (a flood cannot starve the rest).
+   * Needs an account concurrency quota with room for them above the 100 AWS keeps unreserved;
+   * default true. New accounts with a quota of 10 deploy with false (or ask for the usual 1,000).
+   */
+  reserveConcurrency?: boolean;
 }
 
-/** One advance instance sends about this many emails a second (SES calls are sequential within a batch). */
+/** One send instance sends about this many emails a second (SES calls are sequential within a batch). */
 export const EMAILS_PER_SECOND_PER_INSTANCE = 5;
+/** Unsubscribe requests handled at once: plenty for people clicking, a ceiling for a flood. */
+export const UNSUBSCRIBE_CONCURRENCY = 2;
 
-export function advanceConcurrencyFor(sesMaxSendRate: number): number {
-  return Math.min(1000, Math.max(2, Math.floor(sesMaxSendRate / EMAILS_PER_SECOND_PER_INSTANCE)));
+/** The send function's reserved concurrency: enough instances for the account's SES rate, at least one. */
+export function sendConcurrencyFor(sesMaxSendRate: number): number {
+  return Math.min(1000, Math.max(1, Math.ceil(sesMaxSendRate / EMAILS_PER_SECOND_PER_INSTANCE)));
 }
 
 export class WaymarkStack extends Stack {
@@ -49,7 +65,7 @@ export class WaymarkStack extends Stack {
   readonly work: WorkQueue;
   readonly routing: WorkflowRouting;
   readonly email: EmailSending;
-  readonly functions: { advance: WaymarkFunction; sweep: WaymarkFunction; sesEvents: WaymarkFunction; unsubscribe: WaymarkFunction };
+  readonly functions: { advance: WaymarkFunction; send: WaymarkFunction; sweep: WaymarkFunction; unsubscribe: WaymarkFunction };
   readonly unsubscribeUrl: lambda.FunctionUrl;
   readonly alarms: OperationalAlarms;
 
@@ -57,13 +73,16 @@ export class WaymarkStack extends Stack {
     super(scope, id, props);
     const assets = prepareWorkflowAssets(props.workflowsDirectory);
     const dueShards = props.dueShards ?? 4;
+    const reserve = props.reserveConcurrency ?? true;
     const advanceTimeout = Duration.seconds(30);
+    const workflowBundle = [{ source: assets.bundlePath, name: 'workflows.json' }];
 
     this.table = new JourneyTable(this, 'Journeys');
     const table = this.table.table;
     this.work = new WorkQueue(this, 'Work', { visibilityTimeout: Duration.seconds(advanceTimeout.toSeconds() * 6) });
     this.routing = new WorkflowRouting(this, 'Routing', {
       workflows: assets.workflows,
+      profileAttributes: assets.profileAttributes,
       queue: this.work.queue,
       deadLetterQueue: this.work.deadLetterQueue,
       ...(props.eventBusName ? { eventBusName: props.eventBusName } : {}),
@@ -79,68 +98,109 @@ export class WaymarkStack extends Stack {
       reason: 'Signing keys are rotated by hand (current → previous) so links in sent emails keep working during a rotation; automatic rotation would invalidate them.',
     });
 
-    // unsubscribe: the function URL of RFC 8058 one-click unsubscribe.
-    const unsubscribe = new WaymarkFunction(this, 'Unsubscribe', { handler: 'unsubscribe', description: 'One-click unsubscribe (RFC 8058) and its confirmation page' })
-      .bindTable(table, ['PutItem', 'UpdateItem'])
+    // unsubscribe: the function URL of RFC 8058 one-click unsubscribe. It writes only suppressions (S#),
+    // the customer's suppression flag (C#, two attributes) and its counter (M#).
+    const unsubscribe = new WaymarkFunction(this, 'Unsubscribe', {
+      handler: 'unsubscribe',
+      description: 'One-click unsubscribe (RFC 8058) and its confirmation page',
+      ...(reserve ? { reservedConcurrentExecutions: UNSUBSCRIBE_CONCURRENCY } : {}),
+    })
+      .bindTable(table, ['PutItem', 'UpdateItem'], {
+        onlyKeys: ['S#*', 'C#*', 'M#*'],
+        onlyAttributes: ['pk', 'sk', 'address', 'reason', 'at', 'customerId', 'detail', 'sup', 'supReason', 'email.unsubscribed'],
+      })
       .bindUnsubscribeKeys(unsubscribeKeys);
     this.unsubscribeUrl = unsubscribe.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
     // Unauthenticated on purpose: mail clients POST RFC 8058 one-click unsubscribes without credentials;
     // each request carries an HMAC-signed token the function verifies.
 
-    // advance: applies every input.
+    // advance: decides. Applies every input and writes each changed journey once; sends nothing.
     const advance = new WaymarkFunction(this, 'Advance', {
       handler: 'advance',
-      description: 'Applies customer events, SES engagement and due timers to journeys, and sends the emails they decide',
+      description: 'Applies customer events, SES events, wake-ups and suppression notices to journeys, and writes the emails they decide',
       memorySize: 1024,
       timeout: advanceTimeout,
-      extraFiles: [{ source: assets.bundlePath, name: 'workflows.json' }],
+      extraFiles: workflowBundle,
     })
-      .bindTable(table, ['Query', 'GetItem', 'UpdateItem'], { dueShards })
-      .bindDeadLetterQueue(this.work.deadLetterQueue)
-      .bindUnsubscribeKeys(unsubscribeKeys)
-      .bindEmailSending(this.email.configurationSet.configurationSetName, this.email.identityArns);
-    advance.function.addEnvironment('UNSUBSCRIBE_URL', this.unsubscribeUrl.url);
-    if (props.unsubscribeMailto) advance.function.addEnvironment('UNSUBSCRIBE_MAILTO', props.unsubscribeMailto);
+      .bindTable(table, ['Query', 'GetItem', 'PutItem', 'UpdateItem'], { dueShards })
+      .bindDeadLetterQueue(this.work.deadLetterQueue);
     if (props.publishJourneyEvents) {
       advance.function.addEnvironment('EVENT_BUS_NAME', this.routing.bus.eventBusName);
       this.routing.bus.grantPutEventsTo(advance.function);
     }
-    advance.function.addEventSource(
-      new SqsEventSource(this.work.queue, {
-        batchSize: 10,
-        maxBatchingWindow: Duration.seconds(1),
+    advance.function.addEventSource(new SqsEventSource(this.work.queue, { batchSize: 10, maxBatchingWindow: Duration.seconds(1), reportBatchItemFailures: true }));
+
+    // send: delivers. Reads new outbox entries from the table's stream, as fast as SES allows.
+    const send = new WaymarkFunction(this, 'Send', {
+      handler: 'send',
+      description: 'Delivers the emails journeys decided (from the table stream): suppression check, rendering, SES v2; adds up counters',
+      memorySize: 512,
+      timeout: Duration.seconds(60),
+      extraFiles: workflowBundle,
+      ...(reserve ? { reservedConcurrentExecutions: sendConcurrencyFor(props.sesMaxSendRate ?? 14) } : {}),
+    })
+      .bindTable(table, ['Query', 'GetItem', 'UpdateItem'])
+      .bindWorkQueue(this.work.queue)
+      .bindSendFailures(this.work.sendFailureQueue)
+      .bindUnsubscribeKeys(unsubscribeKeys)
+      .bindEmailSending(this.email.configurationSet.configurationSetName, this.email.identityArns);
+    send.function.addEnvironment('UNSUBSCRIBE_URL', this.unsubscribeUrl.url);
+    if (props.unsubscribeMailto) send.function.addEnvironment('UNSUBSCRIBE_MAILTO', props.unsubscribeMailto);
+    send.function.addEventSource(
+      new DynamoEventSource(table, {
+        startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+        batchSize: 100,
+        maxBatchingWindow: Duration.seconds(2),
         reportBatchItemFailures: true,
-        maxConcurrency: advanceConcurrencyFor(props.sesMaxSendRate ?? 14),
+        bisectBatchOnError: true,
+        retryAttempts: 20,
+        maxRecordAge: Duration.hours(6),
+        onFailure: new SqsDlq(this.work.sendFailureQueue),
+        // Only journey writes carry emails and counters: profiles, suppressions and counters never invoke it.
+        filters: [lambda.FilterCriteria.filter({ eventName: lambda.FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { sk: { S: lambda.FilterRule.beginsWith('J#') } }, NewImage: { mx: { S: lambda.FilterRule.exists() } } } })],
       }),
     );
 
-    // sweep: every minute, wakes journeys whose timer is due.
-    const sweep = new WaymarkFunction(this, 'Sweep', { handler: 'sweep', description: 'Finds due journeys through the due-time index and enqueues their wake-ups', timeout: Duration.seconds(60) })
-      .bindTable(table, [], { indexes: [{ name: this.table.dueIndexName, actions: ['Query'] }], dueShards })
+    Validations.of(send.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams, which the stream event source mapping needs, has no resource-level permission (AWS requires "*"); the stream itself is granted on its ARN only.',
+    });
+    Validations.of(this.work.sendFailureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter destination: the on-failure destination of the send function\'s stream event source mapping, and where emails whose outcome is unknown are recorded for an operator.',
+    });
+
+    // sweep: every minute, wakes customers whose timer is due.
+    const sweep = new WaymarkFunction(this, 'Sweep', {
+      handler: 'sweep',
+      description: 'Reads the due index from where it stopped and enqueues a wake-up per customer; puts back parked journeys',
+      timeout: Duration.seconds(60),
+      extraFiles: workflowBundle,
+    })
+      .bindTable(table, ['UpdateItem'], { indexes: [{ name: this.table.dueIndexName, actions: ['Query'] }], dueShards })
       .bindWorkQueue(this.work.queue);
     new events.Rule(this, 'EveryMinute', {
       description: 'Runs the Waymark sweep',
       schedule: events.Schedule.rate(Duration.minutes(1)),
-      // A missed minute is caught by the next: no retries.
+      // A missed minute is caught by the next run, which reads from where the last one stopped: no retries.
       targets: [new targets.LambdaFunction(sweep.function, { retryAttempts: 0 })],
     });
 
-    // ses-events: bounces and complaints suppress, opens and clicks reach the journeys.
-    const sesEvents = new WaymarkFunction(this, 'SesEvents', { handler: 'ses-events', description: 'Maps SES events to suppressions, per-step counters and engagement events' })
-      .bindTable(table, ['PutItem', 'UpdateItem'])
-      .bindWorkQueue(this.work.queue);
+    // SES events (bounces, complaints, opens, clicks) reach the work queue like customer events: never dropped.
     new events.Rule(this, 'SesEventsRule', {
-      description: 'SES events of the Waymark configuration set',
+      description: 'SES events of the Waymark configuration set, to the work queue',
       eventBus: this.email.defaultBus,
       eventPattern: this.email.eventPattern(),
-      targets: [new targets.LambdaFunction(sesEvents.function, { deadLetterQueue: this.work.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(6) })],
+      targets: [new targets.SqsQueue(this.work.queue, { deadLetterQueue: this.work.deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) })],
     });
 
-    this.functions = { advance, sweep, sesEvents, unsubscribe };
+    this.functions = { advance, send, sweep, unsubscribe };
     this.alarms = new OperationalAlarms(this, 'Alarms', {
-      functions: { Advance: advance.function, Sweep: sweep.function, SesEvents: sesEvents.function, Unsubscribe: unsubscribe.function },
+      functions: { Advance: advance.function, Send: send.function, Sweep: sweep.function, Unsubscribe: unsubscribe.function },
       workQueue: this.work.queue,
       deadLetterQueue: this.work.deadLetterQueue,
+      sendFailureQueue: this.work.sendFailureQueue,
+      advanceLogs: advance.logGroup,
       ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
     });
 
@@ -148,6 +208,7 @@ export class WaymarkStack extends Stack {
     new CfnOutput(this, 'UnsubscribeUrl', { value: this.unsubscribeUrl.url });
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.work.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'SendFailuresQueueUrl', { value: this.work.sendFailureQueue.queueUrl });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.email.configurationSet.configurationSetName });
   }
 }

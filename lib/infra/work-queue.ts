@@ -17,10 +17,20 @@ export interface WorkQueueProps {
 export class WorkQueue extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
+  /**
+   * The send path's failures: stream batches the send function gave up on (Lambda's on-failure
+   * records, naming the shard and sequence numbers) and emails whose outcome is unknown.
+   */
+  readonly sendFailureQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    this.sendFailureQueue = new sqs.Queue(this, 'SendFailures', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),

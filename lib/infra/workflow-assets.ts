@@ -10,6 +10,7 @@ import type { Workflow } from '../engine/schema';
 import { formatProblem } from '../engine/validate';
 import { bundleOf } from '../runtime/workflow-bundle';
 import { allProblems, loadWorkflows } from '../runtime/workflow-files';
+import { profileAttributePaths } from '../engine/routing';
 
 export class InvalidWorkflowsError extends Error {
   override readonly name = 'InvalidWorkflowsError';
@@ -17,6 +18,8 @@ export class InvalidWorkflowsError extends Error {
 
 export interface WorkflowAssets {
   workflows: Workflow[];
+  /** Leaf paths of the profile attributes the project reads (the profile rule routes events setting them). */
+  profileAttributes: string[][];
   /** The JSON file to copy beside the function code. */
   bundlePath: string;
   senders: string[];
@@ -31,5 +34,10 @@ export function prepareWorkflowAssets(directory: string): WorkflowAssets {
   if (loaded.workflows.length === 0) throw new InvalidWorkflowsError(`Waymark cannot deploy: no workflow files in ${directory}`);
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'waymark-workflows-')), 'workflows.json');
   writeFileSync(bundlePath, JSON.stringify(bundleOf(loaded)));
-  return { workflows: loaded.workflows, bundlePath, senders: [...new Set(loaded.workflows.map((w) => w.settings.from))] };
+  return {
+    workflows: loaded.workflows,
+    profileAttributes: profileAttributePaths(loaded.workflows, [...loaded.catalogue.items], loaded.settings.profileAttributes ?? []),
+    bundlePath,
+    senders: [...new Set(loaded.workflows.map((w) => w.settings.from))],
+  };
 }

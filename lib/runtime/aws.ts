@@ -16,7 +16,9 @@ export function createStore(config: { TABLE_NAME: string; DUE_SHARDS: number }, 
 }
 
 // One export per client, so a bundle only carries the clients its handler uses.
-export const sesClient = () => new SESv2Client({});
+// SendEmail has no idempotency key: the SDK must never retry it on its own (a lost answer would send twice).
+// SesMailer retries only what proves SES did not accept the message.
+export const sesClient = () => new SESv2Client({ maxAttempts: 1 });
 export const sqsClient = () => new SQSClient({});
 
 /**

@@ -9,7 +9,8 @@ import * as z from 'zod/mini';
 
 const describe = {
   TABLE_NAME: 'the DynamoDB table holding journeys, profiles, suppressions and counters',
-  WORK_QUEUE_URL: 'the SQS queue the advance function reads (timers and SES engagement go there)',
+  WORK_QUEUE_URL: 'the SQS queue the advance function reads (wake-ups and suppression notices go there)',
+  SEND_FAILURES_QUEUE_URL: 'the SQS queue where the send path records emails whose outcome is unknown (and its stream failures)',
   DEAD_LETTER_QUEUE_URL: 'the SQS dead-letter queue where invalid inputs are kept with their reason',
   UNSUBSCRIBE_URL: 'the public https URL of the unsubscribe function',
   UNSUBSCRIBE_KEYS_SECRET_ARN: 'the Secrets Manager secret with the unsubscribe signing keys ({"current": "...", "previous": [...]})',
@@ -29,6 +30,7 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const Schema = z.object({
   TABLE_NAME: z.optional(z.string().check(z.minLength(1))),
   WORK_QUEUE_URL: z.optional(httpUrl),
+  SEND_FAILURES_QUEUE_URL: z.optional(httpUrl),
   DEAD_LETTER_QUEUE_URL: z.optional(httpUrl),
   UNSUBSCRIBE_URL: z.optional(httpUrl),
   UNSUBSCRIBE_KEYS_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),

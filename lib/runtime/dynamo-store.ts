@@ -2,12 +2,12 @@
  * The JourneyStore on Amazon DynamoDB (one table, see table.ts).
  *
  * Applying an input is one conditional UpdateItem on the journey item:
- *   SET v = v + 1, st = <state>, ob.<seq> = <new outbox entries>, dpk/dsk = <next wake-up>
+ *   SET v = v + 1, st = <state>, ob = <emails decided>, mx = <counters>, dpk/dsk = <timer>
  *   IF v = <version read>            (or the item does not exist yet)
  * No transaction: the item carries everything that must change together (the
- * state, the outbox of decided emails, the due-index keys, the fingerprints of
- * applied events). A confirmation removes one outbox entry without touching
- * the version, so it never conflicts with the next input.
+ * state, the emails it decided, the due-index keys, the fingerprints of
+ * applied events). The stream takes the emails to the send path and the
+ * counters to their totals; the next write replaces both.
  */
 import {
   ConditionalCheckFailedException,
@@ -26,15 +26,18 @@ import { emptyJourney, type JourneyState, type Profile } from '../engine/model';
 import {
   type CounterRow,
   type CustomerRecord,
+  type DueEntry,
   type JourneyStore,
   type JourneyWrite,
-  nextWakeAt,
   type OutboxEntry,
+  type ProfileWrite,
   type StoredJourney,
   type SuppressionEntry,
+  type SweepCursor,
+  UnstorableInputError,
   VersionConflictError,
 } from './store';
-import { DUE_INDEX, dueShardKey, dueSortKey, key } from './table';
+import { DUE_INDEX, dueShardKey, dueSortKey, key, parkedKey } from './table';
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
@@ -47,10 +50,15 @@ export interface DynamoStoreOptions {
 
 const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
+/** DynamoDB refused to store a value (a number out of range, an empty attribute name): retrying cannot help. */
+function isValidationError(error: unknown): boolean {
+  return (error as { name?: string }).name === 'ValidationException';
+}
+
 export class DynamoStore implements JourneyStore {
   private readonly client: DynamoDBClient;
   private readonly table: string;
-  private readonly shards: number;
+  readonly shards: number;
   private readonly onCapacity: DynamoStoreOptions['onCapacity'];
 
   constructor(options: DynamoStoreOptions) {
@@ -64,14 +72,19 @@ export class DynamoStore implements JourneyStore {
     this.onCapacity?.(operation, output.ConsumedCapacity);
   }
 
-  /** A conditional write whose failed condition is an answer, not an error: false. */
+  /** A write whose failed condition is an answer, not an error: false. DynamoDB's refusal of a value is permanent. */
   private async conditionally(operation: string, command: UpdateItemCommand | PutItemCommand): Promise<boolean> {
     try {
       const output = command instanceof PutItemCommand ? await this.client.send(command) : await this.client.send(command);
       this.capacity(operation, output);
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) {
+        // A failed condition still consumes a write unit: count it.
+        this.capacity(operation, { ConsumedCapacity: { TableName: this.table, CapacityUnits: 1, Table: { CapacityUnits: 1 } } });
+        return false;
+      }
+      if (isValidationError(error)) throw new UnstorableInputError(`DynamoDB cannot store this: ${(error as Error).message}`, { cause: error });
       throw error;
     }
   }
@@ -101,16 +114,19 @@ export class DynamoStore implements JourneyStore {
   }
 
   async loadCustomer(customerId: string): Promise<CustomerRecord> {
-    const record: CustomerRecord = { customerId, profile: {}, suppressed: false, journeys: new Map() };
+    const record: CustomerRecord = { customerId, profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
     // A stale (eventually consistent) read is caught by the version condition of the write.
     for await (const item of this.queryPartition(key.customer(customerId), 'loadCustomer')) {
       const sk = item.sk?.S ?? '';
       if (sk === 'P') {
         const plain = unmarshall(item);
         record.profile = (plain.p as Profile | undefined) ?? {};
+        record.profileTimes = (plain.pt as Record<string, number> | undefined) ?? {};
+        // A profile item made by a suppression alone has no version yet: 0.
+        record.profileVersion = typeof plain.pv === 'number' ? plain.pv : 0;
         record.suppressed = plain.sup === true;
       } else if (sk.startsWith('J#')) {
-        record.journeys.set(sk.slice(2), this.decodeJourney(customerId, sk.slice(2), item));
+        record.journeys.set(sk.slice(2), decodeJourney(customerId, sk.slice(2), item));
       }
     }
     return record;
@@ -121,76 +137,53 @@ export class DynamoStore implements JourneyStore {
       new GetItemCommand({ TableName: this.table, Key: marshall(key.journey(customerId, workflowId)), ConsistentRead: true, ReturnConsumedCapacity: this.returnCapacity }),
     );
     this.capacity('loadJourney', output);
-    return output.Item ? this.decodeJourney(customerId, workflowId, output.Item) : undefined;
+    return output.Item ? decodeJourney(customerId, workflowId, output.Item) : undefined;
   }
 
-  async saveProfile(customerId: string, profile: Profile, changed: Record<string, unknown>, now: number): Promise<void> {
-    const entries = Object.entries(changed);
-    if (entries.length === 0) return;
-    const names: Record<string, string> = {};
-    const values: Record<string, AttributeValue> = { ':now': { N: String(now) } };
-    const sets: string[] = ['updatedAt = :now'];
-    const removes: string[] = [];
-    entries.forEach(([attribute, value], i) => {
-      names[`#a${i}`] = attribute;
-      if (value === null) removes.push(`p.#a${i}`);
-      else {
-        sets.push(`p.#a${i} = :a${i}`);
-        values[`:a${i}`] = marshall({ v: value }, marshallOptions).v!;
-      }
-    });
-    // Attribute by attribute, so two events updating different attributes at once both land.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const merged = new UpdateItemCommand({
-        TableName: this.table,
-        Key: marshall(key.profile(customerId)),
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: 'attribute_exists(p)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnConsumedCapacity: this.returnCapacity,
-      });
-      if (await this.conditionally('saveProfile', merged)) return;
-      // The profile map does not exist yet: create it whole (keeping a suppression flag set meanwhile).
-      const created = new UpdateItemCommand({
-        TableName: this.table,
-        Key: marshall(key.profile(customerId)),
-        UpdateExpression: 'SET p = :p, updatedAt = :now',
-        ConditionExpression: 'attribute_not_exists(p)',
-        ExpressionAttributeValues: { ':p': { M: marshall(withoutNulls(profile), marshallOptions) }, ':now': { N: String(now) } },
-        ReturnConsumedCapacity: this.returnCapacity,
-      });
-      if (await this.conditionally('saveProfile', created)) return;
-    }
+  async saveProfile(write: ProfileWrite): Promise<number> {
+    const { customerId, expectedVersion, now } = write;
+    const version = (expectedVersion ?? 0) + 1;
+    const profile = { M: marshall(withoutNulls(write.profile), marshallOptions) };
+    const times = { M: marshall(write.times, marshallOptions) };
+    // A new customer: one plain conditional put (not a merge that fails first).
+    const command =
+      expectedVersion === null
+        ? new PutItemCommand({
+            TableName: this.table,
+            Item: { ...marshall(key.profile(customerId)), p: profile, pt: times, pv: { N: String(version) }, updatedAt: { N: String(now) } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+            ReturnConsumedCapacity: this.returnCapacity,
+          })
+        : new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall(key.profile(customerId)),
+            // The whole profile under the version read: per-attribute times were compared on the profile read.
+            UpdateExpression: 'SET p = :p, pt = :pt, pv = :v, updatedAt = :now',
+            ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pv)' : 'pv = :expected',
+            ExpressionAttributeValues: { ':p': profile, ':pt': times, ':v': { N: String(version) }, ':now': { N: String(now) }, ...(expectedVersion === 0 ? {} : { ':expected': { N: String(expectedVersion) } }) },
+            ReturnConsumedCapacity: this.returnCapacity,
+          });
+    if (await this.conditionally('saveProfile', command)) return version;
     throw new VersionConflictError(customerId, 'profile');
   }
 
   async saveJourney(write: JourneyWrite): Promise<number> {
     const { customerId, workflowId, state, expectedVersion } = write;
     const version = (expectedVersion ?? 0) + 1;
-    const names: Record<string, string> = {};
     const values: Record<string, AttributeValue> = { ':v': { N: String(version) }, ':st': { M: encodeState(state) } };
     const sets = ['v = :v', 'st = :st'];
     const removes: string[] = [];
-
-    // The outbox after this write, for the due index: what the item had, plus new, minus removed.
-    const current = write.addOutbox;
-    if (expectedVersion === null) {
-      values[':ob'] = { M: Object.fromEntries(current.map((e) => [String(e.seq), { M: encodeOutboxEntry(e) }])) };
+    // The emails of the previous write were carried by the stream when it was written: replace them.
+    if (write.outbox.length > 0) {
+      values[':ob'] = { M: Object.fromEntries(write.outbox.map((e) => [String(e.seq), { M: encodeOutboxEntry(e) }])) };
       sets.push('ob = :ob');
-    } else {
-      current.forEach((entry, i) => {
-        names[`#n${i}`] = String(entry.seq);
-        values[`:n${i}`] = { M: encodeOutboxEntry(entry) };
-        sets.push(`ob.#n${i} = :n${i}`);
-      });
-      write.removeOutbox.forEach((seq, i) => {
-        names[`#r${i}`] = String(seq);
-        removes.push(`ob.#r${i}`);
-      });
-    }
-    const wakeAt = this.wakeAfterWrite(write);
-    this.setDue(wakeAt, customerId, sets, removes, values);
+    } else if (expectedVersion !== null) removes.push('ob');
+    const counters = encodeCounters(write.counters);
+    if (counters !== '') {
+      values[':mx'] = { S: counters };
+      sets.push('mx = :mx');
+    } else if (expectedVersion !== null) removes.push('mx');
+    this.setDue(dueAtOf(state), customerId, sets, removes, values);
 
     try {
       const output = await this.client.send(
@@ -199,7 +192,6 @@ export class DynamoStore implements JourneyStore {
           Key: marshall(key.journey(customerId, workflowId)),
           UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
           ConditionExpression: expectedVersion === null ? 'attribute_not_exists(pk)' : 'v = :expected',
-          ExpressionAttributeNames: Object.keys(names).length ? names : undefined,
           ExpressionAttributeValues: expectedVersion === null ? values : { ...values, ':expected': { N: String(expectedVersion) } },
           ReturnConsumedCapacity: this.returnCapacity,
         }),
@@ -207,15 +199,13 @@ export class DynamoStore implements JourneyStore {
       this.capacity('saveJourney', output);
       return version;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(customerId, workflowId, { cause: error });
+      if (error instanceof ConditionalCheckFailedException) {
+        this.capacity('saveJourney', { ConsumedCapacity: { TableName: this.table, CapacityUnits: 1, Table: { CapacityUnits: 1 } } });
+        throw new VersionConflictError(customerId, workflowId, { cause: error });
+      }
+      if (isValidationError(error)) throw new UnstorableInputError(`DynamoDB cannot store the journey ${workflowId} of customer ${customerId}: ${(error as Error).message}`, { cause: error });
       throw error;
     }
-  }
-
-  /** The earliest wake-up this write leaves on the item: its timer, or the resend of an unconfirmed email. */
-  private wakeAfterWrite(write: JourneyWrite): number | null {
-    const kept = write.existingOutbox.filter((e) => !write.removeOutbox.includes(e.seq));
-    return nextWakeAt(write.state, [...kept, ...write.addOutbox]);
   }
 
   private setDue(wakeAt: number | null, customerId: string, sets: string[], removes: string[], values: Record<string, AttributeValue>): void {
@@ -223,67 +213,60 @@ export class DynamoStore implements JourneyStore {
       removes.push(DUE_INDEX.partitionKey, DUE_INDEX.sortKey);
       return;
     }
-    values[':dpk'] = { S: dueShardKey(hash53(customerId) % this.shards) };
+    values[':dpk'] = { S: dueShardKey(this.shardOf(customerId)) };
     values[':dsk'] = { S: dueSortKey(wakeAt) };
     sets.push(`${DUE_INDEX.partitionKey} = :dpk`, `${DUE_INDEX.sortKey} = :dsk`);
   }
 
-  async confirmOutbox(customerId: string, workflowId: string, seq: number, reindex?: { version: number; wakeAt: number | null }): Promise<void> {
-    const itemKey = marshall(key.journey(customerId, workflowId));
-    if (reindex) {
-      const sets: string[] = [];
-      const removes = ['ob.#s'];
-      const values: Record<string, AttributeValue> = { ':v': { N: String(reindex.version) } };
-      this.setDue(reindex.wakeAt, customerId, sets, removes, values);
-      const removedAndReindexed = new UpdateItemCommand({
-        TableName: this.table,
-        Key: itemKey,
-        UpdateExpression: `${sets.length ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`,
-        ConditionExpression: 'v = :v AND attribute_exists(ob.#s)',
-        ExpressionAttributeNames: { '#s': String(seq) },
-        ExpressionAttributeValues: values,
-        ReturnConsumedCapacity: this.returnCapacity,
-      });
-      if (await this.conditionally('confirmOutbox', removedAndReindexed)) return;
-      // The item moved on meanwhile: remove the entry only, and leave its due index to the newer write.
-    }
+  shardOf(customerId: string): number {
+    return hash53(customerId) % this.shards;
+  }
+
+  async parkJourney(customerId: string, workflowId: string, version: number, expectedVersion: number): Promise<void> {
     await this.conditionally(
-      'confirmOutbox',
+      'parkJourney',
       new UpdateItemCommand({
         TableName: this.table,
-        Key: itemKey,
-        UpdateExpression: 'REMOVE ob.#s',
-        ConditionExpression: 'attribute_exists(ob.#s)',
-        ExpressionAttributeNames: { '#s': String(seq) },
+        Key: marshall(key.journey(customerId, workflowId)),
+        UpdateExpression: `SET ${DUE_INDEX.partitionKey} = :park`,
+        // Only if nothing moved it meanwhile, and only a journey that has a timer to keep.
+        ConditionExpression: `v = :v AND attribute_exists(${DUE_INDEX.sortKey})`,
+        ExpressionAttributeValues: { ':park': { S: parkedKey(workflowId, version) }, ':v': { N: String(expectedVersion) } },
         ReturnConsumedCapacity: this.returnCapacity,
       }),
     );
   }
 
-  async reindexDue(customerId: string, workflowId: string): Promise<void> {
-    const output = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: marshall(key.journey(customerId, workflowId)), ConsistentRead: true, ReturnConsumedCapacity: this.returnCapacity }),
-    );
-    this.capacity('reindexDue', output);
-    if (!output.Item) return;
-    const stored = this.decodeJourney(customerId, workflowId, output.Item);
-    const sets: string[] = [];
-    const removes: string[] = [];
-    const values: Record<string, AttributeValue> = { ':v': { N: String(stored.version) } };
-    this.setDue(nextWakeAt(stored.state, stored.outbox), customerId, sets, removes, values);
-    const wasIndexed = output.Item[DUE_INDEX.partitionKey] !== undefined;
-    if (sets.length === 0 && !wasIndexed) return;
-    await this.conditionally(
-      'reindexDue',
-      new UpdateItemCommand({
+  async unparkJourneys(workflowId: string, version: number, now: number, limit: number): Promise<number> {
+    const page = await this.client.send(
+      new QueryCommand({
         TableName: this.table,
-        Key: marshall(key.journey(customerId, workflowId)),
-        UpdateExpression: [sets.length ? `SET ${sets.join(', ')}` : '', removes.length ? `REMOVE ${removes.join(', ')}` : ''].join(' ').trim(),
-        ConditionExpression: 'v = :v',
-        ExpressionAttributeValues: values,
+        IndexName: DUE_INDEX.name,
+        KeyConditionExpression: `${DUE_INDEX.partitionKey} = :park`,
+        ExpressionAttributeValues: { ':park': { S: parkedKey(workflowId, version) } },
+        Limit: limit,
         ReturnConsumedCapacity: this.returnCapacity,
       }),
     );
+    this.capacity('unparkJourneys', page);
+    let moved = 0;
+    for (const item of page.Items ?? []) {
+      const customerId = (item.pk?.S ?? '').slice(2);
+      const done = await this.conditionally(
+        'unparkJourneys',
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: item.pk!, sk: item.sk! },
+          // Due now: the next sweep wakes it, and the engine catches up on what it missed.
+          UpdateExpression: `SET ${DUE_INDEX.partitionKey} = :shard, ${DUE_INDEX.sortKey} = :due`,
+          ConditionExpression: `${DUE_INDEX.partitionKey} = :park`,
+          ExpressionAttributeValues: { ':shard': { S: dueShardKey(this.shardOf(customerId)) }, ':due': { S: dueSortKey(now) }, ':park': { S: parkedKey(workflowId, version) } },
+          ReturnConsumedCapacity: this.returnCapacity,
+        }),
+      );
+      if (done) moved += 1;
+    }
+    return moved;
   }
 
   async isSuppressed(address: string): Promise<boolean> {
@@ -294,8 +277,8 @@ export class DynamoStore implements JourneyStore {
     return output.Item !== undefined;
   }
 
-  async suppress(entry: SuppressionEntry): Promise<void> {
-    await this.conditionally(
+  async suppress(entry: SuppressionEntry): Promise<boolean> {
+    const added = await this.conditionally(
       'suppress',
       new PutItemCommand({
         TableName: this.table,
@@ -314,37 +297,70 @@ export class DynamoStore implements JourneyStore {
         }),
       );
     }
+    return added;
   }
 
-  async findDue(now: number, limit: number): Promise<Array<{ customerId: string; workflowId: string; dueAt: number }>> {
-    // One query per shard, whatever the time since the last sweep: the sort key orders wake-ups by time,
-    // so "everything due by now" is one range, including anything a stopped sweep left behind.
-    const bound = `${dueSortKey(now)}\uffff`;
-    const due = new Map<string, { customerId: string; workflowId: string; dueAt: number }>();
-    for (let shard = 0; shard < this.shards && due.size < limit; shard++) {
-      let startKey: Record<string, AttributeValue> | undefined;
-      do {
-        const page: QueryCommandOutput = await this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: DUE_INDEX.name,
-            KeyConditionExpression: `${DUE_INDEX.partitionKey} = :shard AND ${DUE_INDEX.sortKey} <= :now`,
-            ExpressionAttributeValues: { ':shard': { S: dueShardKey(shard) }, ':now': { S: bound } },
-            ExclusiveStartKey: startKey,
-            Limit: Math.min(1000, limit - due.size),
-            ReturnConsumedCapacity: this.returnCapacity,
-          }),
-        );
-        this.capacity('findDue', page);
-        for (const item of page.Items ?? []) {
-          const customerId = (item.pk?.S ?? '').slice(2);
-          const workflowId = (item.sk?.S ?? '').slice(2);
-          due.set(`${customerId}\u0000${workflowId}`, { customerId, workflowId, dueAt: Date.parse((item[DUE_INDEX.sortKey]?.S ?? '').slice(17)) });
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey && due.size < limit);
+  async acquireSweep(now: number, until: number, shards: number): Promise<SweepCursor | undefined> {
+    try {
+      const output = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: marshall(key.sweepCursor),
+          UpdateExpression: 'SET lease = :until',
+          ConditionExpression: 'attribute_not_exists(lease) OR lease < :now',
+          ExpressionAttributeValues: { ':until': { N: String(until) }, ':now': { N: String(now) } },
+          ReturnValues: 'ALL_NEW',
+          ReturnConsumedCapacity: this.returnCapacity,
+        }),
+      );
+      this.capacity('sweepCursor', output);
+      const plain = output.Attributes ? unmarshall(output.Attributes) : {};
+      const stored = Array.isArray(plain.shards) ? (plain.shards as SweepCursor['shards']) : [];
+      return { lease: until, shards: Array.from({ length: shards }, (_, i) => stored[i] ?? { upTo: null, recent: [] }) };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
     }
-    return [...due.values()];
+  }
+
+  async releaseSweep(cursor: SweepCursor): Promise<void> {
+    await this.conditionally(
+      'sweepCursor',
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: marshall(key.sweepCursor),
+        UpdateExpression: 'SET shards = :shards REMOVE lease',
+        ConditionExpression: 'lease = :lease',
+        ExpressionAttributeValues: { ':shards': { L: cursor.shards.map((s) => ({ M: marshall(s, marshallOptions) })) }, ':lease': { N: String(cursor.lease) } },
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
+  }
+
+  async dueEntries(shard: number, after: string | null, upTo: string, limit: number): Promise<DueEntry[]> {
+    const entries: DueEntry[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page: QueryCommandOutput = await this.client.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: DUE_INDEX.name,
+          KeyConditionExpression:
+            after === null ? `${DUE_INDEX.partitionKey} = :shard AND ${DUE_INDEX.sortKey} <= :upTo` : `${DUE_INDEX.partitionKey} = :shard AND ${DUE_INDEX.sortKey} BETWEEN :after AND :upTo`,
+          ExpressionAttributeValues: { ':shard': { S: dueShardKey(shard) }, ':upTo': { S: upTo }, ...(after === null ? {} : { ':after': { S: `${after}\u0000` } }) },
+          ExclusiveStartKey: startKey,
+          Limit: Math.min(1000, limit - entries.length),
+          ReturnConsumedCapacity: this.returnCapacity,
+        }),
+      );
+      this.capacity('findDue', page);
+      for (const item of page.Items ?? []) {
+        const sortKey = item[DUE_INDEX.sortKey]?.S ?? '';
+        entries.push({ customerId: (item.pk?.S ?? '').slice(2), workflowId: (item.sk?.S ?? '').slice(2), dueAt: Date.parse(sortKey.slice(17)), sortKey });
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && entries.length < limit);
+    return entries;
   }
 
   async addCounters(rows: CounterRow[]): Promise<void> {
@@ -395,11 +411,55 @@ export class DynamoStore implements JourneyStore {
     return rows;
   }
 
-  private decodeJourney(customerId: string, workflowId: string, item: Record<string, AttributeValue>): StoredJourney {
-    const state = decodeState(customerId, workflowId, item.st?.M ?? {});
-    const outbox = Object.values(item.ob?.M ?? {}).map((entry) => decodeOutboxEntry(customerId, workflowId, entry.M ?? {}));
-    return { state, version: Number(item.v?.N ?? 0), outbox: outbox.sort((a, b) => a.seq - b.seq) };
+}
+
+/**
+ * A journey item as a write leaves it (without its due-index keys): what the stream's new image
+ * holds, and what DynamoDB bills by size.
+ */
+export function journeyImage(write: Pick<JourneyWrite, 'customerId' | 'workflowId' | 'state' | 'outbox' | 'counters'>, version: number): Record<string, AttributeValue> {
+  const item: Record<string, AttributeValue> = { ...marshall(key.journey(write.customerId, write.workflowId)), v: { N: String(version) }, st: { M: encodeState(write.state) } };
+  if (write.outbox.length > 0) item.ob = { M: Object.fromEntries(write.outbox.map((e) => [String(e.seq), { M: encodeOutboxEntry(e) }])) };
+  const counters = encodeCounters(write.counters);
+  if (counters !== '') item.mx = { S: counters };
+  return item;
+}
+
+/** The timer a state keeps in the due index: an active journey's next due time. */
+export function dueAtOf(state: JourneyState): number | null {
+  return state.status === 'active' ? state.dueAt : null;
+}
+
+export function decodeJourney(customerId: string, workflowId: string, item: Record<string, AttributeValue>): StoredJourney {
+  const state = decodeState(customerId, workflowId, item.st?.M ?? {});
+  return { state, version: Number(item.v?.N ?? 0), outbox: decodeOutbox(customerId, workflowId, item) };
+}
+
+/** The outbox entries of an item (or of one image of it on the stream), in sequence order. */
+export function decodeOutbox(customerId: string, workflowId: string, item: Record<string, AttributeValue>): OutboxEntry[] {
+  return Object.values(item.ob?.M ?? {})
+    .map((entry) => decodeOutboxEntry(customerId, workflowId, entry.M ?? {}))
+    .sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * A write's counter rows as one compact string (`day TAB step TAB name TAB value`, a row per line):
+ * they ride on the item to the stream in a few dozen bytes, and the next write replaces them.
+ */
+export function encodeCounters(rows: readonly CounterRow[]): string {
+  const field = (text: string) => text.replace(/[\t\n]/g, ' ');
+  return rows.filter((r) => r.value !== 0).map((r) => `${r.day}\t${field(r.stepId)}\t${field(r.name)}\t${r.value}`).join('\n');
+}
+
+export function decodeCounters(workflowId: string, text: string | undefined): CounterRow[] {
+  if (!text) return [];
+  const rows: CounterRow[] = [];
+  for (const line of text.split('\n')) {
+    const [day, stepId, name, value] = line.split('\t');
+    const number = Number(value);
+    if (day && stepId !== undefined && name && Number.isFinite(number)) rows.push({ workflowId, day, stepId, name, value: number });
   }
+  return rows;
 }
 
 function withoutNulls(profile: Profile): Profile {

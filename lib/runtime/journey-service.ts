@@ -1,40 +1,55 @@
 /**
- * Applies one input to a customer: load → step (pure engine) → one conditional
- * write per changed journey → send the decided emails → confirm them.
+ * Decides: applies one input to a customer. Load (one read) → merge the
+ * profile → step each concerned journey with the pure engine → one
+ * conditional write per changed journey, holding its state, the fingerprints
+ * of applied events, its counters and the emails it decided (the outbox).
  *
- * The same service runs in the `advance` Lambda (DynamoDB, SES), in
- * `waymark dev` (DynamoDB Local, local SES) and in `waymark run`/`simulate`
- * (memory), so what a marketer tests is what production does.
- *
- * Delivery guarantee: emails are written to the item's outbox in the same
- * write as the state that decided them, sent, then confirmed. A crash between
- * the write and the confirmation leaves them in the outbox, and the sweep
- * resends them after OUTBOX_GRACE_MS. The one window for a duplicate is a
- * crash after SES accepted a message and before its confirmation was written.
+ * It sends nothing. The table's stream carries each new outbox entry to the
+ * send path (delivery.ts), which checks suppression, renders and hands it to
+ * SES. The same service runs in the `advance` Lambda (DynamoDB), in
+ * `waymark dev` (DynamoDB Local) and in `waymark run`/`test`/`simulate`
+ * (memory), so what a marketer tests is what production decides.
  */
-import { mergeProfile, parseCustomerEvent } from '../engine/events';
-import { branchContext, step } from '../engine/interpreter';
-import type { CustomerEvent, Effect, Input, JourneyState, Metric, Profile, StepOutcome } from '../engine/model';
+import { MAX_STORED_PROFILE_BYTES, mergeProfile, parseCustomerEvent, unstorableValue } from '../engine/events';
+import { step } from '../engine/interpreter';
+import type { CustomerEvent, Effect, Input, JourneyState, Metric, StepOutcome, Warning } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
-import type { Mailer, UnsubscribeLinks } from './mailer';
-import type { WorkflowRegistry } from './registry';
-import { type EmailRenderer, RenderError } from './render';
-import { type CounterRow, countersFrom, type CustomerRecord, type JourneyStore, nextWakeAt, OUTBOX_GRACE_MS, type OutboxEntry, type StoredJourney, VersionConflictError } from './store';
+import { type WorkflowRegistry, UnknownWorkflowVersionError } from './registry';
+import {
+  type CounterRow,
+  counterRow,
+  countersFrom,
+  type CustomerRecord,
+  type JourneyStore,
+  type OutboxEntry,
+  type StoredJourney,
+  UnstorableInputError,
+  VersionConflictError,
+} from './store';
 
 export type ServiceInput =
   | { kind: 'event'; event: unknown }
-  | { kind: 'wake'; customerId: string; workflowId: string };
+  /** The customer's timers may be due: every due journey (or only `workflowId`) is stepped, highest priority first. */
+  | { kind: 'wake'; customerId: string; workflowId?: string }
+  /** The send path found the address of an email of this journey suppressed. */
+  | { kind: 'suppressed'; customerId: string; workflowId: string };
 
 export interface JourneyOutcome {
   workflowId: string;
-  outcome: StepOutcome | 'failed';
+  outcome: StepOutcome | 'failed' | 'parked';
   reason?: string;
+}
+
+/** A warning about one customer in one journey (a bad time zone, an unusable address…). */
+export interface CustomerWarning extends Warning {
+  customerId: string;
+  workflowId: string;
 }
 
 export type ApplyReport =
   | { status: 'rejected'; reason: string }
   | { status: 'ignored' }
-  | { status: 'applied'; customerId: string; journeys: JourneyOutcome[]; sent: number; suppressed: number; failed: number };
+  | { status: 'applied'; customerId: string; journeys: JourneyOutcome[]; decided: number; warnings: CustomerWarning[] };
 
 export interface CounterSink {
   add(rows: CounterRow[]): void | Promise<void>;
@@ -55,11 +70,8 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 export interface JourneyServiceOptions {
   registry: WorkflowRegistry;
   store: JourneyStore;
-  mailer: Mailer;
-  links: UnsubscribeLinks;
-  /** null: do not render (simulations that only count emails). */
-  renderer: EmailRenderer | null;
-  counters?: CounterSink;
+  /** Counters that do not travel with a journey write (refused entries, warnings, parked journeys). */
+  counters: CounterSink;
   events?: JourneyEventSink;
   log?: Logger;
   /** Conditional-write attempts before a conflict is handed back to the queue as a retry. */
@@ -81,15 +93,9 @@ export interface AppliedStep {
   effects: readonly Effect[];
 }
 
-export type FaultPoint = 'after-state-write' | 'after-send' | 'after-confirm';
+export type FaultPoint = 'after-profile-write' | 'after-state-write';
 
-/** Suppression outcomes are data: the journey records them, nothing throws. */
-interface Delivery {
-  sent: number;
-  suppressed: number;
-  failed: number;
-}
-
+/** The event detail kept with an email whose template reads `event`, at most this big. */
 const EVENT_SNAPSHOT_MAX_BYTES = 1024;
 
 export class JourneyService {
@@ -108,9 +114,24 @@ export class JourneyService {
     return this.options.registry;
   }
 
-  /** Applies one input at processing time `now`. Throws only transient errors (the queue retries them). */
+  /**
+   * Applies one input at processing time `now`. Returns a rejection (with its reason) for input
+   * that can never apply; throws only transient errors (the queue retries them).
+   */
   async apply(input: ServiceInput, now: number): Promise<ApplyReport> {
-    return input.kind === 'event' ? this.applyEvent(input.event, now) : this.applyWake(input.customerId, input.workflowId, now);
+    try {
+      switch (input.kind) {
+        case 'event':
+          return await this.applyEvent(input.event, now);
+        case 'wake':
+          return await this.applyToDue(input.customerId, input.workflowId, now);
+        case 'suppressed':
+          return await this.applyToCustomer(input.customerId, [input.workflowId], { kind: 'suppressed' }, now, undefined);
+      }
+    } catch (error) {
+      if (error instanceof UnstorableInputError) return { status: 'rejected', reason: error.message };
+      throw error;
+    }
   }
 
   private async applyEvent(raw: unknown, now: number): Promise<ApplyReport> {
@@ -120,45 +141,63 @@ export class JourneyService {
     const workflowIds = this.options.registry.concernedBy(event);
     // An event no workflow wants, carrying no profile, costs nothing: not even a read.
     if (workflowIds.length === 0 && !event.detail.profile) return { status: 'ignored' };
-
-    const { store } = this.options;
-    const customerId = event.detail.customerId;
-    const customer = await store.loadCustomer(customerId);
-    const profile = mergeProfile(customer.profile, event.detail.profile);
-    if (profile !== customer.profile) {
-      await store.saveProfile(customerId, profile, changedAttributes(customer.profile, event.detail.profile ?? {}), now);
-      customer.profile = profile;
-    }
-
-    const journeys: JourneyOutcome[] = [];
-    const delivery: Delivery = { sent: 0, suppressed: 0, failed: 0 };
-    for (const workflowId of workflowIds) {
-      const applied = await this.applyToJourney(customer, workflowId, { kind: 'event', event }, now, event);
-      journeys.push({ workflowId, outcome: applied.outcome, ...(applied.reason ? { reason: applied.reason } : {}) });
-      // Entries left by an earlier attempt (a redelivered event is a duplicate) go out with this one.
-      const stale = staleEntries(customer.journeys.get(workflowId), applied.newEntries, now);
-      if (applied.stored) customer.journeys.set(workflowId, applied.stored);
-      await this.deliver(customer, workflowId, { fresh: applied.newEntries, stale }, now, event, delivery);
-    }
-    return { status: 'applied', customerId, journeys, ...delivery };
+    return this.applyToCustomer(event.detail.customerId, workflowIds, { kind: 'event', event }, now, event);
   }
 
-  private async applyWake(customerId: string, workflowId: string, now: number): Promise<ApplyReport> {
+  /** A wake-up: the customer's journeys whose timer is due, highest priority first, then the earliest due. */
+  private async applyToDue(customerId: string, only: string | undefined, now: number): Promise<ApplyReport> {
+    const customer = await this.options.store.loadCustomer(customerId);
+    const due = [...customer.journeys]
+      .filter(([workflowId, j]) => (only === undefined || workflowId === only) && j.state.status === 'active' && j.state.dueAt !== null && j.state.dueAt <= now)
+      .sort(([a, ja], [b, jb]) => this.priorityOf(b) - this.priorityOf(a) || ja.state.dueAt! - jb.state.dueAt! || compare(a, b))
+      .map(([workflowId]) => workflowId);
+    if (due.length === 0) return { status: 'ignored' };
+    return this.stepJourneys(customer, due, { kind: 'wake' }, now, undefined);
+  }
+
+  private async applyToCustomer(customerId: string, workflowIds: string[], input: Input, now: number, event: CustomerEvent | undefined): Promise<ApplyReport> {
     const { store } = this.options;
-    const customer = await store.loadCustomer(customerId);
-    const before = customer.journeys.get(workflowId);
-    if (!before) return { status: 'ignored' };
-    const applied = await this.applyToJourney(customer, workflowId, { kind: 'wake' }, now, undefined);
-    const delivery: Delivery = { sent: 0, suppressed: 0, failed: 0 };
-    const current = applied.stored ?? before;
-    const stale = staleEntries(current, applied.newEntries, now);
-    customer.journeys.set(workflowId, current);
-    await this.deliver(customer, workflowId, { fresh: applied.newEntries, stale }, now, undefined, delivery);
-    if (applied.outcome !== 'applied' && stale.length === 0) {
-      // Woken for nothing (the index pointed at a resend that was confirmed meanwhile): fix the index.
-      await store.reindexDue(customerId, workflowId);
+    let customer = await store.loadCustomer(customerId);
+    if (event?.detail.profile) {
+      for (let attempt = 1; ; attempt++) {
+        const merged = mergeProfile(customer.profile, customer.profileTimes, event.detail.profile, Math.min(Date.parse(event.time), now));
+        if (!merged.changed) break;
+        const bytes = JSON.stringify(merged.profile).length;
+        if (bytes > MAX_STORED_PROFILE_BYTES) {
+          return { status: 'rejected', reason: `detail.profile: the customer's stored profile would be ${bytes} bytes with this event, more than ${MAX_STORED_PROFILE_BYTES}: send only the attributes journeys use` };
+        }
+        try {
+          const version = await store.saveProfile({ customerId, profile: merged.profile, times: merged.times, expectedVersion: customer.profileVersion, now });
+          Object.assign(customer, { profile: merged.profile, profileTimes: merged.times, profileVersion: version });
+          this.options.faults?.('after-profile-write');
+          break;
+        } catch (error) {
+          if (!(error instanceof VersionConflictError) || attempt >= this.maxAttempts) throw error;
+          await this.backOff(attempt);
+          customer = await store.loadCustomer(customerId);
+        }
+      }
     }
-    return { status: 'applied', customerId, journeys: [{ workflowId, outcome: applied.outcome, ...(applied.reason ? { reason: applied.reason } : {}) }], ...delivery };
+    const ordered = [...workflowIds].sort((a, b) => this.priorityOf(b) - this.priorityOf(a) || compare(a, b));
+    return this.stepJourneys(customer, ordered, input, now, event);
+  }
+
+  private async stepJourneys(customer: CustomerRecord, workflowIds: string[], input: Input, now: number, event: CustomerEvent | undefined): Promise<ApplyReport> {
+    const journeys: JourneyOutcome[] = [];
+    const warnings: CustomerWarning[] = [];
+    let decided = 0;
+    for (const workflowId of workflowIds) {
+      const applied = await this.applyToJourney(customer, workflowId, input, now, event);
+      journeys.push({ workflowId, outcome: applied.outcome, ...(applied.reason ? { reason: applied.reason } : {}) });
+      decided += applied.decided;
+      for (const warning of applied.warnings) warnings.push({ ...warning, customerId: customer.customerId, workflowId });
+      if (applied.stored) customer.journeys.set(workflowId, applied.stored);
+    }
+    return { status: 'applied', customerId: customer.customerId, journeys, decided, warnings };
+  }
+
+  private priorityOf(workflowId: string): number {
+    return this.options.registry.latestOf(workflowId)?.priority ?? 0;
   }
 
   /** Steps one journey and writes it, retrying on version conflicts. */
@@ -168,7 +207,7 @@ export class JourneyService {
     input: Input,
     now: number,
     event: CustomerEvent | undefined,
-  ): Promise<{ outcome: StepOutcome | 'failed'; reason?: string; stored: StoredJourney | undefined; newEntries: OutboxEntry[] }> {
+  ): Promise<{ outcome: JourneyOutcome['outcome']; reason?: string; stored: StoredJourney | undefined; decided: number; warnings: Warning[] }> {
     const { store, registry } = this.options;
     const customerId = customer.customerId;
     let stored = customer.journeys.get(workflowId);
@@ -185,13 +224,17 @@ export class JourneyService {
           result = step(workflow, state, input, now, { customerId, profile: customer.profile, suppressed: true });
         }
       } catch (error) {
-        // A journey that cannot be stepped (its version is gone) must not block the customer's other journeys.
-        this.log.error('journey could not be stepped', { customerId, workflowId, error: (error as Error).message });
-        return { outcome: 'failed', reason: (error as Error).message, stored: undefined, newEntries: [] };
+        // A journey that cannot be stepped must not block the customer's other journeys.
+        return this.cannotStep(customerId, workflowId, stored, error as Error, now);
       }
-      if (result.outcome !== 'applied' || !result.state) return { outcome: result.outcome, stored: undefined, newEntries: [] };
+      const warnings = result.effects.flatMap((effect) => (effect.type === 'warn' ? [effect] : []));
+      if (result.outcome !== 'applied' || !result.state) {
+        // Nothing to write, but refusals and warnings are still counted.
+        if (result.effects.length > 0) await this.options.counters.add(countersFrom(workflowId, metricsOf(result.effects)));
+        return { outcome: result.outcome, stored: undefined, decided: 0, warnings };
+      }
 
-      const newEntries = result.effects.flatMap((effect) =>
+      const outbox = result.effects.flatMap((effect) =>
         effect.type === 'send-email' ? [{ ...effect.email, decidedAt: now, ...this.eventSnapshot(workflowId, effect.email.version, effect.email.contentId, event) }] : [],
       );
       try {
@@ -200,22 +243,41 @@ export class JourneyService {
           workflowId,
           state: result.state,
           expectedVersion: stored?.version ?? null,
-          addOutbox: newEntries,
-          removeOutbox: [],
-          existingOutbox: stored?.outbox ?? [],
+          outbox,
+          counters: countersFrom(workflowId, metricsOf(result.effects)),
           now,
         });
         this.options.faults?.('after-state-write');
-        const next: StoredJourney = { state: result.state, version, outbox: [...(stored?.outbox ?? []), ...newEntries] };
-        await this.recordEffects(workflowId, result.effects);
+        await this.publish(workflowId, result.effects);
         this.options.observer?.({ customerId, workflowId, now, state: result.state, effects: result.effects });
-        return { outcome: 'applied', stored: next, newEntries };
+        return { outcome: 'applied', stored: { state: result.state, version, outbox }, decided: outbox.length, warnings };
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= this.maxAttempts) throw error;
-        await this.sleep(Math.random() * 25 * 2 ** attempt);
+        await this.backOff(attempt);
         stored = await store.loadJourney(customerId, workflowId);
       }
     }
+  }
+
+  /**
+   * A journey whose workflow version is not deployed is parked: out of the due index (so the sweep
+   * stops waking it), counted (the JourneysParked alarm), and put back by the sweep when the version
+   * is deployed again. Anything else that keeps a journey from being stepped is logged and counted.
+   */
+  private async cannotStep(customerId: string, workflowId: string, stored: StoredJourney | undefined, error: Error, now: number) {
+    const missingVersion = error instanceof UnknownWorkflowVersionError && stored !== undefined && stored.state.status === 'active';
+    this.log.error(missingVersion ? 'journey parked: its workflow version is not deployed' : 'journey could not be stepped', { customerId, workflowId, error: error.message });
+    if (missingVersion) {
+      await this.options.store.parkJourney(customerId, workflowId, stored.state.version, stored.version);
+      await this.options.counters.add([counterRow(workflowId, now, '_', `journey.parked:v${stored.state.version}`)]);
+      return { outcome: 'parked' as const, reason: error.message, stored: undefined, decided: 0, warnings: [] };
+    }
+    await this.options.counters.add([counterRow(workflowId, now, '_', 'journey.failed')]);
+    return { outcome: 'failed' as const, reason: error.message, stored: undefined, decided: 0, warnings: [] };
+  }
+
+  private async backOff(attempt: number): Promise<void> {
+    await this.sleep(Math.random() * 25 * 2 ** attempt);
   }
 
   private async decidesSuppressedEmail(effects: readonly Effect[]): Promise<boolean> {
@@ -225,47 +287,26 @@ export class JourneyService {
     return false;
   }
 
-  private async recordEffects(workflowId: string, effects: readonly Effect[]): Promise<void> {
-    const metrics: Metric[] = [];
-    const emits: Array<Extract<Effect, { type: 'emit' }>> = [];
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'metric':
-          metrics.push(effect);
-          break;
-        case 'emit':
-          emits.push(effect);
-          break;
-        case 'send-email': // in the outbox with the state; delivered after the write
-        case 'schedule': // the due-time index is derived from the state by the store
-          break;
-        default:
-          effect satisfies never;
-      }
-    }
-    if (metrics.length > 0) await this.addCounters(countersFrom(workflowId, metrics));
-    if (emits.length > 0 && this.options.events) {
-      try {
-        await this.options.events.publish(emits);
-      } catch (error) {
-        this.log.warn('journey events could not be published', { workflowId, error: (error as Error).message });
-      }
+  private async publish(workflowId: string, effects: readonly Effect[]): Promise<void> {
+    if (!this.options.events) return;
+    const emits = effects.flatMap((effect) => (effect.type === 'emit' ? [effect] : []));
+    if (emits.length === 0) return;
+    try {
+      await this.options.events.publish(emits);
+    } catch (error) {
+      this.log.warn('journey events could not be published', { workflowId, error: (error as Error).message });
     }
   }
 
-  private async addCounters(rows: CounterRow[]): Promise<void> {
-    if (this.options.counters) await this.options.counters.add(rows);
-    else await this.options.store.addCounters(rows);
-  }
-
-  /** Keeps the triggering event's detail with an outbox entry whose template uses `event`, so a resend renders the same. */
+  /** Keeps the triggering event's detail with an outbox entry whose template uses `event`, so it renders as decided. */
   private eventSnapshot(workflowId: string, version: number, contentId: string, event: CustomerEvent | undefined): { event?: Record<string, unknown> } {
     if (!event) return {};
     const item = this.options.registry.get(workflowId, version)?.content.byId.get(contentId);
     if (!item || !this.templateUsesEvent(item)) return {};
     const { profile: _profile, ...detail } = event.detail;
     const snapshot = { source: event.source, 'detail-type': event['detail-type'], time: event.time, detail };
-    return JSON.stringify(snapshot).length <= EVENT_SNAPSHOT_MAX_BYTES ? { event: snapshot } : {};
+    // Kept only when small and storable: a template reading a missing field renders it empty, which beats a stuck journey.
+    return JSON.stringify(snapshot).length <= EVENT_SNAPSHOT_MAX_BYTES && unstorableValue(detail) === undefined ? { event: snapshot } : {};
   }
 
   private templateUsesEvent(item: ContentItem): boolean {
@@ -276,105 +317,34 @@ export class JourneyService {
     }
     return uses;
   }
-
-  /**
-   * Sends outbox entries and confirms each; suppression and permanent rejections are recorded, not thrown.
-   * `fresh` entries were decided by this invocation, after a suppression check a moment ago; `stale`
-   * ones (resends of an earlier attempt) are checked against the suppression list again.
-   */
-  private async deliver(
-    customer: CustomerRecord,
-    workflowId: string,
-    entries: { fresh: OutboxEntry[]; stale: OutboxEntry[] },
-    now: number,
-    event: CustomerEvent | undefined,
-    delivery: Delivery,
-  ): Promise<void> {
-    const { store, mailer, registry, renderer, links } = this.options;
-    const resends = new Set(entries.stale);
-    for (const entry of [...entries.fresh, ...entries.stale]) {
-      const customerId = customer.customerId;
-      if (customer.suppressed || (resends.has(entry) && (await store.isSuppressed(entry.to)))) {
-        await this.confirm(customer, workflowId, entry.seq);
-        await this.addCounters([{ workflowId, day: dayOf(now), stepId: entry.stepId, name: 'email.suppressed', value: 1 }]);
-        delivery.suppressed += 1;
-        const applied = await this.applyToJourney({ ...customer, suppressed: true }, workflowId, { kind: 'suppressed' }, now, undefined);
-        if (applied.stored) customer.journeys.set(workflowId, applied.stored);
-        continue;
-      }
-      const workflow = registry.get(workflowId, entry.version) ?? registry.latestOf(workflowId);
-      const item = workflow?.content.byId.get(entry.contentId);
-      const state = customer.journeys.get(workflowId)?.state;
-      if (!workflow || !item || !state) {
-        await this.fail(customer, workflowId, entry, `content "${entry.contentId}" of ${workflowId} v${entry.version} is not deployed`, now, delivery);
-        continue;
-      }
-      const unsubscribe = links.forEmail(entry);
-      let rendered = { subject: '', html: '', text: '' };
-      if (renderer) {
-        try {
-          rendered = renderer.render(item, {
-            profile: { customerId, ...customer.profile },
-            event: entry.event ?? (event ? { source: event.source, 'detail-type': event['detail-type'], time: event.time, detail: event.detail } : {}),
-            journey: { ...(branchContext(state, customer.profile, undefined).journey as Record<string, unknown>), workflowId, stepId: entry.stepId, stage: entry.stage },
-            unsubscribeUrl: unsubscribe.url,
-          });
-        } catch (error) {
-          if (!(error instanceof RenderError)) throw error;
-          await this.fail(customer, workflowId, entry, error.message, now, delivery);
-          continue;
-        }
-      }
-      const settings = workflow.definition.settings;
-      const outcome = await mailer.send({ entry, from: settings.from, replyTo: settings.replyTo, rendered, unsubscribe, item });
-      this.options.faults?.('after-send');
-      if (outcome.status === 'rejected') {
-        await this.fail(customer, workflowId, entry, outcome.reason, now, delivery);
-        continue;
-      }
-      await this.confirm(customer, workflowId, entry.seq);
-      this.options.faults?.('after-confirm');
-      delivery.sent += 1;
-    }
-  }
-
-  /** Takes an entry out of the outbox, and out of this invocation's view of the journey. */
-  private async confirm(customer: CustomerRecord, workflowId: string, seq: number): Promise<void> {
-    const stored = customer.journeys.get(workflowId);
-    if (!stored) {
-      await this.options.store.confirmOutbox(customer.customerId, workflowId, seq);
-      return;
-    }
-    const outbox = stored.outbox.filter((e) => e.seq !== seq);
-    await this.options.store.confirmOutbox(customer.customerId, workflowId, seq, { version: stored.version, wakeAt: nextWakeAt(stored.state, outbox) });
-    customer.journeys.set(workflowId, { ...stored, outbox });
-  }
-
-  private async fail(customer: CustomerRecord, workflowId: string, entry: OutboxEntry, reason: string, now: number, delivery: Delivery): Promise<void> {
-    const customerId = customer.customerId;
-    this.log.error('email failed permanently', { customerId, workflowId, stepId: entry.stepId, contentId: entry.contentId, reason });
-    await this.confirm(customer, workflowId, entry.seq);
-    await this.addCounters([{ workflowId, day: dayOf(now), stepId: entry.stepId, name: 'email.failed', value: 1 }]);
-    delivery.failed += 1;
-  }
 }
 
-/** Outbox entries older than the grace period: their first delivery attempt must have failed. */
-function staleEntries(stored: StoredJourney | undefined, fresh: readonly OutboxEntry[], now: number): OutboxEntry[] {
-  if (!stored) return [];
-  return stored.outbox.filter((entry) => entry.decidedAt + OUTBOX_GRACE_MS <= now && !fresh.some((f) => f.seq === entry.seq));
+/** The metric effects among an input's effects, in order. */
+function metricsOf(effects: readonly Effect[]): Metric[] {
+  const metrics: Metric[] = [];
+  for (const effect of effects) {
+    switch (effect.type) {
+      case 'metric':
+        metrics.push(effect);
+        break;
+      case 'send-email': // in the outbox with the state: the stream carries it to the send path
+      case 'schedule': // the due index is derived from the state by the store
+      case 'emit': // published after the write
+      case 'warn': // reported to the caller; counted through its 'warning' metric
+        break;
+      default:
+        effect satisfies never;
+    }
+  }
+  return metrics;
 }
 
-function changedAttributes(before: Profile, update: Record<string, unknown>): Record<string, unknown> {
-  const changed: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(update)) {
-    if (value !== undefined && JSON.stringify(before[key]) !== JSON.stringify(value)) changed[key] = value;
-  }
-  return changed;
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function dayOf(at: number): string {
   return new Date(at).toISOString().slice(0, 10);
 }
 
-export type { JourneyState };
+export type { JourneyState, OutboxEntry };

@@ -126,8 +126,9 @@ export interface StoredSesMessage {
   at: number;
 }
 
+/** As in Lambda (aws.ts): SendEmail is never retried by the SDK itself. */
 export function localSesClient(endpoint: string): SESv2Client {
-  return new SESv2Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return new SESv2Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
 }
 
 /** Starts aws-ses-v2-local in this process (its mail viewer is at the endpoint's `/`). */

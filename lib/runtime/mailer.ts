@@ -1,7 +1,9 @@
 /**
- * The mailer port. The journey service renders; a mailer only delivers, and
- * says whether the message went (`sent`) or was refused for good (`rejected`).
- * Transient failures (throttling, network) are thrown, so the queue retries.
+ * The mailer port. The delivery service renders; a mailer only delivers, and
+ * says whether the message went (`sent`), was refused for good (`rejected`),
+ * or may have gone (`unknown`: the connection broke after the request left).
+ * Failures that prove the message was not accepted (throttling, no
+ * connection) are thrown, so the stream retries the record.
  */
 import type { DecidedEmail } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
@@ -28,7 +30,12 @@ export interface OutgoingEmail {
   item: ContentItem;
 }
 
-export type SendOutcome = { status: 'sent'; messageId: string } | { status: 'rejected'; reason: string };
+export type SendOutcome =
+  | { status: 'sent'; messageId: string }
+  /** Refused for good (SES said no): the email is marked failed with the reason. */
+  | { status: 'rejected'; reason: string }
+  /** The request may have reached SES, but no answer came back: it may or may not go out. Never retried blindly. */
+  | { status: 'unknown'; reason: string };
 
 export interface Mailer {
   send(email: OutgoingEmail): Promise<SendOutcome>;

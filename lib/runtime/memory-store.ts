@@ -1,23 +1,32 @@
 /**
  * An in-memory JourneyStore with the DynamoDB store's semantics (versions,
- * conditional writes, outbox, due index), for `waymark run`, `test` and
- * `simulate`. It also answers "what falls due next?", which a virtual clock
- * needs and a real sweep does not.
+ * conditional writes, per-attribute profile times, the outbox), for `waymark
+ * run`, `test` and `simulate`. Its "stream" is a list of the outbox entries
+ * each write added, which the virtual-clock runner hands to the delivery
+ * service right after the input, as the send path would. It also answers
+ * "what falls due next?", which a virtual clock needs and a real sweep does not.
  */
 import type { JourneyState, Profile } from '../engine/model';
 import {
+  addCounterRows,
   type CounterRow,
   type CustomerRecord,
+  type DueEntry,
   type JourneyStore,
   type JourneyWrite,
-  nextWakeAt,
+  type OutboxEntry,
+  type ProfileWrite,
   type StoredJourney,
   type SuppressionEntry,
+  type SweepCursor,
   VersionConflictError,
 } from './store';
+import { dueSortKey } from './table';
 
 interface CustomerItem {
   profile: Profile;
+  profileTimes: Record<string, number>;
+  profileVersion: number | null;
   suppressed: boolean;
   journeys: Map<string, StoredJourney>;
 }
@@ -64,18 +73,27 @@ class WakeHeap {
   }
 }
 
+const dueAtOf = (state: JourneyState): number | null => (state.status === 'active' ? state.dueAt : null);
+
 export class MemoryStore implements JourneyStore {
   private readonly customers = new Map<string, CustomerItem>();
   private readonly suppression = new Map<string, SuppressionEntry>();
   private readonly counters = new Map<string, CounterRow>();
   private readonly wakes = new WakeHeap();
+  private readonly parked = new Map<string, Set<string>>();
+  private sweepState: { lease: number | null; shards: SweepCursor['shards'] } = { lease: null, shards: [] };
+  /** Outbox entries written and not yet taken by the runner: the memory store's stream. */
+  private stream: OutboxEntry[] = [];
   /** Counts of operations, for tests that check how much work an input costs. */
   readonly operations = { reads: 0, writes: 0 };
+
+  /** With `counters`, counter rows go there instead of being kept (a simulation adds them up its own way). */
+  constructor(private readonly options: { counters?: { add(rows: CounterRow[]): void } } = {}) {}
 
   private customer(customerId: string): CustomerItem {
     let item = this.customers.get(customerId);
     if (!item) {
-      item = { profile: {}, suppressed: false, journeys: new Map() };
+      item = { profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
       this.customers.set(customerId, item);
     }
     return item;
@@ -87,6 +105,8 @@ export class MemoryStore implements JourneyStore {
     return {
       customerId,
       profile: item?.profile ?? {},
+      profileTimes: item?.profileTimes ?? {},
+      profileVersion: item?.profileVersion ?? null,
       suppressed: item?.suppressed ?? false,
       journeys: new Map(item?.journeys ?? []),
     };
@@ -97,9 +117,14 @@ export class MemoryStore implements JourneyStore {
     return this.customers.get(customerId)?.journeys.get(workflowId);
   }
 
-  async saveProfile(customerId: string, profile: Profile): Promise<void> {
+  async saveProfile(write: ProfileWrite): Promise<number> {
+    const item = this.customer(write.customerId);
+    if (item.profileVersion !== write.expectedVersion) throw new VersionConflictError(write.customerId, 'profile');
     this.operations.writes += 1;
-    this.customer(customerId).profile = profile;
+    item.profile = write.profile;
+    item.profileTimes = write.times;
+    item.profileVersion = (write.expectedVersion ?? 0) + 1;
+    return item.profileVersion;
   }
 
   async saveJourney(write: JourneyWrite): Promise<number> {
@@ -107,51 +132,82 @@ export class MemoryStore implements JourneyStore {
     const current = item.journeys.get(write.workflowId);
     if ((current?.version ?? null) !== write.expectedVersion) throw new VersionConflictError(write.customerId, write.workflowId);
     this.operations.writes += 1;
-    const outbox = [...(current?.outbox ?? []).filter((e) => !write.removeOutbox.includes(e.seq)), ...write.addOutbox];
     const version = (current?.version ?? 0) + 1;
-    const stored: StoredJourney = { state: write.state, version, outbox };
+    const stored: StoredJourney = { state: write.state, version, outbox: write.outbox };
     item.journeys.set(write.workflowId, stored);
+    for (const [parkedKey, customers] of this.parked) if (parkedKey.startsWith(`${write.workflowId}#`)) customers.delete(write.customerId);
     this.index(write.customerId, write.workflowId, stored);
+    // What DynamoDB's stream would carry: the new emails, and this write's counters (added at once).
+    if (write.outbox.length > 0) this.stream.push(...write.outbox);
+    this.addRows(write.counters);
     return version;
   }
 
-  async confirmOutbox(customerId: string, workflowId: string, seq: number): Promise<void> {
-    const stored = this.customers.get(customerId)?.journeys.get(workflowId);
-    if (!stored || !stored.outbox.some((e) => e.seq === seq)) return;
-    this.operations.writes += 1;
-    const next = { ...stored, outbox: stored.outbox.filter((e) => e.seq !== seq) };
-    this.customers.get(customerId)!.journeys.set(workflowId, next);
+  /** The outbox entries written since the last call, in write order (the runner delivers them). */
+  takeStream(): OutboxEntry[] {
+    if (this.stream.length === 0) return [];
+    const taken = this.stream;
+    this.stream = [];
+    return taken;
   }
 
-  async reindexDue(): Promise<void> {
-    // The heap re-derives wake-ups from the item when they surface: nothing to fix.
+  async parkJourney(customerId: string, workflowId: string, version: number): Promise<void> {
+    const key = `${workflowId}#${version}`;
+    let parked = this.parked.get(key);
+    if (!parked) this.parked.set(key, (parked = new Set()));
+    parked.add(customerId);
+    this.indexed.delete(`${customerId}\u0000${workflowId}`);
+  }
+
+  async unparkJourneys(workflowId: string, version: number, now: number, limit: number): Promise<number> {
+    const parked = this.parked.get(`${workflowId}#${version}`);
+    if (!parked) return 0;
+    let moved = 0;
+    for (const customerId of [...parked].slice(0, limit)) {
+      parked.delete(customerId);
+      this.indexed.set(`${customerId}\u0000${workflowId}`, now);
+      this.wakes.push({ at: now, customerId, workflowId });
+      moved += 1;
+    }
+    return moved;
   }
 
   async isSuppressed(address: string): Promise<boolean> {
-    return this.suppression.has(address.toLowerCase());
+    return this.suppression.has(address.trim().toLowerCase());
   }
 
-  async suppress(entry: SuppressionEntry): Promise<void> {
-    const key = entry.address.toLowerCase();
-    if (!this.suppression.has(key)) this.suppression.set(key, entry);
+  async suppress(entry: SuppressionEntry): Promise<boolean> {
+    const key = entry.address.trim().toLowerCase();
+    const added = !this.suppression.has(key);
+    if (added) this.suppression.set(key, entry);
     if (entry.customerId !== undefined) this.customer(entry.customerId).suppressed = true;
+    return added;
   }
 
-  async findDue(now: number, limit: number): Promise<Array<{ customerId: string; workflowId: string; dueAt: number }>> {
-    const due: Array<{ customerId: string; workflowId: string; dueAt: number }> = [];
-    const seen = new Set<string>();
+  async acquireSweep(now: number, until: number, shards: number): Promise<SweepCursor | undefined> {
+    if (this.sweepState.lease !== null && this.sweepState.lease >= now) return undefined;
+    this.sweepState.lease = until;
+    return { lease: until, shards: Array.from({ length: shards }, (_, i) => this.sweepState.shards[i] ?? { upTo: null, recent: [] }) };
+  }
+
+  async releaseSweep(cursor: SweepCursor): Promise<void> {
+    if (this.sweepState.lease !== cursor.lease) return;
+    this.sweepState = { lease: null, shards: cursor.shards };
+  }
+
+  /** One shard: the memory store keeps every timer in shard 0. */
+  async dueEntries(shard: number, after: string | null, upTo: string, limit: number): Promise<DueEntry[]> {
+    if (shard !== 0) return [];
+    const entries: DueEntry[] = [];
     for (const [customerId, item] of this.customers) {
-      for (const [workflowId, stored] of item.journeys) {
-        const at = nextWakeAt(stored.state, stored.outbox);
-        const key = `${customerId}\u0000${workflowId}`;
-        if (at !== null && at <= now && !seen.has(key)) {
-          seen.add(key);
-          due.push({ customerId, workflowId, dueAt: at });
-          if (due.length >= limit) return due;
-        }
+      for (const workflowId of item.journeys.keys()) {
+        const at = this.indexed.get(`${customerId}\u0000${workflowId}`);
+        if (at === undefined) continue;
+        const sortKey = dueSortKey(at);
+        if ((after === null || sortKey > after) && sortKey <= upTo) entries.push({ customerId, workflowId, dueAt: at, sortKey });
       }
     }
-    return due;
+    return entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0)).slice(0, limit);
   }
 
   /** The earliest pending wake-up (for a virtual clock), or undefined when nothing is scheduled. */
@@ -160,30 +216,23 @@ export class MemoryStore implements JourneyStore {
       const top = this.wakes.peek();
       if (!top) return undefined;
       const key = `${top.customerId}\u0000${top.workflowId}`;
-      const stored = this.customers.get(top.customerId)?.journeys.get(top.workflowId);
-      const current = stored ? nextWakeAt(stored.state, stored.outbox) : null;
-      if (current === top.at && this.indexed.get(key) === top.at) return top;
+      if (this.indexed.get(key) === top.at) return top;
       this.wakes.pop();
-      // The item's wake-up moved (a resend confirmed, a timer changed). Only the entry for its current
-      // wake-up is kept live; when the heap holds none for it yet, add one.
-      if (current !== null && current > top.at && this.indexed.get(key) !== current) {
-        this.indexed.set(key, current);
-        this.wakes.push({ at: current, customerId: top.customerId, workflowId: top.workflowId });
-      }
     }
   }
 
   async addCounters(rows: CounterRow[]): Promise<void> {
-    for (const row of rows) {
-      const key = `${row.workflowId}\u0000${row.day}\u0000${row.stepId}\u0000${row.name}`;
-      const existing = this.counters.get(key);
-      if (existing) existing.value += row.value;
-      else this.counters.set(key, { ...row });
-    }
+    this.addRows(rows);
+  }
+
+  private addRows(rows: CounterRow[]): void {
+    if (rows.length === 0) return;
+    if (this.options.counters) this.options.counters.add(rows);
+    else addCounterRows(this.counters, rows);
   }
 
   async readCounters(workflowId: string, fromDay = '', toDay = '\uffff'): Promise<CounterRow[]> {
-    return [...this.counters.values()].filter((r) => r.workflowId === workflowId && (r.day === 'all' || (r.day >= fromDay && r.day <= toDay)));
+    return [...this.counters.values()].filter((r) => r.workflowId === workflowId && (r.day === 'all' || (r.day >= fromDay && r.day <= toDay))).map((r) => ({ ...r }));
   }
 
   /** Every journey state, for summaries. */
@@ -201,7 +250,7 @@ export class MemoryStore implements JourneyStore {
   private readonly indexed = new Map<string, number>();
 
   private index(customerId: string, workflowId: string, stored: StoredJourney): void {
-    const at = nextWakeAt(stored.state, stored.outbox);
+    const at = dueAtOf(stored.state);
     const key = `${customerId}\u0000${workflowId}`;
     if (at === null) {
       this.indexed.delete(key);

@@ -1,14 +1,20 @@
 /**
  * The work queue and the dead-letter path. All work reaches the advance
- * handler as one kind of message: an EventBridge event (delivered by a rule),
- * an SES engagement event in customer form (from the ses-events handler), or
- * a wake-up for a customer's journey (from the sweep).
+ * handler as one kind of message: an EventBridge event (a customer event
+ * delivered by a workflow's rule or the profile rule, or an SES event from
+ * the configuration set's rule), a wake-up for a customer whose timer is due
+ * (from the sweep), or a notice from the send path that an address turned
+ * out to be suppressed.
  */
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CustomerEvent } from '../engine/model';
 import type { ServiceInput } from './journey-service';
+import type { OutboxEntry } from './store';
 
-export type WorkMessage = { kind: 'wake'; customerId: string; workflowId: string } | { kind: 'event'; event: CustomerEvent };
+export type WorkMessage =
+  | { kind: 'wake'; customerId: string; workflowId?: string }
+  | { kind: 'suppressed'; customerId: string; workflowId: string }
+  | { kind: 'event'; event: CustomerEvent };
 
 export interface WorkQueue {
   send(messages: WorkMessage[]): Promise<void>;
@@ -20,9 +26,17 @@ export interface DeadLetters {
 }
 
 const WAKE = 'waymark.wake';
+const SUPPRESSED = 'waymark.suppressed';
 
 export function encodeWorkMessage(message: WorkMessage): string {
-  return message.kind === 'wake' ? JSON.stringify({ type: WAKE, customerId: message.customerId, workflowId: message.workflowId }) : JSON.stringify(message.event);
+  switch (message.kind) {
+    case 'wake':
+      return JSON.stringify({ type: WAKE, customerId: message.customerId, ...(message.workflowId === undefined ? {} : { workflowId: message.workflowId }) });
+    case 'suppressed':
+      return JSON.stringify({ type: SUPPRESSED, customerId: message.customerId, workflowId: message.workflowId });
+    case 'event':
+      return JSON.stringify(message.event);
+  }
 }
 
 /** An SQS body → a service input, or the reason it is not one. */
@@ -36,8 +50,12 @@ export function decodeWorkMessage(body: string): { input: ServiceInput } | { rea
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { reason: 'the message is not a JSON object' };
   const fields = parsed as Record<string, unknown>;
   if (fields.type === WAKE) {
-    if (typeof fields.customerId !== 'string' || typeof fields.workflowId !== 'string') return { reason: 'a wake-up message needs customerId and workflowId' };
-    return { input: { kind: 'wake', customerId: fields.customerId, workflowId: fields.workflowId } };
+    if (typeof fields.customerId !== 'string' || (fields.workflowId !== undefined && typeof fields.workflowId !== 'string')) return { reason: 'a wake-up message needs a customerId (and, optionally, a workflowId)' };
+    return { input: { kind: 'wake', customerId: fields.customerId, ...(typeof fields.workflowId === 'string' ? { workflowId: fields.workflowId } : {}) } };
+  }
+  if (fields.type === SUPPRESSED) {
+    if (typeof fields.customerId !== 'string' || typeof fields.workflowId !== 'string') return { reason: 'a suppression notice needs customerId and workflowId' };
+    return { input: { kind: 'suppressed', customerId: fields.customerId, workflowId: fields.workflowId } };
   }
   return { input: { kind: 'event', event: parsed } };
 }
@@ -79,6 +97,42 @@ export class SqsDeadLetters implements DeadLetters {
         },
       }),
     );
+  }
+}
+
+/** The send path's notices that an address turned out to be suppressed, as work messages. */
+export class QueueSuppressedNotices {
+  constructor(private readonly queue: WorkQueue) {}
+
+  async suppressed(customerId: string, workflowId: string): Promise<void> {
+    await this.queue.send([{ kind: 'suppressed', customerId, workflowId }]);
+  }
+}
+
+/** Emails whose outcome is unknown, kept on an SQS queue (the send path's failure queue) for an operator. */
+export class SqsUnknownOutcomes {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async record(entry: OutboxEntry, reason: string): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify({ type: 'waymark.email-outcome-unknown', reason, email: entry }),
+        MessageAttributes: { 'waymark-reason': { DataType: 'String', StringValue: `outcome unknown: ${reason}`.slice(0, 1000) } },
+      }),
+    );
+  }
+}
+
+/** In-process unknown outcomes, for `waymark dev`, `run` and tests. */
+export class MemoryUnknownOutcomes {
+  readonly entries: Array<{ entry: OutboxEntry; reason: string }> = [];
+
+  async record(entry: OutboxEntry, reason: string): Promise<void> {
+    this.entries.push({ entry, reason });
   }
 }
 

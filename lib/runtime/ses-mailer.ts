@@ -7,9 +7,14 @@
  *   List-Unsubscribe: <https://…/unsubscribe?token=…>, <mailto:unsubscribe@…?subject=…>
  *   List-Unsubscribe-Post: List-Unsubscribe=One-Click
  *
- * Throttling is retried here with exponential back-off and jitter, then handed
- * to the queue (thrown). A permanent rejection is returned as data, with SES's
- * reason, and the email is marked failed.
+ * SES has no idempotency key, so a SendEmail is retried only when the error
+ * proves SES did not accept it: throttling (429), SES saying it is unavailable
+ * (503), or a connection that was never established. The SDK client must not
+ * retry on its own (`maxAttempts: 1`, see aws.ts): when the connection breaks
+ * after the request was sent (reset, timeout), SES may have accepted the
+ * message, and the outcome is returned as `unknown` for the caller to record,
+ * never resent blindly. A permanent rejection is returned as data, with
+ * SES's reason, and the email is marked failed.
  */
 import { SendEmailCommand, type SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Mailer, OutgoingEmail, SendOutcome, UnsubscribeLink } from './mailer';
@@ -23,10 +28,24 @@ export class MailUnavailableError extends Error {
   override readonly name = 'MailUnavailableError';
 }
 
-/** SES errors that mean "not now": the email stays in the outbox and the input is retried. */
-const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'LimitExceededException']);
-/** SES errors that need an operator (account paused, configuration set missing): retried, never dropped. */
-const OPERATIONAL = new Set(['AccountSuspendedException', 'SendingPausedException', 'NotFoundException', 'InternalServiceErrorException']);
+/** SES errors that mean "not now, and not accepted": retried here with back-off, then by the stream. */
+const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'LimitExceededException', 'ServiceUnavailable', 'ServiceUnavailableException']);
+/** SES refusing for now in a way an operator must fix (account paused, configuration set missing): not accepted, retried by the stream, never dropped. */
+const OPERATIONAL = new Set(['AccountSuspendedException', 'SendingPausedException', 'NotFoundException']);
+/** Network errors raised before a connection existed: the request never reached SES. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** How an error from SendEmail is to be read. */
+export function classifySendError(error: unknown): 'throttled' | 'not-accepted' | 'rejected' | 'unknown' {
+  const { name = '', code, message = '', $metadata } = error as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = $metadata?.httpStatusCode;
+  if (THROTTLING.has(name) || status === 429 || status === 503) return 'throttled';
+  if (OPERATIONAL.has(name)) return 'not-accepted';
+  if (status !== undefined && status >= 400 && status < 500) return 'rejected';
+  if (status === undefined && ((code !== undefined && NEVER_CONNECTED.has(code)) || /did not establish a connection/.test(message))) return 'not-accepted';
+  // A reset, a timeout waiting for the answer, a 500: SES may have taken the message.
+  return 'unknown';
+}
 
 export interface SesMailerOptions {
   configurationSetName?: string | undefined;
@@ -104,18 +123,21 @@ export class SesMailer implements Mailer {
         const output = await this.client.send(command);
         return { status: 'sent', messageId: output.MessageId ?? '' };
       } catch (error) {
-        const name = (error as { name?: string }).name ?? '';
-        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        if (THROTTLING.has(name) || status === 429) {
-          if (attempt >= this.maxAttempts) throw new MailThrottledError(`SES throttled ${attempt} attempts to send: ${(error as Error).message}`, { cause: error });
-          await this.sleep(this.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
-          continue;
+        const message = (error as Error).message;
+        const name = (error as { name?: string }).name || 'network error';
+        switch (classifySendError(error)) {
+          case 'throttled':
+            if (attempt >= this.maxAttempts) throw new MailThrottledError(`SES throttled ${attempt} attempts to send: ${message}`, { cause: error });
+            await this.sleep(this.baseDelayMs * 2 ** (attempt - 1) * (0.5 + Math.random()));
+            continue;
+          case 'not-accepted':
+            throw new MailUnavailableError(`SES did not take the email (${name}): ${message}`, { cause: error });
+          case 'rejected':
+            // MessageRejected, MailFromDomainNotVerifiedException, BadRequestException…: this email will never go.
+            return { status: 'rejected', reason: `${name}: ${message}` };
+          case 'unknown':
+            return { status: 'unknown', reason: `${name}: ${message}` };
         }
-        if (OPERATIONAL.has(name) || status === undefined || status >= 500) {
-          throw new MailUnavailableError(`SES could not take the email (${name || 'network error'}): ${(error as Error).message}`, { cause: error });
-        }
-        // MessageRejected, MailFromDomainNotVerifiedException, BadRequestException…: this email will never go.
-        return { status: 'rejected', reason: `${name}: ${(error as Error).message}` };
       }
     }
   }

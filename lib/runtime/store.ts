@@ -1,15 +1,23 @@
 /**
- * The store port: what the journey service needs from persistence. One
- * implementation per technology (DynamoDB in Lambda and `waymark dev`, memory
- * for `waymark run`, `test` and `simulate`), all with the same semantics.
+ * The store port: what deciding (the journey service), delivering (the send
+ * path) and the sweep need from persistence. One implementation per
+ * technology (DynamoDB in Lambda and `waymark dev`, memory for `waymark run`,
+ * `test` and `simulate`), all with the same semantics.
+ *
+ * Deciding writes each changed journey once: its state, the fingerprints of
+ * applied events, this write's counters and the emails it decided (the
+ * outbox). Writing an email into the outbox is what sends it: the table's
+ * stream carries every new outbox entry to the send path. There is no
+ * confirmation write; the journey's next write prunes the entries, which the
+ * stream has already carried.
  */
 import type { DecidedEmail, JourneyState, Metric, Profile } from '../engine/model';
 
-/** An email decided and written with the state, not yet confirmed sent. */
+/** An email decided and written with the state; the stream hands it to the send path. */
 export interface OutboxEntry extends DecidedEmail {
-  /** Processing time of the decision: the sweep resends entries left unconfirmed past a grace period. */
+  /** Processing time of the decision. */
   decidedAt: number;
-  /** `event.detail` of the event that decided it, when its template uses `event` (so a resend renders the same). */
+  /** `event.detail` of the event that decided it, when its template uses `event` (so it renders as decided). */
   event?: Record<string, unknown>;
 }
 
@@ -17,12 +25,17 @@ export interface StoredJourney {
   state: JourneyState;
   /** Optimistic-locking version of the item. */
   version: number;
+  /** Entries of the item's last write (already on the stream); the next write replaces them. */
   outbox: OutboxEntry[];
 }
 
 export interface CustomerRecord {
   customerId: string;
   profile: Profile;
+  /** For each profile attribute, the time of the event that last set (or removed) it. */
+  profileTimes: Record<string, number>;
+  /** The profile item's version; null when there is none yet. */
+  profileVersion: number | null;
   /** Marketing email to this customer's address is suppressed (bounce, complaint, unsubscribe). */
   suppressed: boolean;
   journeys: Map<string, StoredJourney>;
@@ -34,11 +47,19 @@ export interface JourneyWrite {
   state: JourneyState;
   /** null: the item must not exist yet. */
   expectedVersion: number | null;
-  addOutbox: OutboxEntry[];
-  /** Sequence numbers of outbox entries the write also removes. */
-  removeOutbox: number[];
-  /** The entries already in the outbox (as read), so the due index covers their resend too. */
-  existingOutbox: OutboxEntry[];
+  /** The emails this write decided. They replace the entries of the previous write (which the stream already carried). */
+  outbox: OutboxEntry[];
+  /** This write's counters: carried with the item to the stream, where the send path adds them up per batch. */
+  counters: CounterRow[];
+  now: number;
+}
+
+export interface ProfileWrite {
+  customerId: string;
+  profile: Profile;
+  times: Record<string, number>;
+  /** null: create the profile (it must not exist yet); else the version read. */
+  expectedVersion: number | null;
   now: number;
 }
 
@@ -52,7 +73,7 @@ export interface SuppressionEntry {
 
 export type CounterKey = {
   workflowId: string;
-  /** UTC day, "2026-11-23" */
+  /** UTC day, "2026-11-23" ("all" for gauges) */
   day: string;
   /** "_" for workflow-level counters */
   stepId: string;
@@ -64,6 +85,25 @@ export interface CounterRow extends CounterKey {
   value: number;
 }
 
+/** A journey the due index pointed at: who to wake. */
+export interface DueJourney {
+  customerId: string;
+  workflowId: string;
+  dueAt: number;
+}
+
+/** A due-index entry as the sweep reads it, with its sort key (for the sweep's cursor). */
+export interface DueEntry extends DueJourney {
+  sortKey: string;
+}
+
+/** Where the sweep stopped on each shard, and what it enqueued near there (so nothing is enqueued twice). */
+export interface SweepCursor {
+  /** Lease token: releasing needs it, so a sweep that lost its lease cannot overwrite a newer cursor. */
+  lease: number;
+  shards: Array<{ upTo: string | null; recent: string[] }>;
+}
+
 /** Thrown when the item changed since it was read; the caller reloads and retries. */
 export class VersionConflictError extends Error {
   override readonly name = 'VersionConflictError';
@@ -72,8 +112,16 @@ export class VersionConflictError extends Error {
     readonly workflowId: string,
     options?: { cause?: unknown },
   ) {
-    super(`journey ${workflowId} of customer ${customerId} changed concurrently`, options);
+    super(`${workflowId === 'profile' ? 'the profile' : `journey ${workflowId}`} of customer ${customerId} changed concurrently`, options);
   }
+}
+
+/**
+ * The store refused what it was asked to keep, for good (DynamoDB's ValidationException: a value it
+ * cannot hold). Retrying cannot help: the input goes to the dead-letter path with this reason.
+ */
+export class UnstorableInputError extends Error {
+  override readonly name = 'UnstorableInputError';
 }
 
 export interface JourneyStore {
@@ -81,38 +129,30 @@ export interface JourneyStore {
   loadCustomer(customerId: string): Promise<CustomerRecord>;
   /** One journey, strongly consistent (after a version conflict). */
   loadJourney(customerId: string, workflowId: string): Promise<StoredJourney | undefined>;
-  /** Writes the merged profile (attributes set to null are removed). */
-  saveProfile(customerId: string, profile: Profile, changed: Record<string, unknown>, now: number): Promise<void>;
+  /** Writes the merged profile, conditional on the version read; returns the new version. Throws VersionConflictError. */
+  saveProfile(write: ProfileWrite): Promise<number>;
   /** One conditional write; returns the new item version. Throws VersionConflictError. */
   saveJourney(write: JourneyWrite): Promise<number>;
   /**
-   * Removes a sent (or abandoned) email from the outbox; harmless if already gone.
-   * With `reindex`, and if the item is still at that version, also moves its
-   * due-index entry to `wakeAt` (the outbox no longer needs a resend).
+   * Takes a journey out of the due index into a parking partition (its workflow version is not
+   * deployed): the sweep stops waking it, and puts it back when that version is deployed again.
    */
-  confirmOutbox(customerId: string, workflowId: string, seq: number, reindex?: { version: number; wakeAt: number | null }): Promise<void>;
-  /** Re-derives the due-time index of an item from its current state (after outbox changes). */
-  reindexDue(customerId: string, workflowId: string): Promise<void>;
+  parkJourney(customerId: string, workflowId: string, version: number, expectedVersion: number): Promise<void>;
   isSuppressed(address: string): Promise<boolean>;
-  /** Adds to the suppression list, and flags the customer's profile when known. */
-  suppress(entry: SuppressionEntry): Promise<void>;
-  /** Journeys whose timer or outbox resend falls due at or before `now`. */
-  findDue(now: number, limit: number): Promise<Array<{ customerId: string; workflowId: string; dueAt: number }>>;
+  /** Adds to the suppression list, and flags the customer's profile when known. True when the address was not suppressed yet. */
+  suppress(entry: SuppressionEntry): Promise<boolean>;
   addCounters(rows: CounterRow[]): Promise<void>;
   readCounters(workflowId: string, fromDay?: string, toDay?: string): Promise<CounterRow[]>;
-}
 
-/** How long an outbox entry may stay unconfirmed before the sweep resends it. */
-export const OUTBOX_GRACE_MS = 2 * 60_000;
-
-/** When an item next needs a wake-up: its timer, or its oldest unconfirmed email's resend time. */
-export function nextWakeAt(state: JourneyState, outbox: readonly OutboxEntry[]): number | null {
-  let wake = state.status === 'active' ? state.dueAt : null;
-  for (const entry of outbox) {
-    const resendAt = entry.decidedAt + OUTBOX_GRACE_MS;
-    if (wake === null || resendAt < wake) wake = resendAt;
-  }
-  return wake;
+  // The sweep (see sweep.ts): a lease and cursors, and range reads of the due index.
+  /** Takes the sweep's lease until `until`, or undefined while another sweep holds it. */
+  acquireSweep(now: number, until: number, shards: number): Promise<SweepCursor | undefined>;
+  /** Stores the cursors and frees the lease (a no-op when the lease was lost meanwhile). */
+  releaseSweep(cursor: SweepCursor): Promise<void>;
+  /** Due-index entries of one shard with sort keys in (after, upTo], in order, at most `limit`. */
+  dueEntries(shard: number, after: string | null, upTo: string, limit: number): Promise<DueEntry[]>;
+  /** Journeys parked for a workflow version, put back into the due index as due at `now`; returns how many. */
+  unparkJourneys(workflowId: string, version: number, now: number, limit: number): Promise<number>;
 }
 
 const DAY_MS = 86_400_000;
@@ -120,7 +160,7 @@ let cachedDayNumber = Number.NaN;
 let cachedDay = '';
 
 /** "2026-11-23" for an instant; formatted once per UTC day, as metrics come in runs of the same day. */
-function utcDay(at: number): string {
+export function utcDay(at: number): string {
   const dayNumber = Math.floor(at / DAY_MS);
   if (dayNumber !== cachedDayNumber) {
     cachedDayNumber = dayNumber;
@@ -144,4 +184,20 @@ export function countersFrom(workflowId: string, metrics: readonly Metric[]): Co
     else rows.set(key, { workflowId, day: rowDay, stepId, name, value: m.value });
   }
   return [...rows.values()];
+}
+
+/** Adds counter rows into a running total keyed by (workflow, day, step, name): one write per key at flush. */
+export function addCounterRows(total: Map<string, CounterRow>, rows: readonly CounterRow[]): void {
+  for (const row of rows) {
+    if (row.value === 0) continue;
+    const key = `${row.workflowId}\u0000${row.day}\u0000${row.stepId}\u0000${row.name}`;
+    const existing = total.get(key);
+    if (existing) existing.value += row.value;
+    else total.set(key, { ...row });
+  }
+}
+
+/** One counter row, for the paths that count outside a journey write (deliveries, suppressions). */
+export function counterRow(workflowId: string, at: number, stepId: string, name: string, value = 1): CounterRow {
+  return { workflowId, day: utcDay(at), stepId, name, value };
 }

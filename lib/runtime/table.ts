@@ -4,22 +4,28 @@
  *
  * | item                  | pk                  | sk                     | notes |
  * |-----------------------|---------------------|------------------------|-------|
- * | a customer's journey  | `C#<customerId>`    | `J#<workflowId>`       | `v` version, `st` state, `ob` outbox; `dpk`/`dsk` when a wake-up is due |
- * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `sup` suppressed flag |
+ * | a customer's journey  | `C#<customerId>`    | `J#<workflowId>`       | `v` version, `st` state, `ob` outbox of the last write, `mx` its counters; `dpk`/`dsk` while a timer is set |
+ * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `pt` their times, `pv` version, `sup` suppressed flag |
  * | a suppressed address  | `S#<address>`       | `S`                    | reason, time, customer |
  * | counters              | `M#<workflowId>`    | `<day>#<stepId>`       | one number attribute per metric, atomic ADD |
+ * | the sweep's cursor    | `SWEEP`             | `cursor`               | lease, and per shard where it stopped |
  *
  * One customer's profile and journeys share a partition: one Query reads
  * everything an input needs.
  *
- * The due index is sparse (only items with a wake-up carry `dpk`). Its
- * partition key is a shard (`due#0` … `due#N-1`, by a hash of the customer),
- * its sort key the due-minute bucket followed by the exact time
+ * The stream (new and old images) carries every journey write to the send
+ * path: an outbox entry in the new image and not in the old one is an email
+ * to send, and `mx` is the counters of that write.
+ *
+ * The due index is sparse (only items with a timer carry `dpk`: a wait, an
+ * email deferred by the window, the cap or the budget; never an email to
+ * send). Its partition key is a shard (`due#0` … `due#N-1`, by a hash of the
+ * customer), its sort key the due-minute bucket followed by the exact time
  * (`2026-11-23T09:30|2026-11-23T09:30:12.000Z`). Writes spread over the shards
- * whatever the timing of a campaign (a cohort that enters at once is not one
- * hot bucket), and a sweep is one range query per shard, `dsk <= now`, however
- * long since the last one: nothing overdue is ever missed and a virtual clock
- * can jump days at the same cost.
+ * whatever the timing of a campaign, and a sweep is one range query per shard
+ * from where it stopped, however long since the last one. A journey whose
+ * workflow version is not deployed is parked in `park#<workflowId>#<version>`
+ * of the same index, out of the sweep's way, until that version returns.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -51,6 +57,8 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ],
+    // The send path reads new outbox entries (and each write's counters) from the stream.
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
   };
 }
 
@@ -61,7 +69,13 @@ export const key = {
   suppression: (address: string) => ({ pk: `S#${address.trim().toLowerCase()}`, sk: 'S' }),
   counterPartition: (workflowId: string) => `M#${workflowId}`,
   counters: (workflowId: string, day: string, stepId: string) => ({ pk: key.counterPartition(workflowId), sk: `${day}#${stepId}` }),
+  sweepCursor: { pk: 'SWEEP', sk: 'cursor' },
 };
+
+/** The due-index partition of journeys parked because their workflow version is not deployed. */
+export function parkedKey(workflowId: string, version: number): string {
+  return `park#${workflowId}#${version}`;
+}
 
 /** "2026-11-23T09:30" for an instant: the due index's minute bucket. */
 export function minuteBucket(at: number): string {

@@ -18,9 +18,21 @@ export function bundleOf(loaded: LoadedWorkflows): WorkflowBundle {
   return { workflows: loaded.workflows, content: [...loaded.catalogue.items] };
 }
 
-/** Reads the bundle (relative paths from the Lambda task root, or the working directory). */
-export function registryFromBundleFile(path: string): WorkflowRegistry {
+function readBundle(path: string): { workflows: unknown[]; content: ContentItem[] } {
+  // Relative paths from the Lambda task root, or the working directory.
   const absolute = isAbsolute(path) ? path : join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), path);
-  const bundle = JSON.parse(readFileSync(absolute, 'utf8')) as { workflows: unknown[]; content: ContentItem[] };
-  return WorkflowRegistry.fromBundle(bundle);
+  return JSON.parse(readFileSync(absolute, 'utf8')) as { workflows: unknown[]; content: ContentItem[] };
+}
+
+/** The deployed registry, from the bundle beside the function's code. */
+export function registryFromBundleFile(path: string): WorkflowRegistry {
+  return WorkflowRegistry.fromBundle(readBundle(path));
+}
+
+/** Only which workflow versions are deployed (the sweep needs no more, and compiles nothing). */
+export function deployedVersionsFromBundleFile(path: string): Array<{ id: string; version: number }> {
+  return readBundle(path).workflows.flatMap((w) => {
+    const { id, version } = w as { id?: unknown; version?: unknown };
+    return typeof id === 'string' && typeof version === 'number' ? [{ id, version }] : [];
+  });
 }

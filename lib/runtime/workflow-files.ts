@@ -7,12 +7,13 @@
  *   workflows/*.json              current workflows (one per file)
  *   workflows/archive/**\/*.json   earlier versions still running for customers who entered them
  *   workflows/content/*.json      the content catalogue (arrays of items, read in name order)
+ *   workflows/settings.json       what holds across workflows (the send budget), optional
  *   workflows/examples/, *.test.json, *.schema.json   not workflows
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { type ContentCatalogue, createCatalogue } from '../engine/content';
-import { ContentFile, type ContentItem, segmentsToJsonPath, type Workflow } from '../engine/schema';
+import { ContentFile, type ContentItem, ProjectSettings, segmentsToJsonPath, type Workflow } from '../engine/schema';
 import { formatProblem, type ValidationProblem, validateWorkflow } from '../engine/validate';
 import { templateProblems } from './render';
 
@@ -26,6 +27,8 @@ export interface LoadedWorkflows {
   /** Every valid workflow, all versions. */
   workflows: Workflow[];
   catalogue: ContentCatalogue;
+  /** workflows/settings.json ({} when there is none, or when it is invalid: see problems). */
+  settings: ProjectSettings;
   files: WorkflowFile[];
   /** Problems in content files and across files (duplicate ids, versions). */
   problems: ValidationProblem[];
@@ -43,7 +46,9 @@ export function allProblems(loaded: LoadedWorkflows): ValidationProblem[] {
   return [...loaded.problems, ...loaded.files.flatMap((f) => f.problems)];
 }
 
-const isWorkflowFileName = (name: string) => name.endsWith('.json') && !name.endsWith('.test.json') && !name.endsWith('.schema.json');
+export const PROJECT_SETTINGS_FILE = 'settings.json';
+
+const isWorkflowFileName = (name: string) => name.endsWith('.json') && !name.endsWith('.test.json') && !name.endsWith('.schema.json') && name !== PROJECT_SETTINGS_FILE;
 
 /** The content directory that belongs to a workflow file or directory. */
 export function contentDirectoryFor(path: string): string {
@@ -133,6 +138,8 @@ export function loadWorkflows(paths: string[] = ['workflows'], options: { conten
   const contentDirectory = options.contentDirectory ?? contentDirectoryFor(paths[0] ?? 'workflows');
   const content = loadContent(contentDirectory, displayBase);
   problems.push(...content.problems);
+  const settings = loadProjectSettings(join(contentDirectory, '..', PROJECT_SETTINGS_FILE), displayBase);
+  problems.push(...settings.problems);
   const catalogue = createCatalogue(content.items);
 
   const files: WorkflowFile[] = [];
@@ -158,7 +165,18 @@ export function loadWorkflows(paths: string[] = ['workflows'], options: { conten
     files.push({ file, workflow: fileProblems.length === 0 ? result.workflow : undefined, problems: fileProblems });
   }
   const workflows = files.flatMap((f) => (f.workflow ? [f.workflow] : []));
-  return { workflows, catalogue, files, problems };
+  return { workflows, catalogue, settings: settings.settings, files, problems };
+}
+
+/** workflows/settings.json, validated like a workflow: every problem with its JSON path. */
+export function loadProjectSettings(path: string, displayBase = process.cwd()): { settings: ProjectSettings; problems: ValidationProblem[] } {
+  if (!existsSync(path)) return { settings: {}, problems: [] };
+  const file = relative(displayBase, path) || path;
+  const json = readJson(path, file);
+  if (!json.ok) return { settings: {}, problems: [json.problem] };
+  const parsed = ProjectSettings.safeParse(json.value);
+  if (parsed.success) return { settings: parsed.data, problems: [] };
+  return { settings: {}, problems: parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: issue.message })) };
 }
 
 /** Loads workflows and throws a WorkflowLoadError listing every problem, if any. */

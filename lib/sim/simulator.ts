@@ -31,10 +31,10 @@ import { hash53 } from '../engine/hash';
 import type { CustomerStatus, Effect, JourneyState } from '../engine/model';
 import type { ContentItem, EventPattern, Workflow } from '../engine/schema';
 import { isValidTimeZone } from '../engine/time';
-import { type AppliedStep, type CounterSink, JourneyService } from '../runtime/journey-service';
+import type { AppliedStep, CounterSink } from '../runtime/journey-service';
+import { MemoryEngine } from '../runtime/local-runner';
 import { metricsFrom } from '../runtime/journey-metrics';
-import { RecordingMailer, type UnsubscribeLinks } from '../runtime/mailer';
-import { MemoryStore } from '../runtime/memory-store';
+import type { UnsubscribeLinks } from '../runtime/mailer';
 import { WorkflowRegistry } from '../runtime/registry';
 import type { CounterRow } from '../runtime/store';
 import type { SimulationForecast, SimulationOutput, SimulationParameters } from './types';
@@ -831,8 +831,6 @@ async function runBatch(
 ): Promise<void> {
   const { workflowId, end, entryTimes, ratesByContent, waitedByStep, conversionPerClick, baseConversion, entry, goal } = plan;
   const size = to - from;
-  const store = new MemoryStore();
-  const mailer = new RecordingMailer();
   const queue = new EventQueue();
 
   // Customer i (from 0) is "sim-000001" and so on: the number tells the simulation who an input is about.
@@ -892,7 +890,9 @@ async function runBatch(
     }
   };
 
-  const service = new JourneyService({ registry: plan.registry, store, mailer, renderer: null, links: NO_LINKS, counters: totals.counters, observer });
+  // Deciding and delivering as `waymark run` does, without rendering: the simulation only counts.
+  const engine = new MemoryEngine(plan.registry, { render: false, links: NO_LINKS, counters: totals.counters, observer });
+  const { store, mailer } = engine;
   const { perDay, perMinute } = totals;
   const { firstDay, firstMinute } = plan;
 
@@ -909,13 +909,13 @@ async function runBatch(
     if (!(at < end)) break;
 
     if (wake && wakeAt === at) {
-      await service.apply({ kind: 'wake', customerId: wake.customerId, workflowId: wake.workflowId }, at);
+      await engine.apply({ kind: 'wake', customerId: wake.customerId }, at);
     } else if (entryAt === at) {
       const local = entered++;
       const id = ids[local]!;
       const profile = { ...entry.profile, email: `${id}@example.com`, firstName: FIRST_NAMES[plan.firstNames[from + local]!]!, timezone: plan.timeZones[plan.zones[from + local]!]! };
       const event = { id: `${id}:entry`, source: entry.source, 'detail-type': entry.detailType, time: new Date(at).toISOString(), detail: { ...entry.detail, customerId: id, profile } };
-      await service.apply({ kind: 'event', event }, at);
+      await engine.apply({ kind: 'event', event }, at);
       // Some customers convert whatever the journey does: at a time spread over the rest of the period.
       if (baseConversion > 0 && flags[local]! & ACTIVE) {
         const random = behaviourOf(local);
@@ -944,7 +944,7 @@ async function runBatch(
         const waited = item.waited!;
         event = { id: `${id}:event:${++madeUp[local]!}`, source: waited.source, 'detail-type': waited.detailType, time: new Date(at).toISOString(), detail: { ...item.detail, customerId: id } };
       }
-      if (event) await service.apply({ kind: 'event', event }, at);
+      if (event) await engine.apply({ kind: 'event', event }, at);
     }
 
     // The mailer records what was sent; the simulation keeps only counts (100k customers get half a million emails).

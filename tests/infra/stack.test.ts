@@ -12,8 +12,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatProblem } from '../../lib/engine/validate';
-import { rulePatternsFor } from '../../lib/infra/rule-patterns';
-import { advanceConcurrencyFor, WaymarkStack } from '../../lib/infra/waymark-stack';
+import { compilePattern } from '../../lib/engine/patterns';
+import { profileAttributePaths, profileRulePatterns, rulePatternsFor } from '../../lib/engine/routing';
+import { sendConcurrencyFor, UNSUBSCRIBE_CONCURRENCY, WaymarkStack } from '../../lib/infra/waymark-stack';
 import { InvalidWorkflowsError } from '../../lib/infra/workflow-assets';
 import { allProblems, loadWorkflows } from '../../lib/runtime/workflow-files';
 
@@ -38,7 +39,7 @@ function actionsOf(functionId: string): string[] {
 }
 
 describe('the journey table', () => {
-  it('has the shared key schema and the sparse due index, on demand, with point-in-time recovery, deletion protection and retention', () => {
+  it('has the shared key schema and the sparse due index, on demand, with point-in-time recovery, deletion protection, retention and a stream', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
@@ -47,9 +48,30 @@ describe('the journey table', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
         SSESpecification: { SSEEnabled: true },
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
         GlobalSecondaryIndexes: [{ IndexName: 'due', KeySchema: [{ AttributeName: 'dpk', KeyType: 'HASH' }, { AttributeName: 'dsk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
       },
     });
+  });
+
+  it('feeds the send function from its stream: journey writes only, partial batch failures, bisecting, bounded retries, an on-failure queue', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JourneysTable'), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 20,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkSendFailures'), 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: Match.stringLikeRegexp('"J#"') }] },
+    });
+    // The filter lets through journey writes that carry counters (every write that decides an email does), nothing else.
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find((m) => m.Properties.FilterCriteria)!;
+    const filter = compilePattern(JSON.parse(mapping.Properties.FilterCriteria.Filters[0].Pattern));
+    const record = (sk: string, newImage: object) => ({ eventName: 'MODIFY', dynamodb: { Keys: { sk: { S: sk } }, NewImage: newImage } });
+    expect(filter(record('J#cold-traffic-nurture', { mx: { S: '2026-11-02\twelcome\temail.sent\t1' } }))).toBe(true);
+    expect(filter(record('P', { p: { M: {} } }))).toBe(false);
+    expect(filter(record('J#cold-traffic-nurture', { v: { N: '3' } }))).toBe(false);
   });
 });
 
@@ -66,14 +88,30 @@ describe('the work queue', () => {
     expect(tlsOnly.length).toBeGreaterThanOrEqual(2);
   });
 
-  it('feeds the advance function in batches that report item failures, within the SES send rate', () => {
+  it('feeds the advance function in batches that report item failures', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: advanceConcurrencyFor(50) },
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkQueue'), 'Arn'] },
     });
-    expect(advanceConcurrencyFor(50)).toBe(10);
-    expect(advanceConcurrencyFor(1)).toBe(2);
+  });
+});
+
+describe('concurrency', () => {
+  it('reserves it only where it matters: send from the SES rate, unsubscribe against floods', () => {
+    const reserved = (id: string) => Object.entries(template.findResources('AWS::Lambda::Function')).find(([key]) => key.startsWith(id))![1].Properties.ReservedConcurrentExecutions;
+    expect(reserved('Send')).toBe(sendConcurrencyFor(50));
+    expect(sendConcurrencyFor(50)).toBe(10);
+    expect(sendConcurrencyFor(14)).toBe(3);
+    expect(sendConcurrencyFor(1)).toBe(1);
+    expect(reserved('Unsubscribe')).toBe(UNSUBSCRIBE_CONCURRENCY);
+    expect(reserved('Advance')).toBeUndefined();
+    expect(reserved('Sweep')).toBeUndefined();
+  });
+
+  it('reserves none with reserveConcurrency false (accounts whose quota has no room above the unreserved minimum)', () => {
+    const small = Template.fromStack(new WaymarkStack(new App(), 'Small', { workflowsDirectory: 'workflows', reserveConcurrency: false }));
+    for (const fn of Object.values(small.findResources('AWS::Lambda::Function'))) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 });
 
@@ -90,10 +128,10 @@ describe('the functions', () => {
     expect(assets.size).toBe(4);
   });
 
-  it('ship the validated workflows and content beside the advance function\'s code', () => {
+  it('ship the validated workflows and content beside the code of advance, send and sweep', () => {
     const manifest = readdirSync(app.outdir).filter((name) => name.startsWith('asset.'));
     const withWorkflows = manifest.filter((dir) => existsSync(join(app.outdir, dir, 'workflows.json')));
-    expect(withWorkflows).toHaveLength(1);
+    expect(withWorkflows).toHaveLength(3);
     const bundle = JSON.parse(readFileSync(join(app.outdir, withWorkflows[0]!, 'workflows.json'), 'utf8'));
     expect(bundle.workflows.map((w: { id: string }) => w.id).sort()).toEqual(['cold-traffic-nurture', 'post-purchase']);
     expect(bundle.content.length).toBeGreaterThan(20);
@@ -102,16 +140,31 @@ describe('the functions', () => {
   it('get only the actions their code calls, and no wildcard action anywhere', () => {
     const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
     const consume = ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'];
-    expect(actionsOf('Advance')).toEqual(
-      [...logs, ...consume, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'ses:SendEmail', 'sqs:SendMessage'].sort(),
-    );
-    expect(actionsOf('Sweep')).toEqual([...logs, 'dynamodb:Query', 'sqs:SendMessage'].sort());
-    expect(actionsOf('SesEvents')).toEqual([...logs, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'].sort());
+    const stream = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+    // advance decides: no SES, no secret.
+    expect(actionsOf('Advance')).toEqual([...logs, ...consume, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'].sort());
+    // send delivers: reads the stream, the customer and the suppression list, adds counters, sends, tells the work queue.
+    // (GetQueueAttributes and GetQueueUrl are the stream's on-failure destination's grant.)
+    expect(actionsOf('Send')).toEqual([...logs, ...stream, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'ses:SendEmail', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort());
+    expect(actionsOf('Sweep')).toEqual([...logs, 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'].sort());
     expect(actionsOf('Unsubscribe')).toEqual([...logs, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'].sort());
 
     const everyAction = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) => s.Action));
     expect(everyAction.filter((a) => a.includes('*'))).toEqual([]);
     expect(template.findResources('AWS::IAM::Role', { Properties: { ManagedPolicyArns: Match.anyValue() } })).toEqual({});
+  });
+
+  it('let unsubscribe write only suppressions, the customer\'s flag and its counter (leading keys and attributes)', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    const [, fn] = Object.entries(functions).find(([id]) => id.startsWith('Unsubscribe'))!;
+    const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Condition?: Record<string, Record<string, string[]>> }>);
+    const write = statements.find((s) => JSON.stringify(s.Action).includes('dynamodb:PutItem'))!;
+    expect(write.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual(['S#*', 'C#*', 'M#*']);
+    expect(write.Condition?.['ForAllValues:StringEquals']?.['dynamodb:Attributes']).toEqual(expect.arrayContaining(['sup', 'email.unsubscribed']));
+    expect(write.Condition?.['ForAllValues:StringEquals']?.['dynamodb:Attributes']).not.toContain('st');
   });
 
   it('let the sweep query only the due index, and send email only from the workflows\' senders through the configuration set', () => {
@@ -142,7 +195,28 @@ describe('routing', () => {
     expect(stack.routing.patterns.get('cold-traffic-nurture')).toEqual(rulePatternsFor(loaded.workflows.filter((w) => w.id === 'cold-traffic-nurture')));
   });
 
-  it('compiles entry, goal and exits into the rule, and leaves SES\'s own events to the ses-events function', () => {
+  it('routes events that update a profile, used by a workflow or not, with one more rule (events a workflow rule routes by type are not delivered twice)', () => {
+    const loaded = loadWorkflows(['workflows']);
+    const expected = profileRulePatterns(loaded.workflows, profileAttributePaths(loaded.workflows, [...loaded.catalogue.items]));
+    expect(stack.routing.profilePatterns).toEqual(expected);
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find((r) => String(r.Properties.Description).startsWith('Events that update a customer profile'))!;
+    expect(rule.Properties.EventPattern).toEqual(expected[0]);
+    expect(rule.Properties.Targets[0].DeadLetterConfig).toBeDefined();
+    const matches = compilePattern(expected[0]!);
+    expect(matches({ source: 'com.lingo.app', 'detail-type': 'lesson.requested', detail: { customerId: 'c', profile: { email: 'a@b.co' } } })).toBe(true);
+    expect(matches({ source: 'com.lingo.app', 'detail-type': 'lesson.requested', detail: { customerId: 'c' } })).toBe(false);
+    expect(matches({ source: 'com.ledgerly.web', 'detail-type': 'lead.captured', detail: { customerId: 'c', profile: { email: 'a@b.co' } } })).toBe(false);
+  });
+
+  it('targets SQS from every rule with an event pattern: nothing is invoked asynchronously without a place for its failures', () => {
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) {
+      if (!rule.Properties.EventPattern) continue;
+      expect(JSON.stringify(rule.Properties.Targets[0].Arn)).toMatch(/WorkQueue/);
+      expect(rule.Properties.Targets[0].DeadLetterConfig).toBeDefined();
+    }
+  });
+
+  it('compiles entry, goal and exits into the rule, and leaves SES\'s own events to the configuration set\'s rule', () => {
     const [pattern] = stack.routing.patterns.get('cold-traffic-nurture')!;
     const alternatives = (pattern as { $or: Array<Record<string, unknown>> }).$or;
     expect(alternatives.map((a) => a['detail-type'])).toEqual([['lead.captured'], ['order.placed'], ['customer.deleted'], ['lead.disqualified']]);
@@ -156,11 +230,13 @@ describe('routing', () => {
 });
 
 describe('email and alarms', () => {
-  it('sends through a configuration set whose events go to EventBridge', () => {
+  it('sends through a configuration set whose events go to EventBridge; no DELIVERY event per email ("sent" is counted when SES takes it)', () => {
     template.resourceCountIs('AWS::SES::ConfigurationSet', 1);
     template.hasResourceProperties('AWS::SES::ConfigurationSetEventDestination', {
-      EventDestination: { Enabled: true, EventBridgeDestination: Match.anyValue(), MatchingEventTypes: Match.arrayWith(['delivery', 'open', 'click', 'bounce', 'complaint']) },
+      EventDestination: { Enabled: true, EventBridgeDestination: Match.anyValue(), MatchingEventTypes: Match.arrayWith(['open', 'click', 'bounce', 'complaint']) },
     });
+    const destination = Object.values(template.findResources('AWS::SES::ConfigurationSetEventDestination'))[0]!;
+    expect(destination.Properties.EventDestination.MatchingEventTypes).not.toContain('delivery');
   });
 
   it('alarms on dead letters, each handler\'s errors, and SES bounce and complaint rates below SES\'s review thresholds, to an encrypted topic', () => {
@@ -168,6 +244,10 @@ describe('email and alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SES', MetricName: 'Reputation.BounceRate', Threshold: 0.04 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SES', MetricName: 'Reputation.ComplaintRate', Threshold: 0.0008 });
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Errors' }, 4);
+    // The send path's failures (given-up stream batches, emails of unknown outcome) and parked journeys.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkSendFailures'), 'QueueName'] } }] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Waymark', MetricName: 'JourneysParked', Threshold: 1 });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.message = "journey parked" }' });
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@ledgerly.example' });
   });

@@ -1,7 +1,8 @@
 /**
  * The DynamoDB store against DynamoDB Local: one conditional write per applied
- * input, the due index, profiles, suppression and counters, and items that
- * stay under 1 KB (one write unit) in the common case.
+ * input, the due index and the sweep's cursor, parked journeys, profiles with
+ * per-attribute times, suppression and counters, DynamoDB's refusals as
+ * permanent errors, and items that stay under 1 KB (one write unit).
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -10,7 +11,9 @@ import { describe, expect, it } from 'vitest';
 import type { JourneyState } from '../../lib/engine/model';
 import { itemSize } from '../../lib/runtime/item-size';
 import { WorkflowRegistry } from '../../lib/runtime/registry';
-import { VersionConflictError } from '../../lib/runtime/store';
+import { type JourneyWrite, UnstorableInputError, VersionConflictError } from '../../lib/runtime/store';
+import { sweepDue } from '../../lib/runtime/sweep';
+import { silentLogger } from '../../lib/runtime/journey-service';
 import { key } from '../../lib/runtime/table';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { createLocalRuntime, uniqueAddress } from '../support/local-runtime';
@@ -46,40 +49,123 @@ function state(customerId: string, overrides: Partial<JourneyState> = {}): Journ
   };
 }
 
+const write = (customerId: string, overrides: Partial<JourneyWrite> = {}): JourneyWrite => ({
+  customerId,
+  workflowId: 'cold-traffic-nurture',
+  state: state(customerId),
+  expectedVersion: null,
+  outbox: [],
+  counters: [],
+  now: 0,
+  ...overrides,
+});
+
 describe('DynamoStore', () => {
   it('a journey write is conditional on the version read: the second writer of a version loses', async () => {
     const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
-    const write = { customerId: 'c-1', workflowId: 'cold-traffic-nurture', state: state('c-1'), addOutbox: [], removeOutbox: [], existingOutbox: [], now: 0 };
-    expect(await store.saveJourney({ ...write, expectedVersion: null })).toBe(1);
-    await expect(store.saveJourney({ ...write, expectedVersion: null })).rejects.toBeInstanceOf(VersionConflictError);
-    expect(await store.saveJourney({ ...write, expectedVersion: 1 })).toBe(2);
-    await expect(store.saveJourney({ ...write, expectedVersion: 1 })).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await store.saveJourney(write('c-1'))).toBe(1);
+    await expect(store.saveJourney(write('c-1'))).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await store.saveJourney(write('c-1', { expectedVersion: 1 }))).toBe(2);
+    await expect(store.saveJourney(write('c-1', { expectedVersion: 1 }))).rejects.toBeInstanceOf(VersionConflictError);
     const loaded = await store.loadJourney('c-1', 'cold-traffic-nurture');
     expect(loaded).toEqual({ state: state('c-1'), version: 2, outbox: [] });
   });
 
-  it('the due index finds every journey due by now, across shards, including long-overdue ones, and forgets finished ones', async () => {
+  it('a write replaces the emails of the previous write: the stream carried those already', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    const email = (seq: number) => ({ seq, customerId: 'c-o', workflowId: 'cold-traffic-nurture', version: 1, stepId: 'welcome', stage: null, contentId: 'article-get-paid-faster', to: 'o@example.com', at: 1, decidedAt: 1 });
+    await store.saveJourney(write('c-o', { outbox: [email(1)] }));
+    expect((await store.loadJourney('c-o', 'cold-traffic-nurture'))?.outbox.map((e) => e.seq)).toEqual([1]);
+    await store.saveJourney(write('c-o', { expectedVersion: 1, outbox: [email(2)] }));
+    expect((await store.loadJourney('c-o', 'cold-traffic-nurture'))?.outbox.map((e) => e.seq)).toEqual([2]);
+    await store.saveJourney(write('c-o', { expectedVersion: 2 }));
+    expect((await store.loadJourney('c-o', 'cold-traffic-nurture'))?.outbox).toEqual([]);
+  });
+
+  it('DynamoDB\'s refusal of a value is a permanent error with its reason, not a retry', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    await expect(store.saveProfile({ customerId: 'c-bad', profile: { '': 'empty name' }, times: {}, expectedVersion: null, now: 0 })).rejects.toBeInstanceOf(UnstorableInputError);
+  });
+
+  it('the sweep reads each shard forward from where it stopped: every journey due is woken once, long-overdue ones included, finished ones never', async () => {
     const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z', dueShards: 3 });
-    const due = (customerId: string, dueAt: string | null) =>
-      store.saveJourney({ customerId, workflowId: 'cold-traffic-nurture', state: state(customerId, { dueAt: dueAt === null ? null : Date.parse(dueAt), status: dueAt === null ? 'completed' : 'active' }), expectedVersion: null, addOutbox: [], removeOutbox: [], existingOutbox: [], now: 0 });
+    const due = (customerId: string, dueAt: string | null) => store.saveJourney(write(customerId, { state: state(customerId, { dueAt: dueAt === null ? null : Date.parse(dueAt), status: dueAt === null ? 'completed' : 'active' }) }));
     await due('overdue-a-month', '2026-10-01T00:00:00Z');
     for (let i = 0; i < 12; i++) await due(`c-${i}`, `2026-11-0${1 + (i % 5)}T10:00:00Z`);
     await due('finished', null);
-    const found = await store.findDue(Date.parse('2026-11-03T10:00:00Z'), 1000);
+    const woken: string[] = [];
+    const sweep = (now: string, limit = 1000) =>
+      sweepDue({ store, shards: 3, limit, marginMs: 120_000, leaseMs: 70_000, log: silentLogger, enqueue: async (m) => void woken.push(...m.map((w) => (w as { customerId: string }).customerId)) }, Date.parse(now));
+
+    await sweep('2026-11-03T10:00:00Z');
     // Due at or before now: days 1, 2 and 3 (c-2 and c-7 are due exactly now).
-    expect(found.map((d) => d.customerId).sort()).toEqual(['c-0', 'c-1', 'c-10', 'c-11', 'c-2', 'c-5', 'c-6', 'c-7', 'overdue-a-month'].sort());
-    expect(found.find((d) => d.customerId === 'overdue-a-month')?.dueAt).toBe(Date.parse('2026-10-01T00:00:00Z'));
-    expect((await store.findDue(Date.parse('2026-11-03T10:00:00Z'), 3)).length).toBe(3);
+    expect(woken.sort()).toEqual(['c-0', 'c-1', 'c-10', 'c-11', 'c-2', 'c-5', 'c-6', 'c-7', 'overdue-a-month'].sort());
+    // A minute later: nothing new is due, and nothing already enqueued is enqueued again.
+    woken.length = 0;
+    await sweep('2026-11-03T10:01:00Z');
+    expect(woken).toEqual([]);
+    await sweep('2026-11-05T10:00:00Z');
+    expect(woken.sort()).toEqual(['c-3', 'c-4', 'c-8', 'c-9'].sort());
   });
 
-  it('profile updates from concurrent events merge attribute by attribute', async () => {
+  it('with a limit, the sweep shares it between shards and carries on from where each stopped: none starves', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z', dueShards: 4 });
+    for (let i = 0; i < 40; i++) await store.saveJourney(write(`s-${i}`, { state: state(`s-${i}`, { dueAt: Date.parse('2026-11-01T00:00:00Z') + i * 1000 }) }));
+    const rounds: string[][] = [];
+    for (let round = 0; round < 20 && rounds.flat().length < 40; round++) {
+      const woken: string[] = [];
+      await sweepDue({ store, shards: 4, limit: 8, marginMs: 120_000, leaseMs: 70_000, log: silentLogger, enqueue: async (m) => void woken.push(...m.map((w) => (w as { customerId: string }).customerId)) }, Date.parse('2026-11-02T10:00:00Z') + round * 60_000);
+      rounds.push(woken);
+    }
+    const all = rounds.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `s-${i}`).sort());
+    // Each round takes at most its share (8 / 4 shards = 2) from each shard, from all of them.
+    const shardsOf = (round: string[]) => round.map((c) => store.shardOf(c));
+    expect(rounds[0]!.length).toBe(8);
+    expect(new Set(shardsOf(rounds[0]!)).size).toBe(4);
+    for (const round of rounds) for (let shard = 0; shard < 4; shard++) expect(shardsOf(round).filter((s) => s === shard).length).toBeLessThanOrEqual(2);
+  });
+
+  it('only one sweep runs at a time: a second one finds the lease taken and does nothing', async () => {
     const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
-    await Promise.all([
-      store.saveProfile('c-p', { email: 'p@example.com' }, { email: 'p@example.com' }, 1),
-      store.saveProfile('c-p', { plan: 'trial' }, { plan: 'trial' }, 2),
-    ]);
-    await store.saveProfile('c-p', {}, { firstName: 'Pat', plan: null }, 3);
-    expect((await store.loadCustomer('c-p')).profile).toEqual({ email: 'p@example.com', firstName: 'Pat' });
+    const now = Date.parse('2026-11-02T10:00:00Z');
+    const first = await store.acquireSweep(now, now + 70_000, 4);
+    expect(first).toBeDefined();
+    expect(await store.acquireSweep(now + 1000, now + 71_000, 4)).toBeUndefined();
+    // A crashed sweep's lease runs out: its successor takes over.
+    expect(await store.acquireSweep(now + 71_000, now + 141_000, 4)).toBeDefined();
+  });
+
+  it('a parked journey leaves the due index and comes back, due at once, when its version is deployed again', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z', dueShards: 1 });
+    await store.saveJourney(write('c-parked', { state: state('c-parked', { dueAt: Date.parse('2026-11-02T09:00:00Z') }) }));
+    await store.parkJourney('c-parked', 'cold-traffic-nurture', 1, 1);
+    const woken: string[] = [];
+    const sweep = (now: number) => sweepDue({ store, shards: 1, limit: 100, marginMs: 120_000, leaseMs: 70_000, log: silentLogger, enqueue: async (m) => void woken.push(...m.map((w) => (w as { customerId: string }).customerId)) }, now);
+    await sweep(Date.parse('2026-11-02T10:00:00Z'));
+    expect(woken).toEqual([]);
+    expect(await store.unparkJourneys('cold-traffic-nurture', 1, Date.parse('2026-11-02T10:05:00Z'), 100)).toBe(1);
+    await sweep(Date.parse('2026-11-02T10:06:00Z'));
+    expect(woken).toEqual(['c-parked']);
+  });
+
+  it('profiles: a new customer is one plain put; a conflicting writer retries on the version; per-attribute times travel with it', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    expect(await store.saveProfile({ customerId: 'c-p', profile: { email: 'p@example.com' }, times: { email: 1 }, expectedVersion: null, now: 1 })).toBe(1);
+    await expect(store.saveProfile({ customerId: 'c-p', profile: { plan: 'trial' }, times: { plan: 2 }, expectedVersion: null, now: 2 })).rejects.toBeInstanceOf(VersionConflictError);
+    expect(await store.saveProfile({ customerId: 'c-p', profile: { email: 'p@example.com', firstName: 'Pat' }, times: { email: 1, firstName: 3 }, expectedVersion: 1, now: 3 })).toBe(2);
+    const customer = await store.loadCustomer('c-p');
+    expect(customer).toMatchObject({ profile: { email: 'p@example.com', firstName: 'Pat' }, profileTimes: { email: 1, firstName: 3 }, profileVersion: 2 });
+  });
+
+  it('a profile made by a suppression alone keeps its flag when the first attributes arrive', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    await store.suppress({ address: 's@example.com', reason: 'complaint', at: 1, customerId: 'c-s' });
+    const before = await store.loadCustomer('c-s');
+    expect(before).toMatchObject({ suppressed: true, profileVersion: 0 });
+    await store.saveProfile({ customerId: 'c-s', profile: { email: 's@example.com' }, times: { email: 2 }, expectedVersion: 0, now: 2 });
+    expect(await store.loadCustomer('c-s')).toMatchObject({ suppressed: true, profile: { email: 's@example.com' }, profileVersion: 1 });
   });
 
   it('counters add up atomically and read back per day and step', async () => {

@@ -4,16 +4,18 @@
  *
  * - a seeded random source, and "every message twice, shuffled within a window";
  * - an SQS stand-in with many concurrent pollers, where a failed record goes
- *   back on the queue and is received again (as after its visibility timeout);
- * - the sweep, its wake-ups consumed the same way (the harness's `sweepOnce`
- *   drops failed wake-ups; SQS would retry them);
- * - an SDK middleware on the real SES client that fails calls at random, before
- *   they reach the local server, and one that records what SES accepted;
+ *   back on the queue and is received again (as after its visibility timeout),
+ *   the clock following the events' own times as they arrive;
+ * - the sweep on time (the clock moved to each timer's due time), its
+ *   wake-ups consumed the same way;
+ * - SDK middlewares on the real SES client: one that fails calls at random
+ *   before they reach the local server (SES did not take them), one that loses
+ *   the answer after the server accepted the email, and one that records what
+ *   SES accepted;
  * - every journey item of a runtime's table, read with one scan.
  */
 import { type AttributeValue, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 import {
-  InternalServiceErrorException,
   type SendEmailCommandInput,
   type SESv2Client,
   SESv2ServiceException,
@@ -23,7 +25,6 @@ import type { JourneyState } from '../../lib/engine/model';
 import { decodeState } from '../../lib/runtime/dynamo-store';
 import { createSweepHandler } from '../../lib/runtime/handlers/sweep';
 import { silentLogger } from '../../lib/runtime/journey-service';
-import { OUTBOX_GRACE_MS } from '../../lib/runtime/store';
 import type { LocalRuntime } from './local-runtime';
 import { seededRandom } from '../../lib/dev/demo';
 
@@ -57,10 +58,22 @@ export interface ConsumeStats {
   failed: number;
 }
 
+/** The latest own time of the events among these bodies (wake-ups have none). */
+function latestTime(bodies: readonly string[]): number {
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const body of bodies) {
+    const time = /"time":"([^"]+)"/.exec(body)?.[1];
+    if (time) latest = Math.max(latest, Date.parse(time));
+  }
+  return latest;
+}
+
 /**
  * Plays SQS for the advance handler: `workers` pollers take batches from one
  * queue at once; a record reported in `batchItemFailures` goes back on the
- * queue and is received again later. Resolves when the queue is empty.
+ * queue and is received again a little later. The clock follows the events as they
+ * arrive (never backwards), so a shuffled event is a few seconds late, not
+ * hours. Resolves when the queue is empty.
  */
 export async function consume(runtime: LocalRuntime, bodies: readonly string[], options: ConsumeOptions = {}, stats: ConsumeStats = { received: 0, failed: 0 }): Promise<ConsumeStats> {
   const queue = [...bodies];
@@ -69,51 +82,54 @@ export async function consume(runtime: LocalRuntime, bodies: readonly string[], 
   const poller = async () => {
     while (queue.length > 0) {
       const batch = queue.splice(0, batchSize);
+      runtime.clock.now = Math.max(runtime.clock.now, latestTime(batch));
       stats.received += batch.length;
       const failed = await runtime.deliver(batch, batchSize);
       stats.failed += failed.length;
       if (stats.failed > limit) throw new Error(`records keep failing (${stats.failed} failures): is something broken for good?`);
-      queue.push(...failed);
+      // Redelivered after the visibility timeout: a couple of batches later, not at the end of the workload
+      // (hours later in event time, that would make it late input).
+      queue.splice(Math.min(queue.length, 2 * batchSize), 0, ...failed);
     }
   };
   await Promise.all(Array.from({ length: options.workers ?? 1 }, poller));
   return stats;
 }
 
+/** How far past a timer's due time the clock moves to sweep: later than that, the timer would be late. */
+const ON_TIME_STEP_MS = 10 * 60_000;
+
 /**
- * Moves the clock to `at` and runs the sweep until nothing more is due, its
- * wake-ups consumed like any other message (failures redelivered). Returns the
- * number of wake-ups enqueued.
+ * Moves the clock to `at` as an on-time sweep sees it: to each timer's due time in turn (or a few
+ * minutes after it, so the timers due meanwhile fire together, still on time: within LATE_AFTER_MS),
+ * sweeping there, the wake-ups consumed like any other message (failures redelivered, copies
+ * shuffled). Returns the number of wake-ups enqueued.
  */
 export async function runTimersUntil(runtime: LocalRuntime, at: number, options: ConsumeOptions = {}, stats?: ConsumeStats): Promise<number> {
-  const sweep = createSweepHandler({ store: runtime.store, queue: runtime.queue, now: () => runtime.clock.now, log: silentLogger, batchLimit: 10_000 });
-  runtime.clock.now = Math.max(runtime.clock.now, at);
+  const sweep = createSweepHandler({ store: runtime.store, queue: runtime.queue, now: () => runtime.clock.now, log: silentLogger, shards: runtime.store.shards, batchLimit: 10_000 });
   let total = 0;
-  for (let round = 0; round < 100; round++) {
+  const sweepAndConsume = async () => {
     const { enqueued } = await sweep();
-    if (enqueued === 0) return total;
     total += enqueued;
     let wakes = runtime.queue.take(runtime.queue.pending.length);
     if ((options.copies ?? 1) > 1) wakes = redeliveredAndShuffled(wakes, { copies: options.copies!, window: options.window ?? 20, random: options.random ?? Math.random });
     await consume(runtime, wakes, options, stats);
+    return enqueued;
+  };
+  for (let round = 0; round < 100_000; round++) {
+    const next = await runtime.earliestDue();
+    if (next === undefined || next > at) break;
+    runtime.clock.now = Math.max(runtime.clock.now, Math.min(at, next + ON_TIME_STEP_MS));
+    if ((await sweepAndConsume()) === 0 && runtime.clock.now > next) throw new Error(`a timer due ${new Date(next).toISOString()} is never woken`);
   }
-  throw new Error('the sweep never ran dry');
-}
-
-/**
- * Moves past the outbox grace period, sweeping, until a sweep finds nothing:
- * every email still unconfirmed has had its resend. Returns the rounds it took.
- */
-export async function settleOutboxes(runtime: LocalRuntime, options: ConsumeOptions = {}, stats?: ConsumeStats): Promise<number> {
-  for (let round = 1; round <= 20; round++) {
-    if ((await runTimersUntil(runtime, runtime.clock.now + OUTBOX_GRACE_MS + 1000, options, stats)) === 0) return round;
-  }
-  throw new Error('outboxes never settled');
+  runtime.clock.now = Math.max(runtime.clock.now, at);
+  while ((await sweepAndConsume()) > 0);
+  return total;
 }
 
 export interface JourneyItem {
   state: JourneyState;
-  /** Seqs of the emails still in the item's outbox (decided, not confirmed sent). */
+  /** Seqs of the emails the item's last write decided (the stream carried them). */
   outbox: number[];
 }
 
@@ -161,10 +177,10 @@ export interface SesFaultOptions {
 
 /**
  * Makes the real SES client fail calls at random before they reach the local
- * server. The middleware sits at the start of the SDK's stack, outside its own
- * retries, and throws what the SDK hands back once those retries are spent:
- * throttling (`TooManyRequestsException`, HTTP 429, or an unmodelled 429),
- * server errors (HTTP 500/503) and network errors (no HTTP status at all).
+ * server: SES never took those emails, and the errors prove it (throttling,
+ * `TooManyRequestsException`, HTTP 429 or an unmodelled 429; SES unavailable,
+ * HTTP 503; a connection refused before any request went). The send path must
+ * retry them (its own back-off, then the stream) until each goes exactly once.
  */
 export function injectSesFaults(client: SESv2Client, options: SesFaultOptions): SesFaultStats {
   const stats: SesFaultStats = { calls: 0, throttled: 0, serverErrors: 0, networkErrors: 0, bursts: 0 };
@@ -193,20 +209,38 @@ export function injectSesFaults(client: SESv2Client, options: SesFaultOptions): 
           stats.throttled += 1;
           throw new SESv2ServiceException({ name: 'Throttling', $fault: 'client', message: 'Rate exceeded', $metadata: metadata(429) });
         }
-        if (kind < 0.65) {
-          stats.serverErrors += 1;
-          throw new InternalServiceErrorException({ message: 'An internal error occurred.', $metadata: metadata(500) });
-        }
         if (kind < 0.75) {
           stats.serverErrors += 1;
           throw new SESv2ServiceException({ name: 'ServiceUnavailable', $fault: 'server', message: 'Service unavailable', $metadata: metadata(503) });
         }
         stats.networkErrors += 1;
-        throw Object.assign(new Error(random() < 0.5 ? 'socket hang up' : 'read ECONNRESET'), { name: 'Error', code: 'ECONNRESET', $metadata: { attempts: 3, totalRetryDelay: 0 } });
+        throw Object.assign(new Error('connect ECONNREFUSED 52.94.236.248:443'), { name: 'Error', code: 'ECONNREFUSED', $metadata: { attempts: 1, totalRetryDelay: 0 } });
       }
       return next(args);
     },
     { step: 'initialize', priority: 'high', name: 'waymarkTestFaultInjection' },
+  );
+  return stats;
+}
+
+/**
+ * Loses SES's answer after the server accepted the email, for the calls `lose` picks: the
+ * connection resets on the way back. Added inside the SDK's retry loop (deserialize step), so an SDK
+ * allowed to retry would send the email again; Waymark's must not. Returns how many answers it lost.
+ */
+export function loseSesAnswers(client: SESv2Client, lose: (input: SendEmailCommandInput) => boolean): { lost: number; accepted: number } {
+  const stats = { lost: 0, accepted: 0 };
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const output = await next(args);
+      stats.accepted += 1;
+      if (lose(args.input as SendEmailCommandInput)) {
+        stats.lost += 1;
+        throw Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' });
+      }
+      return output;
+    },
+    { step: 'deserialize', priority: 'low', name: 'waymarkTestLostAnswers' },
   );
   return stats;
 }

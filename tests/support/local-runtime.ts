@@ -1,26 +1,31 @@
 /**
  * The Lambda handlers wired to the real local servers, as `waymark dev` wires
  * them: DynamoDB Local through DynamoStore, the local SES server through
- * SesMailer, real SDK v3 clients. SQS is played by an in-process queue that
- * hands messages to the advance handler in batches, and the clock is a
- * variable the test moves.
+ * SesMailer, real SDK v3 clients, and the send handler fed by DynamoDB
+ * Local's stream through the real Streams API. SQS is played by an in-process
+ * queue that hands messages to the advance handler in batches, and the clock
+ * is a variable the test moves.
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { inject } from 'vitest';
+import { rulesFor } from '../../lib/dev/bus';
 import { BufferedCounters } from '../../lib/runtime/counters';
+import { DeliveryService } from '../../lib/runtime/delivery';
 import { DynamoStore } from '../../lib/runtime/dynamo-store';
 import { createAdvanceHandler } from '../../lib/runtime/handlers/advance';
-import { createSesEventsHandler } from '../../lib/runtime/handlers/ses-events';
+import { createSendHandler } from '../../lib/runtime/handlers/send';
 import { createSweepHandler } from '../../lib/runtime/handlers/sweep';
 import { createUnsubscribeHandler } from '../../lib/runtime/handlers/unsubscribe';
 import { type FaultPoint, JourneyService, silentLogger } from '../../lib/runtime/journey-service';
 import { ensureTable, localDynamoClient, localSes, type StoredSesMessage } from '../../lib/runtime/local-servers';
-import { encodeWorkMessage, MemoryDeadLetters, type WorkMessage, type WorkQueue } from '../../lib/runtime/queue';
+import { LocalStreamReader } from '../../lib/runtime/local-stream';
+import { isSendWork } from '../../lib/runtime/outbox-stream';
+import type { Mailer } from '../../lib/runtime/mailer';
+import { encodeWorkMessage, MemoryDeadLetters, MemoryUnknownOutcomes, QueueSuppressedNotices, type WorkMessage, type WorkQueue } from '../../lib/runtime/queue';
 import type { WorkflowRegistry } from '../../lib/runtime/registry';
 import { EmailRenderer } from '../../lib/runtime/render';
 import { SesMailer } from '../../lib/runtime/ses-mailer';
-import { OUTBOX_GRACE_MS } from '../../lib/runtime/store';
 import { SignedUnsubscribeLinks } from '../../lib/runtime/unsubscribe-token';
 
 export const UNSUBSCRIBE_KEY = 'integration-test-signing-key-0001';
@@ -55,42 +60,110 @@ export function sqsEvent(bodies: string[]): SQSEvent {
   };
 }
 
+/** A point inside the send handler where a test may "kill the process": after SES accepted an email. */
+export type SendFaultPoint = 'after-ses-accepted';
+
 export interface LocalRuntimeOptions {
   registry: WorkflowRegistry;
   /** The clock starts here (ISO). */
   start: string;
+  /** Crashes in the advance handler (the journey service's fault points). */
   faults?: (point: FaultPoint) => void;
+  /** Crashes in the send handler: the process dies, and the stream delivers the batch again to a new one. */
+  sendFaults?: (point: SendFaultPoint) => void;
   dueShards?: number;
   keys?: string[];
+  /** Wraps the SES mailer (to observe or disturb what SES is asked). */
+  mailer?: (mailer: Mailer) => Mailer;
+  /** Another runtime's table (a new deployment of the same stack); default a new table. */
+  tableName?: string;
 }
 
 export async function createLocalRuntime(options: LocalRuntimeOptions) {
-  const dynamo = localDynamoClient(inject('dynamoEndpoint'));
+  const dynamoEndpoint = inject('dynamoEndpoint');
+  const dynamo = localDynamoClient(dynamoEndpoint);
   const ses = localSes(inject('sesEndpoint'));
-  const tableName = `waymark-test-${randomUUID().slice(0, 8)}`;
+  const tableName = options.tableName ?? `waymark-test-${randomUUID().slice(0, 8)}`;
   await ensureTable(dynamo, tableName);
 
   const clock = { now: Date.parse(options.start) };
   const now = () => clock.now;
-  const store = new DynamoStore({ client: dynamo, tableName, dueShards: options.dueShards ?? 4 });
+  const dueShards = options.dueShards ?? 4;
+  const store = new DynamoStore({ client: dynamo, tableName, dueShards });
   const counters = new BufferedCounters(store);
   const deadLetters = new MemoryDeadLetters();
+  const unknown = new MemoryUnknownOutcomes();
   const queue = new InProcessQueue();
   const keys = options.keys ?? [UNSUBSCRIBE_KEY];
   const service = new JourneyService({
     registry: options.registry,
     store,
-    mailer: new SesMailer(ses.client, { configurationSetName: 'waymark-test', baseDelayMs: 1 }),
-    links: new SignedUnsubscribeLinks({ baseUrl: UNSUBSCRIBE_URL, key: keys[0]!, mailto: 'unsubscribe@ledgerly.example' }),
-    renderer: new EmailRenderer(),
     counters,
     sleep: async () => {},
     ...(options.faults ? { faults: options.faults } : {}),
   });
-  const advance = createAdvanceHandler({ service, deadLetters, counters, now, log: silentLogger });
-  const sweep = createSweepHandler({ store, queue, now, log: silentLogger, batchLimit: 10_000 });
-  const sesEvents = createSesEventsHandler({ store, queue, log: silentLogger });
+  const sesMailer: Mailer = new SesMailer(ses.client, { configurationSetName: 'waymark-test', baseDelayMs: 1, sleep: async () => {} });
+  const mailer = options.mailer ? options.mailer(sesMailer) : sesMailer;
+  // A crash in the send handler: the process dies after SES accepted an email, before the stream's checkpoint.
+  let crashed: Error | undefined;
+  /** Each invocation of the send handler: the emails SES accepted in it ("customerId subject"), and whether it crashed. */
+  const sendInvocations: Array<{ accepted: string[]; crashed: boolean }> = [];
+  const newDelivery = () =>
+    new DeliveryService({
+      registry: options.registry,
+      store,
+      mailer: {
+        send: async (email) => {
+          const outcome = await mailer.send(email);
+          if (outcome.status === 'sent') sendInvocations.at(-1)?.accepted.push(`${email.entry.customerId} ${email.rendered.subject}`);
+          if (outcome.status === 'sent' && options.sendFaults) {
+            try {
+              options.sendFaults('after-ses-accepted');
+            } catch (error) {
+              crashed = error as Error;
+              throw error;
+            }
+          }
+          return outcome;
+        },
+      },
+      links: new SignedUnsubscribeLinks({ baseUrl: UNSUBSCRIBE_URL, key: keys[0]!, mailto: 'unsubscribe@ledgerly.example' }),
+      renderer: new EmailRenderer(),
+      notices: new QueueSuppressedNotices(queue),
+      unknown,
+      log: silentLogger,
+    });
+  // A crash in the send handler is a new process afterwards: it remembers nothing of what it sent.
+  let delivery = newDelivery();
+  const send = createSendHandler({ delivery: { deliver: (...args) => delivery.deliver(...args) } as DeliveryService, store, now, log: silentLogger });
+  const sendCrashes = { count: 0 };
+  const stream = new LocalStreamReader({
+    dynamo,
+    endpoint: dynamoEndpoint,
+    tableName,
+    filter: isSendWork,
+    handler: async (event) => {
+      sendInvocations.push({ accepted: [], crashed: false });
+      const response = await send(event);
+      if (crashed) {
+        sendInvocations.at(-1)!.crashed = true;
+        // The process died: the whole batch comes again, to a new process that remembers nothing it sent.
+        const error = crashed;
+        crashed = undefined;
+        sendCrashes.count += 1;
+        delivery = newDelivery();
+        throw error;
+      }
+      return response;
+    },
+    maxAttempts: 1000,
+  });
+  // Another runtime processed this table's stream so far: this one (a new deployment) reads on from here.
+  if (options.tableName) await stream.startAtLatest();
+  const advance = createAdvanceHandler({ service, store, deadLetters, counters, now, log: silentLogger });
+  const sweep = createSweepHandler({ store, queue, now, log: silentLogger, shards: dueShards, batchLimit: 10_000, deployed: options.registry.all.map((c) => ({ id: c.id, version: c.version })), unparkEveryMs: 0 });
   const unsubscribe = createUnsubscribeHandler({ store, keys: async () => keys, now, log: silentLogger, brand: 'Ledgerly' });
+  const bus = rulesFor(options.registry.all.map((c) => c.definition), [...options.registry.catalogue.items]);
 
   const runtime = {
     tableName,
@@ -100,12 +173,20 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
     service,
     clock,
     deadLetters,
+    unknown,
     queue,
     advance,
-    sesEvents,
     unsubscribe,
-    /** Delivers raw messages (EventBridge events or encoded work messages) to advance in SQS-sized batches. */
+    sendCrashes,
+    sendInvocations,
+    /** Delivers raw messages (EventBridge events or encoded work messages) to advance in SQS-sized batches; then the stream. */
     async deliver(bodies: string[], batchSize = 10) {
+      const failures = await runtime.advanceOnly(bodies, batchSize);
+      await runtime.settle();
+      return failures;
+    },
+    /** Delivers to advance only, without reading the stream (what is decided, not yet sent). */
+    async advanceOnly(bodies: string[], batchSize = 10) {
       const failures: string[] = [];
       for (let i = 0; i < bodies.length; i += batchSize) {
         const event = sqsEvent(bodies.slice(i, i + batchSize));
@@ -115,9 +196,32 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
       }
       return failures;
     },
-    /** Puts customer events on the "bus": they reach advance as the rule would deliver them. */
+    /** Reads the stream (the send function) and applies the notices it queued (suppressed addresses), until both are quiet. */
+    async settle() {
+      for (let round = 0; round < 1000; round++) {
+        const streamed = await stream.poll();
+        const notices = queue.pending.filter((body) => body.includes('"waymark.suppressed"'));
+        if (notices.length > 0) {
+          queue.pending.splice(0, queue.pending.length, ...queue.pending.filter((body) => !notices.includes(body)));
+          await runtime.advanceOnly(notices);
+        }
+        // A batch that failed (a send crash, SES throttling) is retried by the next poll: keep polling until none waits.
+        if (streamed === 0 && notices.length === 0 && stream.pending === 0) return;
+      }
+      throw new Error('the stream never went quiet');
+    },
+    /** Customer events as a rule delivers them (straight to the work queue). */
     async send(...events: object[]) {
       return runtime.deliver(events.map((e) => JSON.stringify(e)));
+    },
+    /** Customer events put on the bus: delivered once per compiled rule they match (workflow rules, the profile rule), as EventBridge does. */
+    async publish(...events: object[]) {
+      const bodies = events.flatMap((event) => bus.filter((rule) => rule.matches(event)).map(() => JSON.stringify(event)));
+      return runtime.deliver(bodies);
+    },
+    /** An SES event from the configuration set: its rule targets the work queue. */
+    async sesEvents(event: object) {
+      return runtime.deliver([JSON.stringify(event)]);
     },
     /** One sweep at the current time, and the wake-ups it enqueued, processed. */
     async sweepOnce() {
@@ -125,17 +229,36 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
       await runtime.deliver(queue.take(queue.pending.length));
       return enqueued;
     },
-    /** Moves the clock to `iso`, sweeping until nothing more is due (timers fire at their own due times). */
+    /**
+     * Moves the clock to `iso` as an on-time sweep would see it: to each timer's due time in turn,
+     * sweeping there (so timers fire on time, as `waymark run` fires them), then to `iso`.
+     */
     async advanceTo(iso: string) {
-      clock.now = Math.max(clock.now, Date.parse(iso));
+      const target = Date.parse(iso);
+      let previous: number | undefined;
+      for (let round = 0; round < 100_000; round++) {
+        const next = await runtime.earliestDue();
+        if (next === undefined || next > target) break;
+        // The same timer again means it is not being woken (its wake-up failed): stop, the loop below sweeps once more.
+        if (next === previous && clock.now >= next) break;
+        previous = next;
+        clock.now = Math.max(clock.now, next);
+        await runtime.sweepOnce();
+      }
+      clock.now = Math.max(clock.now, target);
       for (let round = 0; round < 1000; round++) {
         if ((await runtime.sweepOnce()) === 0) return;
       }
       throw new Error('the sweep never ran dry');
     },
-    /** Past the outbox grace period, so unconfirmed emails are resent by the sweep. */
-    async afterGracePeriod() {
-      await runtime.advanceTo(new Date(clock.now + OUTBOX_GRACE_MS + 1000).toISOString());
+    /** The earliest timer in the due index (every shard), or undefined. */
+    async earliestDue(): Promise<number | undefined> {
+      let earliest: number | undefined;
+      for (let shard = 0; shard < dueShards; shard++) {
+        const [first] = await store.dueEntries(shard, null, '\uffff', 1);
+        if (first && (earliest === undefined || first.dueAt < earliest)) earliest = first.dueAt;
+      }
+      return earliest;
     },
     /** The messages the local SES server received for these addresses. */
     async messagesTo(...addresses: string[]): Promise<StoredSesMessage[]> {
@@ -144,6 +267,9 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
     },
     async journey(customerId: string, workflowId: string) {
       return store.loadJourney(customerId, workflowId);
+    },
+    async profile(customerId: string) {
+      return (await store.loadCustomer(customerId)).profile;
     },
   };
   return runtime;

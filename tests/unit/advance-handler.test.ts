@@ -1,14 +1,18 @@
 /**
  * The advance handler: one SQS batch of inputs, applied one by one through the
- * journey service (here on a memory store with a recording mailer, as
- * `waymark run` wires them).
+ * journey service (here on a memory store, as `waymark run` wires it). It
+ * decides: the emails of each journey write are in the write's outbox, for
+ * the stream to carry to the send path; it sends nothing itself.
  *
  * - An input that can never apply goes to the dead-letter queue with its
  *   reason, and is acknowledged: it never blocks the batch.
  * - An input that hit a transient error is reported in `batchItemFailures`, so
  *   SQS retries that one record alone.
- * - Counters are added up for the whole batch and written once at its end; a
- *   failed counter write is logged and never fails the batch.
+ * - SES events (from the configuration set's rule) suppress bounced and
+ *   complaining addresses, and opens and clicks reach the journeys.
+ * - Counters that do not ride on a journey write (bounces, refused entries)
+ *   are added up for the whole batch and written once at its end; a failed
+ *   counter write is logged and never fails the batch.
  */
 import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -16,12 +20,10 @@ import { describe, expect, it } from 'vitest';
 import { BufferedCounters } from '../../lib/runtime/counters';
 import { createAdvanceHandler } from '../../lib/runtime/handlers/advance';
 import { JourneyService, type Logger } from '../../lib/runtime/journey-service';
-import { RecordingMailer } from '../../lib/runtime/mailer';
 import { MemoryStore } from '../../lib/runtime/memory-store';
 import { encodeWorkMessage, MemoryDeadLetters } from '../../lib/runtime/queue';
-import { EmailRenderer } from '../../lib/runtime/render';
-import type { CounterRow, JourneyWrite } from '../../lib/runtime/store';
-import { SignedUnsubscribeLinks } from '../../lib/runtime/unsubscribe-token';
+import { TAG } from '../../lib/runtime/ses-events';
+import type { CounterRow, JourneyWrite, OutboxEntry } from '../../lib/runtime/store';
 import { defineWorkflow, lead, registryOf } from '../support/journeys';
 
 const NOW = Date.parse('2026-11-02T10:00:00Z');
@@ -65,26 +67,23 @@ function recordingLogger() {
   return { log, lines };
 }
 
-/** The advance handler wired as in Lambda, but on memory: store, recording mailer, memory dead letters. */
+/** The advance handler wired as in Lambda, but on memory: store, memory dead letters. */
 function setUp() {
   const store = new InstrumentedStore();
-  const mailer = new RecordingMailer();
   const deadLetters = new MemoryDeadLetters();
   const counters = new BufferedCounters(store);
   const { log, lines } = recordingLogger();
-  const service = new JourneyService({
-    registry: registryOf(workflow),
-    store,
-    mailer,
-    links: new SignedUnsubscribeLinks({ baseUrl: 'https://unsubscribe.example/u', key: 'advance-test-signing-key' }),
-    renderer: new EmailRenderer(),
-    counters,
-    log,
-  });
+  const service = new JourneyService({ registry: registryOf(workflow), store, counters, log });
   /** Processing time; a test may move it on. */
   const clock = { now: NOW };
-  const handler = createAdvanceHandler({ service, deadLetters, counters, now: () => clock.now, log });
-  return { store, mailer, deadLetters, handler, lines, clock };
+  const handler = createAdvanceHandler({ service, store, deadLetters, counters, now: () => clock.now, log });
+  /** The emails decided so far: what the stream would carry to the send path. */
+  const decided: OutboxEntry[] = [];
+  const outbox = () => {
+    decided.push(...store.takeStream());
+    return decided.map((e) => `${e.customerId} ${e.stepId} ${e.contentId}`);
+  };
+  return { store, deadLetters, handler, lines, clock, outbox };
 }
 
 let messageCounter = 0;
@@ -110,59 +109,100 @@ const leadMessage = (customerId: string, messageId?: string) => record(JSON.stri
 describe('advance handler: a batch of valid inputs', () => {
   it('applies every input and reports no failures', async () => {
     // Prepare
-    const { handler, mailer, deadLetters } = setUp();
+    const { handler, deadLetters, outbox } = setUp();
 
     // Act
     const response = await handler(batch(leadMessage('ana'), leadMessage('ben')));
 
-    // Assess
+    // Assess: decided and written, for the stream to carry; nothing sent by advance itself.
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(mailer.sent.map((e) => `${e.customerId} ${e.stepId} ${e.contentId}`)).toEqual(['ana welcome article-1', 'ben welcome article-1']);
+    expect(outbox()).toEqual(['ana welcome article-1', 'ben welcome article-1']);
     expect(deadLetters.entries).toEqual([]);
   });
 
-  it('applies a wake-up message from the sweep to the journey it names', async () => {
-    // Prepare: Ana is waiting; two days later the sweep wakes her journey.
-    const { handler, mailer, clock } = setUp();
+  it('applies a wake-up message from the sweep to the customer it names', async () => {
+    // Prepare: Ana is waiting; two days later the sweep wakes her.
+    const { handler, clock, outbox } = setUp();
     await handler(batch(leadMessage('ana')));
     clock.now = NOW + 2 * 86_400_000;
-    const wake = record(encodeWorkMessage({ kind: 'wake', customerId: 'ana', workflowId: 'test-journey' }));
+    const wake = record(encodeWorkMessage({ kind: 'wake', customerId: 'ana' }));
 
     // Act
     const response = await handler(batch(wake));
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(mailer.sent.map((e) => `${e.customerId} ${e.stepId}`)).toEqual(['ana welcome', 'ana follow-up']);
+    expect(outbox()).toEqual(['ana welcome article-1', 'ana follow-up article-2']);
+  });
+
+  it('applies the send path\'s notice that an address turned out to be suppressed: the journey ends "suppressed"', async () => {
+    const { handler, store, clock } = setUp();
+    await handler(batch(leadMessage('ana')));
+    clock.now = NOW + 60_000;
+
+    const response = await handler(batch(record(encodeWorkMessage({ kind: 'suppressed', customerId: 'ana', workflowId: 'test-journey' }))));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect((await store.loadJourney('ana', 'test-journey'))?.state).toMatchObject({ status: 'suppressed', stepId: null, dueAt: null });
+  });
+});
+
+describe('advance handler: SES events from the configuration set', () => {
+  const base64url = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
+  const sesEvent = (detailType: string, detail: Record<string, unknown>) =>
+    record(JSON.stringify({ version: '0', id: `ses-${++messageCounter}`, source: 'aws.ses', 'detail-type': detailType, account: '111122223333', region: 'eu-west-1', resources: [], time: '2026-11-02T10:30:00Z', detail }));
+  const mail = { timestamp: '2026-11-02T10:00:00Z', destination: ['ana@example.com'], tags: { [TAG.customer]: [base64url('ana')], [TAG.workflow]: ['test-journey'], [TAG.step]: [base64url('welcome')], [TAG.seq]: ['1'], [TAG.content]: ['article-1'] } };
+
+  it('a permanent bounce suppresses the address at once and counts it on the email\'s step', async () => {
+    const { handler, store } = setUp();
+    await handler(batch(leadMessage('ana')));
+
+    await handler(batch(sesEvent('Email Bounced', { eventType: 'Bounce', mail, bounce: { bounceType: 'Permanent', bounceSubType: 'General', bouncedRecipients: [{ emailAddress: 'ana@example.com' }] } })));
+
+    expect(await store.isSuppressed('ana@example.com')).toBe(true);
+    expect(await store.readCounters('test-journey')).toContainEqual(expect.objectContaining({ stepId: 'welcome', name: 'email.bounced', value: 1 }));
+  });
+
+  it('a click reaches the journey whose email it was: counted once, unique per email', async () => {
+    const { handler, store } = setUp();
+    await handler(batch(leadMessage('ana')));
+
+    await handler(batch(sesEvent('Email Clicked', { eventType: 'Click', mail, click: { link: 'https://ledgerly.example/a' } }), sesEvent('Email Clicked', { eventType: 'Click', mail, click: { link: 'https://ledgerly.example/b' } })));
+
+    expect((await store.loadJourney('ana', 'test-journey'))?.state).toMatchObject({ clicks: 1, opens: 1 });
   });
 });
 
 describe('advance handler: inputs that can never apply', () => {
   it('sends each to the dead-letter queue with its reason, and applies the rest of the batch', async () => {
     // Prepare: three unusable messages around a good one.
-    const { handler, mailer, deadLetters, lines } = setUp();
+    const { handler, deadLetters, lines, outbox } = setUp();
     const notJson = record('{"detail-type": "lead.captured",');
     const noCustomer = record(JSON.stringify({ id: 'e-1', source: 'test.app', 'detail-type': 'lead.captured', time: '2026-11-02T10:00:00Z', detail: { profile: { email: 'x@example.com' } } }));
-    const wakeWithoutWorkflow = record(JSON.stringify({ type: 'waymark.wake', customerId: 'ana' }));
+    const wakeWithoutCustomer = record(JSON.stringify({ type: 'waymark.wake', workflowId: 'test-journey' }));
 
     // Act
-    const response = await handler(batch(notJson, noCustomer, leadMessage('ana'), wakeWithoutWorkflow));
+    const response = await handler(batch(notJson, noCustomer, leadMessage('ana'), wakeWithoutCustomer));
 
     // Assess: acknowledged (not retried), kept with their reasons, and Ana's lead applied.
     expect(response).toEqual({ batchItemFailures: [] });
     expect(deadLetters.entries).toEqual([
       { body: notJson.body, reason: expect.stringMatching(/^the message is not JSON: /) },
       { body: noCustomer.body, reason: expect.stringContaining('customerId') },
-      { body: wakeWithoutWorkflow.body, reason: 'a wake-up message needs customerId and workflowId' },
+      { body: wakeWithoutCustomer.body, reason: 'a wake-up message needs a customerId (and, optionally, a workflowId)' },
     ]);
-    expect(mailer.sent.map((e) => e.customerId)).toEqual(['ana']);
-    expect(lines.filter((l) => l.message === 'input rejected: sent to the dead-letter queue').map((l) => l.data.messageId)).toEqual([notJson.messageId, noCustomer.messageId, wakeWithoutWorkflow.messageId]);
+    expect(outbox()).toEqual(['ana welcome article-1']);
+    expect(lines.filter((l) => l.message === 'input rejected: sent to the dead-letter queue').map((l) => l.data.messageId)).toEqual([notJson.messageId, noCustomer.messageId, wakeWithoutCustomer.messageId]);
   });
 
   it.each([
     ['a JSON array', '[1, 2, 3]', 'the message is not a JSON object'],
     ['JSON null', 'null', 'the message is not a JSON object'],
-    ['a wake without customerId', JSON.stringify({ type: 'waymark.wake', workflowId: 'test-journey' }), 'a wake-up message needs customerId and workflowId'],
+    ['a wake without customerId', JSON.stringify({ type: 'waymark.wake', workflowId: 'test-journey' }), 'a wake-up message needs a customerId (and, optionally, a workflowId)'],
+    ['a suppression notice without its journey', JSON.stringify({ type: 'waymark.suppressed', customerId: 'ana' }), 'a suppression notice needs customerId and workflowId'],
+    ['a profile holding 1e400 (Infinity once read)', '{"id":"p","source":"s","detail-type":"x","time":"2026-11-02T10:00:00Z","detail":{"customerId":"a","profile":{"score":1e400}}}', 'detail.profile: score: Infinity is not a number DynamoDB can store (the text was probably a number too large to read, like 1e400)'],
+    ['a profile holding 1e200', '{"id":"p","source":"s","detail-type":"x","time":"2026-11-02T10:00:00Z","detail":{"customerId":"a","profile":{"score":1e200}}}', 'detail.profile: score: 1e+200 is outside the numbers DynamoDB can store (magnitudes from 1e-130 to below 1e126)'],
+    ['a profile with an empty attribute name', '{"id":"p","source":"s","detail-type":"x","time":"2026-11-02T10:00:00Z","detail":{"customerId":"a","profile":{"":"x"}}}', 'detail.profile: an attribute name cannot be empty ("")'],
   ])('dead-letters %s with its reason', async (_case, body, reason) => {
     // Prepare
     const { handler, deadLetters } = setUp();
@@ -179,16 +219,16 @@ describe('advance handler: inputs that can never apply', () => {
 describe('advance handler: transient errors', () => {
   it('reports the record that failed by its messageId, and applies the others', async () => {
     // Prepare: Ben's journey write fails once (DynamoDB throttling).
-    const { handler, store, mailer, deadLetters, lines } = setUp();
+    const { handler, store, deadLetters, lines, outbox } = setUp();
     store.failNextSaveOf.add('ben');
 
     // Act
     const response = await handler(batch(leadMessage('ana', 'msg-ana'), leadMessage('ben', 'msg-ben'), leadMessage('cara', 'msg-cara')));
 
-    // Assess: only Ben's record is retried; it is not a dead letter; Ana and Cara got their email.
+    // Assess: only Ben's record is retried; it is not a dead letter; Ana's and Cara's emails are decided.
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-ben' }] });
     expect(deadLetters.entries).toEqual([]);
-    expect(mailer.sent.map((e) => e.customerId)).toEqual(['ana', 'cara']);
+    expect(outbox().map((e) => e.split(' ')[0])).toEqual(['ana', 'cara']);
     expect(await store.loadJourney('ben', 'test-journey')).toBeUndefined();
     expect(lines).toContainEqual({
       level: 'error',
@@ -199,7 +239,7 @@ describe('advance handler: transient errors', () => {
 
   it('applies the failed record when SQS delivers it again', async () => {
     // Prepare: the first delivery failed.
-    const { handler, store, mailer } = setUp();
+    const { handler, store, outbox } = setUp();
     store.failNextSaveOf.add('ben');
     const benLead = leadMessage('ben', 'msg-ben');
     await handler(batch(benLead));
@@ -209,22 +249,32 @@ describe('advance handler: transient errors', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(mailer.sent.map((e) => `${e.customerId} ${e.stepId}`)).toEqual(['ben welcome']);
+    expect(outbox()).toEqual(['ben welcome article-1']);
   });
 });
 
 describe('advance handler: counters', () => {
-  it('writes the batch\'s counters once, at its end, added up', async () => {
+  const refused = (customerId: string) => record(JSON.stringify(lead(customerId, '2026-10-01T10:00:00Z')));
+
+  it('a journey write carries its own counters (the stream adds them up); nothing else is written per input', async () => {
     // Prepare
     const { handler, store } = setUp();
 
     // Act
     await handler(batch(leadMessage('ana'), leadMessage('ben'), leadMessage('cara')));
 
-    // Assess: one write for three inputs, each row already summed over the batch.
+    // Assess: no separate counter write for applied inputs; their counters rode on the journey writes.
+    expect(store.counterWrites).toEqual([]);
+    expect(await store.readCounters('test-journey')).toContainEqual(expect.objectContaining({ stepId: 'welcome', name: 'email.sent', value: 3 }));
+  });
+
+  it('writes the batch\'s other counters once, at its end, added up (here: three entries refused as too old)', async () => {
+    const { handler, store } = setUp();
+
+    await handler(batch(refused('ana'), refused('ben'), refused('cara')));
+
     expect(store.counterWrites).toHaveLength(1);
-    const rows = await store.readCounters('test-journey');
-    expect(rows).toContainEqual(expect.objectContaining({ stepId: 'welcome', name: 'email.sent', value: 3 }));
+    expect(store.counterWrites[0]).toContainEqual(expect.objectContaining({ stepId: '_', name: 'entry.refused:too-old', value: 3 }));
     const keys = store.counterWrites[0]!.map((r) => `${r.day} ${r.stepId} ${r.name}`);
     expect(new Set(keys).size).toBe(keys.length);
   });
@@ -242,15 +292,15 @@ describe('advance handler: counters', () => {
 
   it('does not fail the batch when the counter write fails: counters are analytics', async () => {
     // Prepare
-    const { handler, store, mailer, lines } = setUp();
+    const { handler, store, lines } = setUp();
     store.failCounterWrites = true;
 
     // Act
-    const response = await handler(batch(leadMessage('ana'), leadMessage('ben')));
+    const response = await handler(batch(refused('ana'), leadMessage('ben')));
 
-    // Assess: nothing retried, the emails went, and the failure is in the log.
+    // Assess: nothing retried, Ben's email decided, and the failure is in the log.
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(mailer.sent).toHaveLength(2);
+    expect(store.takeStream()).toHaveLength(1);
     expect(store.counterWrites).toHaveLength(1);
     expect(lines).toContainEqual({ level: 'warn', message: 'counters could not be written', data: expect.objectContaining({ error: 'DynamoDB is unavailable' }) });
   });
@@ -259,14 +309,14 @@ describe('advance handler: counters', () => {
     // Prepare: the first batch's counter write fails.
     const { handler, store } = setUp();
     store.failCounterWrites = true;
-    await handler(batch(leadMessage('ana')));
+    await handler(batch(refused('ana')));
     store.failCounterWrites = false;
 
     // Act
-    await handler(batch(leadMessage('ben')));
+    await handler(batch(refused('ben')));
 
-    // Assess: the second write holds Ben's counts only.
+    // Assess: the second write holds Ben's refusal only.
     expect(store.counterWrites).toHaveLength(2);
-    expect(store.counterWrites[1]).toContainEqual(expect.objectContaining({ stepId: 'welcome', name: 'email.sent', value: 1 }));
+    expect(store.counterWrites[1]).toContainEqual(expect.objectContaining({ name: 'entry.refused:too-old', value: 1 }));
   });
 });

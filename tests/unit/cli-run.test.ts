@@ -1,5 +1,8 @@
-/** `waymark run --json` prints exactly {emails, customers, rejected}, as the CLI reference documents. */
+/** `waymark run --json` prints exactly {emails, customers, rejected, warnings}, as the CLI reference documents. */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 function waymark(...args: string[]): string {
@@ -9,7 +12,7 @@ function waymark(...args: string[]): string {
 describe('waymark run', () => {
   it('--json prints the documented shape, emails sorted by time then customer', () => {
     const output = JSON.parse(waymark('run', '--workflows', 'workflows', '--events', 'workflows/examples/cold-traffic.jsonl', '--json'));
-    expect(Object.keys(output)).toEqual(['emails', 'customers', 'rejected']);
+    expect(Object.keys(output)).toEqual(['emails', 'customers', 'rejected', 'warnings']);
     expect(Object.keys(output.emails[0])).toEqual(['at', 'customerId', 'workflowId', 'stepId', 'stage', 'contentId', 'to', 'subject']);
     expect(output.emails[0]).toEqual({
       at: '2026-11-02T14:05:00.000Z',
@@ -45,5 +48,27 @@ describe('waymark run', () => {
     }
     expect(failure.status).toBe(2);
     expect(failure.stderr).toContain('no-such-file.jsonl');
+  });
+
+  it('late deliveries: an entry older than entry.maxAge is refused and said so; a late input runs its steps at deliveredAt', () => {
+    const events = join(mkdtempSync(join(tmpdir(), 'waymark-late-')), 'late.jsonl');
+    const lead = (id: string, customerId: string, time: string) => ({ id, source: 'com.ledgerly.web', 'detail-type': 'lead.captured', time, detail: { customerId, profile: { email: `${customerId}@example.com`, timezone: 'America/New_York' } } });
+    writeFileSync(
+      events,
+      [
+        // Captured 41 days before it was delivered (redriven from the dead-letter queue).
+        { deliveredAt: '2026-11-30T15:00:00Z', event: lead('old', 'c-old', '2026-10-20T15:00:00Z') },
+        // Captured Monday 09:00 New York, delivered three hours late.
+        { deliveredAt: '2026-11-30T17:00:00Z', event: lead('late', 'c-ben', '2026-11-30T14:00:00Z') },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    const output = JSON.parse(waymark('run', '--events', events, '--until', '2026-11-30T18:00:00Z', '--json'));
+    expect(output.warnings).toEqual([{ customerId: 'c-old', workflowId: 'cold-traffic-nurture', reason: expect.stringContaining('older than entry.maxAge (P1D): it did not start the journey') }]);
+    expect(output.emails.map((e: { at: string; customerId: string; stepId: string }) => `${e.at} ${e.customerId} ${e.stepId}`)).toEqual(['2026-11-30T17:00:00.000Z c-ben welcome']);
+    const text = waymark('run', '--events', events, '--until', '2026-11-30T18:00:00Z');
+    expect(text).toContain('Warnings (1)');
+    expect(text).toContain('c-old in cold-traffic-nurture: lead.captured of 2026-10-20T15:00:00Z was 41 days old when applied, older than entry.maxAge (P1D): it did not start the journey');
   });
 });

@@ -33,7 +33,8 @@ import { createAdvanceHandler } from '../../lib/runtime/handlers/advance';
 import { JourneyService, silentLogger } from '../../lib/runtime/journey-service';
 import { type Mailer, RecordingMailer } from '../../lib/runtime/mailer';
 import { MemoryStore } from '../../lib/runtime/memory-store';
-import { MemoryDeadLetters } from '../../lib/runtime/queue';
+import { MemoryDeadLetters, MemoryUnknownOutcomes } from '../../lib/runtime/queue';
+import { DeliveryService } from '../../lib/runtime/delivery';
 import { EmailRenderer } from '../../lib/runtime/render';
 import { SesMailer } from '../../lib/runtime/ses-mailer';
 import type { OutboxEntry } from '../../lib/runtime/store';
@@ -56,13 +57,32 @@ const content: ContentItem[] = [
 ];
 const workflow = defineWorkflow({ id: 'hostile', steps: { welcome: { type: 'email', template: 'greeting' } } }, content);
 
-/** The journey service and the advance handler on memory, as `waymark run` wires them, with the given mailer. */
+/**
+ * The advance handler on memory, as `waymark run` wires it, and the send path behind it with the given
+ * mailer: after each batch, the emails the batch decided are delivered, as the stream would carry them.
+ */
 function setUp(mailer: Mailer = new RecordingMailer()) {
   const store = new MemoryStore();
   const deadLetters = new MemoryDeadLetters();
   const counters = new BufferedCounters(store);
-  const service = new JourneyService({ registry: registryOf(workflow, content), store, mailer, links, renderer: new EmailRenderer(), counters, log: silentLogger, sleep: async () => {} });
-  const handler = createAdvanceHandler({ service, deadLetters, counters, now: () => NOW, log: silentLogger });
+  const registry = registryOf(workflow, content);
+  const service = new JourneyService({ registry, store, counters, log: silentLogger, sleep: async () => {} });
+  const delivery = new DeliveryService({
+    registry,
+    store,
+    mailer,
+    links,
+    renderer: new EmailRenderer(),
+    notices: { suppressed: async () => {} },
+    unknown: new MemoryUnknownOutcomes(),
+    log: silentLogger,
+  });
+  const advance = createAdvanceHandler({ service, store, deadLetters, counters, now: () => NOW, log: silentLogger });
+  const handler = async (event: SQSEvent) => {
+    const response = await advance(event);
+    for (const entry of store.takeStream()) await delivery.deliver(entry, NOW, []);
+    return response;
+  };
   return { store, deadLetters, service, handler };
 }
 

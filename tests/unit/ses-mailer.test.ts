@@ -141,25 +141,17 @@ describe('SesMailer: throttling', () => {
     expect(delays).toHaveLength(2);
   });
 
-  it('leaves a throttled email in the journey outbox, for the sweep or the retried input to send', async () => {
-    // Prepare: a journey service sending through SES, which throttles everything.
+  it('throws once throttling outlasts its retries, so the stream retries the record: the email is never dropped', async () => {
+    // Prepare: SES throttles everything.
     ses.on(SendEmailCommand).rejects(sesError.throttled());
-    const store = new MemoryStore();
-    const service = new JourneyService({
-      registry: registryOf(defineWorkflow({ steps: { welcome: { type: 'email', template: 'article-1' } } })),
-      store,
-      mailer: new SesMailer(client, { maxAttempts: 2, sleep: async () => {} }),
-      links,
-      renderer: new EmailRenderer(),
-    });
+    const mailer = new SesMailer(client, { maxAttempts: 2, sleep: async () => {} });
 
     // Act
-    const applying = service.apply({ kind: 'event', event: lead('ana', '2026-11-02T10:00:00Z') }, Date.parse('2026-11-02T10:00:00Z'));
+    const sending = mailer.send(outgoing());
 
-    // Assess: the input fails (the queue retries it) and the decided email is still in the outbox.
-    await expect(applying).rejects.toBeInstanceOf(MailThrottledError);
-    const journey = await store.loadJourney('ana', 'test-journey');
-    expect(journey?.outbox).toEqual([expect.objectContaining({ customerId: 'ana', stepId: 'welcome', contentId: 'article-1', to: 'ana@example.com' })]);
+    // Assess: thrown (not "rejected", not "unknown"), after its own attempts only.
+    await expect(sending).rejects.toBeInstanceOf(MailThrottledError);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
   });
 });
 
@@ -183,13 +175,14 @@ describe('SesMailer: permanent rejections', () => {
   });
 });
 
-describe('SesMailer: SES unavailable', () => {
+describe('SesMailer: SES did not take the email', () => {
   it.each([
     ['SendingPausedException', () => new SendingPausedException({ message: 'Email sending is disabled for the configuration set.', $metadata: { httpStatusCode: 400 } }), 'SendingPausedException'],
     ['NotFoundException (a configuration set that does not exist)', () => new NotFoundException({ message: 'Configuration set <waymark> does not exist.', $metadata: { httpStatusCode: 404 } }), 'NotFoundException'],
-    ['an HTTP 500', () => new SESv2ServiceException({ name: 'InternalFailure', $fault: 'server', message: 'We encountered an internal error.', $metadata: { httpStatusCode: 500 } }), 'InternalFailure'],
-    ['a network error (no $metadata)', () => Object.assign(new Error('getaddrinfo ENOTFOUND email.eu-west-1.amazonaws.com'), { code: 'ENOTFOUND' }), 'ENOTFOUND'],
-  ])('throws MailUnavailableError on %s, so the input is retried and the email never dropped', async (_case, error, named) => {
+    ['a name that does not resolve (no connection was made)', () => Object.assign(new Error('getaddrinfo ENOTFOUND email.eu-west-1.amazonaws.com'), { code: 'ENOTFOUND' }), 'ENOTFOUND'],
+    ['a refused connection', () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
+    ['a connection that was never established in time', () => Object.assign(new Error('@smithy/node-http-handler - the request socket did not establish a connection with the server within the configured timeout of 1000 ms.'), { name: 'TimeoutError' }), 'did not establish'],
+  ])('throws MailUnavailableError on %s, so the stream retries the record and the email is never dropped', async (_case, error, named) => {
     // Prepare
     ses.on(SendEmailCommand).rejects(error());
     const { mailer, delays } = mailerRecordingSleeps();
@@ -202,6 +195,29 @@ describe('SesMailer: SES unavailable', () => {
     await expect(sending).rejects.toThrow(named);
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
     expect(delays).toEqual([]);
+  });
+});
+
+describe('SesMailer: an answer that never came', () => {
+  it.each([
+    ['a connection reset after the request went', () => Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' })],
+    ['a socket hang up', () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+    ['a timeout waiting for the answer', () => Object.assign(new Error('@smithy/node-http-handler - [ERROR] a request has exceeded the configured 5000 ms requestTimeout.'), { name: 'TimeoutError', code: 'ETIMEDOUT' })],
+    ['an HTTP 500 (SES may have queued it)', () => new SESv2ServiceException({ name: 'InternalFailure', $fault: 'server', message: 'We encountered an internal error.', $metadata: { httpStatusCode: 500 } })],
+  ])('on %s the outcome is unknown: returned as such, never retried (SES has no idempotency key)', async (_case, error) => {
+    ses.on(SendEmailCommand).rejects(error());
+    const { mailer, delays } = mailerRecordingSleeps();
+
+    const outcome = await mailer.send(outgoing());
+
+    expect(outcome).toEqual({ status: 'unknown', reason: expect.stringContaining(error().message) });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(delays).toEqual([]);
+  });
+
+  it('the SES client the Lambda builds never retries on its own', async () => {
+    const { sesClient } = await import('../../lib/runtime/aws');
+    expect(await sesClient().config.maxAttempts()).toBe(1);
   });
 });
 

@@ -1,25 +1,42 @@
 /**
- * The sweep, every minute: finds the journeys whose timer or outbox resend is
- * due through the due-time index, and enqueues a wake-up for each. The wake-up
- * is idempotent, so finding a journey twice is harmless.
+ * The sweep, every minute: wakes customers whose timer fell due (see
+ * sweep.ts), and now and then puts back journeys that were parked because
+ * their workflow version was not deployed, once it is.
  */
 import type { Logger } from '../journey-service';
 import type { WorkQueue } from '../queue';
 import type { JourneyStore } from '../store';
+import { type SweepReport, sweepDue, unparkDeployed } from '../sweep';
 
 export interface SweepDependencies {
-  store: JourneyStore;
+  store: Pick<JourneyStore, 'acquireSweep' | 'releaseSweep' | 'dueEntries' | 'unparkJourneys'>;
   queue: WorkQueue;
   now: () => number;
   log: Logger;
+  shards: number;
   batchLimit: number;
+  /** How far before its cursor each sweep reads again (see sweep.ts); default two minutes. */
+  marginMs?: number;
+  /** The workflow versions deployed: parked journeys of these are put back. */
+  deployed?: ReadonlyArray<{ id: string; version: number }>;
+  /** How often parked journeys are looked for; default ten minutes. */
+  unparkEveryMs?: number;
 }
 
 export function createSweepHandler(deps: SweepDependencies) {
-  return async (): Promise<{ enqueued: number }> => {
-    const due = await deps.store.findDue(deps.now(), deps.batchLimit);
-    await deps.queue.send(due.map((d) => ({ kind: 'wake' as const, customerId: d.customerId, workflowId: d.workflowId })));
-    if (due.length > 0) deps.log.info('due journeys enqueued', { count: due.length, limited: due.length >= deps.batchLimit });
-    return { enqueued: due.length };
+  let lastUnpark = Number.NEGATIVE_INFINITY;
+  return async (): Promise<SweepReport & { unparked: number }> => {
+    const now = deps.now();
+    let unparked = 0;
+    if (deps.deployed && now - lastUnpark >= (deps.unparkEveryMs ?? 600_000)) {
+      lastUnpark = now;
+      unparked = await unparkDeployed(deps.store, deps.deployed, now, deps.batchLimit);
+      if (unparked > 0) deps.log.info('parked journeys put back: their workflow version is deployed', { unparked });
+    }
+    const report = await sweepDue(
+      { store: deps.store, enqueue: (messages) => deps.queue.send(messages), shards: deps.shards, limit: deps.batchLimit, marginMs: deps.marginMs ?? 120_000, leaseMs: 70_000, log: deps.log },
+      now,
+    );
+    return { ...report, unparked };
   };
 }
