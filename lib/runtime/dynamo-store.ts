@@ -294,8 +294,8 @@ export class DynamoStore implements JourneyStore {
     return output.Item !== undefined;
   }
 
-  async suppress(entry: SuppressionEntry): Promise<void> {
-    await this.conditionally(
+  async suppress(entry: SuppressionEntry): Promise<boolean> {
+    const added = await this.conditionally(
       'suppress',
       new PutItemCommand({
         TableName: this.table,
@@ -314,6 +314,7 @@ export class DynamoStore implements JourneyStore {
         }),
       );
     }
+    return added;
   }
 
   async findDue(now: number, limit: number): Promise<Array<{ customerId: string; workflowId: string; dueAt: number }>> {

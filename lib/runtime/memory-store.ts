@@ -131,10 +131,12 @@ export class MemoryStore implements JourneyStore {
     return this.suppression.has(address.toLowerCase());
   }
 
-  async suppress(entry: SuppressionEntry): Promise<void> {
+  async suppress(entry: SuppressionEntry): Promise<boolean> {
     const key = entry.address.toLowerCase();
-    if (!this.suppression.has(key)) this.suppression.set(key, entry);
+    const added = !this.suppression.has(key);
+    if (added) this.suppression.set(key, entry);
     if (entry.customerId !== undefined) this.customer(entry.customerId).suppressed = true;
+    return added;
   }
 
   async findDue(now: number, limit: number): Promise<Array<{ customerId: string; workflowId: string; dueAt: number }>> {

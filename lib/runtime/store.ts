@@ -94,8 +94,12 @@ export interface JourneyStore {
   /** Re-derives the due-time index of an item from its current state (after outbox changes). */
   reindexDue(customerId: string, workflowId: string): Promise<void>;
   isSuppressed(address: string): Promise<boolean>;
-  /** Adds to the suppression list, and flags the customer's profile when known. */
-  suppress(entry: SuppressionEntry): Promise<void>;
+  /**
+   * Adds to the suppression list, and flags the customer's profile when known.
+   * Returns true when the address was newly suppressed, false when it already
+   * was (the first entry stays): a replayed request counts once.
+   */
+  suppress(entry: SuppressionEntry): Promise<boolean>;
   /** Journeys whose timer or outbox resend falls due at or before `now`. */
   findDue(now: number, limit: number): Promise<Array<{ customerId: string; workflowId: string; dueAt: number }>>;
   addCounters(rows: CounterRow[]): Promise<void>;
