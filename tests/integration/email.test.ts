@@ -74,7 +74,9 @@ describe('the email a customer receives', () => {
     expect(message!.body.text).toContain('Start (https://ledgerly.example/start)');
 
     const listUnsubscribe = header(message!, 'List-Unsubscribe')!;
-    expect(listUnsubscribe).toMatch(new RegExp(`^<${UNSUBSCRIBE_URL}\\?token=v1\\.[\\w-]+\\.[\\w-]+>, <mailto:unsubscribe@ledgerly\\.example\\?subject=unsubscribe%20v1\\.[\\w.-]+>$`));
+    expect(listUnsubscribe).toMatch(new RegExp(`^<${UNSUBSCRIBE_URL}\\?token=v2\\.[\\w-]+>, <mailto:unsubscribe@ledgerly\\.example\\?subject=unsubscribe%20v2\\.[\\w-]+>$`));
+    // The token is sealed: whoever sees the link or the mailto subject cannot read the address from it.
+    expect(listUnsubscribe).not.toContain(address.split('@')[0]!);
     expect(header(message!, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
     // The template had no unsubscribe link: one was added, to the same signed URL.
     const url = /<(https:[^>]+)>/.exec(listUnsubscribe)![1]!;
