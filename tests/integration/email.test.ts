@@ -101,6 +101,9 @@ describe('the email a customer receives', () => {
     const done = asResult(await runtime.unsubscribe(functionUrlEvent('POST', url, 'List-Unsubscribe=One-Click')));
     expect(done.statusCode).toBe(200);
     expect(await runtime.store.isSuppressed(address)).toBe(true);
+    // The mail client retries: the same answer, and the unsubscribe is counted once (below).
+    const replay = asResult(await runtime.unsubscribe(functionUrlEvent('POST', url, 'List-Unsubscribe=One-Click')));
+    expect(replay.statusCode).toBe(200);
 
     // The click that would have sent part two arrives: no email goes.
     runtime.clock.now = Date.parse('2026-11-02T12:00:00Z');
@@ -108,7 +111,7 @@ describe('the email a customer receives', () => {
     expect((await runtime.messagesTo(address)).map((m) => m.subject)).toEqual(['Hello there from us']);
     expect((await runtime.journey('c-unsub', 'email-journey'))?.state.status).toBe('suppressed');
     const counters = await runtime.store.readCounters('email-journey');
-    expect(counters.find((r) => r.name === 'email.unsubscribed')).toMatchObject({ stepId: 'hello', value: 1 });
+    expect(counters.filter((r) => r.name === 'email.unsubscribed')).toEqual([expect.objectContaining({ stepId: 'hello', value: 1 })]);
   });
 
   it('refuses a forged or tampered token', async () => {

@@ -381,6 +381,23 @@ describe('unsubscribe handler: POST (one-click)', () => {
     expect((await store.loadCustomer('ana')).suppressed).toBe(true);
   });
 
+  it('counts a replayed POST once: the same page, no second unsubscribe', async () => {
+    // Prepare: the mail client retries, or the person clicks twice.
+    const { store, call, lines } = setUp();
+    const token = signUnsubscribeToken(claims, currentKey);
+
+    // Act
+    const first = await call(oneClick(token));
+    const replay = await call(oneClick(token));
+
+    // Assess
+    expect([first.statusCode, replay.statusCode]).toEqual([200, 200]);
+    expect(replay.body).toContain('You are unsubscribed');
+    expect(await unsubscribedCount(store)).toBe(1);
+    expect(lines.filter((l) => l.message === 'unsubscribed')).toHaveLength(1);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'info', message: 'already suppressed' }));
+  });
+
   it('unsubscribes with the confirmation page’s own button', async () => {
     // Prepare: the form of the GET page, submitted as a browser does (to its action, with its hidden field).
     const { store, call } = setUp();
@@ -483,6 +500,31 @@ describe('unsubscribe handler: refusals', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', message: 'unsubscribe refused' }));
   });
 
+  it.each([
+    ['no body', {}],
+    ['an empty body', { body: '' }],
+    ['another value', { body: 'List-Unsubscribe=Yes' }],
+    ['the field name in another case', { body: 'list-unsubscribe=one-click' }],
+    ['only the token', { body: 'token=x' }],
+    ['JSON', { body: '{"List-Unsubscribe":"One-Click"}', contentType: 'application/json' }],
+    ['a multipart body without the field', { body: '--b\r\nContent-Disposition: form-data; name="other"\r\n\r\nOne-Click\r\n--b--\r\n', contentType: 'multipart/form-data; boundary=b' }],
+  ])('answers a POST with a valid link but %s (not RFC 8058 one-click) with a 400 page, and suppresses nothing', async (_case, options) => {
+    // Prepare: something that posts to the link (a scanner, a prefetcher), not a one-click request.
+    const { store, call, lines } = setUp();
+    const token = signUnsubscribeToken(claims, currentKey);
+
+    // Act
+    const response = await call(request('POST', { token, ...options }));
+
+    // Assess: a clear page that offers the button, and nothing changed.
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('Unsubscribe was not confirmed');
+    expect(response.body).toContain(`<form method="post" action="?token=${token}">`);
+    expect(await store.isSuppressed(claims.address)).toBe(false);
+    expect(await unsubscribedCount(store)).toBe(0);
+    expect(lines).toContainEqual({ level: 'warn', message: 'unsubscribe refused', data: { reason: 'POST without List-Unsubscribe=One-Click', method: 'POST' } });
+  });
+
   it.each(['PUT', 'DELETE', 'HEAD', 'OPTIONS'])('answers %s with 405 and the allowed methods', async (method) => {
     // Prepare
     const { store, call } = setUp();
@@ -497,10 +539,128 @@ describe('unsubscribe handler: refusals', () => {
   });
 });
 
+describe('unsubscribe handler: keys in a warm function', () => {
+  it('reads the keys once, then keeps them: requests do not each read Secrets Manager', async () => {
+    // Prepare
+    const { call, keys } = setUp();
+
+    // Act: ten requests within a minute.
+    for (let i = 0; i < 10; i++) await call(request('GET', { token: signUnsubscribeToken(claims, currentKey) }));
+
+    // Assess
+    expect(keys.reads).toBe(1);
+  });
+
+  it('sees a new key at once: a link sealed with it fails the held keys, the keys are read again, and it unsubscribes', async () => {
+    // Prepare: a warm function that holds the old keys; then the secret is rotated and an email is sent with the new key.
+    const { store, call, keys, clock } = setUp({ keys: [previousKey] });
+    await call(request('GET', { token: signUnsubscribeToken(claims, previousKey) }));
+    keys.keys = [currentKey, previousKey];
+    clock.now += 2 * MINUTE; // well within the five minutes the keys are kept
+
+    // Act
+    const response = await call(oneClick(signUnsubscribeToken(claims, currentKey)));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(await store.isSuppressed(claims.address)).toBe(true);
+    expect(keys.reads).toBe(2);
+  });
+
+  it('drops a retired key within five minutes, without any failed check', async () => {
+    // Prepare: the previous key is removed from the secret after a warm function read it.
+    const { call, keys, clock } = setUp({ keys: [currentKey, previousKey] });
+    const oldLink = signUnsubscribeToken(claims, previousKey);
+    await call(request('GET', { token: oldLink }));
+    keys.keys = [currentKey];
+
+    // Act
+    clock.now += 4 * MINUTE;
+    const beforeExpiry = await call(request('GET', { token: oldLink }));
+    clock.now += 2 * MINUTE;
+    const afterExpiry = await call(request('GET', { token: oldLink }));
+
+    // Assess
+    expect(beforeExpiry.statusCode).toBe(200);
+    expect(afterExpiry.statusCode).toBe(400);
+  });
+
+  it('reads the keys at most once per 30 seconds under a flood of forged tokens', async () => {
+    // Prepare: a warm function, then forged links that look right but no key opens, many at once.
+    const { call, keys, clock } = setUp();
+    await call(request('GET', { token: signUnsubscribeToken(claims, currentKey) }));
+    const flood = () => Promise.all(Array.from({ length: 50 }, (_, i) => call(oneClick(signUnsubscribeToken({ ...claims, address: `victim${i}@example.com` }, attackerKey)))));
+    clock.now += MINUTE;
+
+    // Act
+    const first = await flood();
+    clock.now += 10 * SECOND;
+    const second = await flood();
+    const readsWithinInterval = keys.reads;
+    clock.now += 30 * SECOND;
+    await flood();
+
+    // Assess: one read to warm up, one for the first flood, none for the second (10 s later), one once 30 s passed.
+    expect([...first, ...second].every((r) => r.statusCode === 400)).toBe(true);
+    expect(readsWithinInterval).toBe(2);
+    expect(keys.reads).toBe(3);
+  });
+
+  it('never reads the keys again for a malformed token: only a well-formed one that no key opens', async () => {
+    // Prepare
+    const { call, keys, clock } = setUp();
+    await call(request('GET', { token: signUnsubscribeToken(claims, currentKey) }));
+    clock.now += MINUTE;
+
+    // Act
+    for (const token of ['v2.garbage', 'v9.abc', `v2.${'A'.repeat(10_000)}`, 'v1.a.b']) await call(oneClick(token));
+
+    // Assess
+    expect(keys.reads).toBe(1);
+  });
+
+  it('goes on with the keys it holds when Secrets Manager fails, and says so', async () => {
+    // Prepare
+    const { store, call, keys, clock, lines } = setUp();
+    await call(request('GET', { token: signUnsubscribeToken(claims, currentKey) }));
+    keys.failing = true;
+    clock.now += 6 * MINUTE; // the keys are due to be read again
+
+    // Act
+    const response = await call(oneClick(signUnsubscribeToken(claims, currentKey)));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(await store.isSuppressed(claims.address)).toBe(true);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'unsubscribe keys could not be read again; using the keys read before' }));
+  });
+});
+
 describe('unsubscribe handler: page safety', () => {
+  it('HTML-escapes what comes from the token and the brand', async () => {
+    // Prepare: an address (and a brand) that would inject markup if printed raw; the masked form keeps the domain.
+    const { call } = setUp({ brand: '<b>Ledgerly</b>' });
+    const hostile = { ...claims, address: '"x"@<script>alert(1)</script>.example' };
+
+    // Act
+    const confirm = await call(request('GET', { token: signUnsubscribeToken(hostile, currentKey) }));
+    const notConfirmed = await call(request('POST', { token: signUnsubscribeToken(hostile, currentKey), body: 'other=1' }));
+    const done = await call(oneClick(signUnsubscribeToken(hostile, currentKey)));
+
+    // Assess
+    for (const response of [confirm, notConfirmed, done]) {
+      expect(response.body).not.toContain('<script>');
+      expect(response.body).not.toContain('<b>Ledgerly</b>');
+      expect(response.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(response.body).toContain('&lt;b&gt;Ledgerly&lt;/b&gt;');
+    }
+    expect([confirm.statusCode, notConfirmed.statusCode, done.statusCode]).toEqual([200, 400, 200]);
+  });
+
   it.each([
     ['the confirmation page', 'GET', () => signUnsubscribeToken(claims, currentKey), 'List-Unsubscribe=One-Click'],
     ['the done page', 'POST', () => signUnsubscribeToken(claims, currentKey), 'List-Unsubscribe=One-Click'],
+    ['the not-confirmed page', 'POST', () => signUnsubscribeToken(claims, currentKey), ''],
     ['the error page', 'POST', () => 'v2.forged', 'List-Unsubscribe=One-Click'],
     ['the 405 answer', 'PUT', () => signUnsubscribeToken(claims, currentKey), 'List-Unsubscribe=One-Click'],
   ])('sends %s with security headers (CSP, no-store, nosniff, no framing)', async (_page, method, token, body) => {
