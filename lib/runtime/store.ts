@@ -139,7 +139,11 @@ export interface JourneyStore {
    */
   parkJourney(customerId: string, workflowId: string, version: number, expectedVersion: number): Promise<void>;
   isSuppressed(address: string): Promise<boolean>;
-  /** Adds to the suppression list, and flags the customer's profile when known. True when the address was not suppressed yet. */
+  /**
+   * Adds to the suppression list, and flags the customer's profile when known.
+   * Returns true when the address was newly suppressed, false when it already
+   * was (the first entry stays): a replayed request counts once.
+   */
   suppress(entry: SuppressionEntry): Promise<boolean>;
   addCounters(rows: CounterRow[]): Promise<void>;
   readCounters(workflowId: string, fromDay?: string, toDay?: string): Promise<CounterRow[]>;

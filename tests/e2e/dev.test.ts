@@ -3,17 +3,18 @@
  * DynamoDB Local and SES server. Events go in through its EventBridge-compatible
  * endpoint with the real EventBridge client; the clock is moved forward; the
  * emails are read back from the SES server. Then the journey map is opened in
- * headless Chromium and must show the steps with their live counts.
+ * headless Chromium (the system's, else the one from npm: tests/support/browser.ts)
+ * and must show the steps with their live counts.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Overview } from '../../lib/dev/api-types';
 import { LOCAL_CREDENTIALS, localSes } from '../../lib/runtime/local-servers';
+import { launchBrowser } from '../support/browser';
 
 const DAY = 86_400_000;
 let dev: ChildProcess;
@@ -106,10 +107,7 @@ describe('waymark dev', () => {
     const overview = await api<Overview>('/api/overview');
     const nurture = overview.workflows.find((w) => w.id === 'cold-traffic-nurture')!;
 
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       const errors: string[] = [];

@@ -282,7 +282,7 @@ describe('SesMailer: the SendEmail request', () => {
     // Assess
     const headers = sentInputs()[0]?.Content?.Simple?.Headers;
     expect(headers).toEqual([
-      { Name: 'List-Unsubscribe', Value: expect.stringMatching(/^<https:\/\/unsubscribe\.example\.com\/\?token=v1\.[\w.-]+>, <mailto:unsubscribe@mail\.example\.com\?subject=unsubscribe%20v1\.[\w.-]+>$/) },
+      { Name: 'List-Unsubscribe', Value: expect.stringMatching(/^<https:\/\/unsubscribe\.example\.com\/\?token=v2\.[\w-]+>, <mailto:unsubscribe@mail\.example\.com\?subject=unsubscribe%20v2\.[\w-]+>$/) },
       { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
     ]);
   });
