@@ -93,6 +93,8 @@ export interface SegmentScanOptions {
   cursor?: ScanCursor;
   /** Write memberships (default true). False for a dry run or a file of events: nothing is recorded. */
   recordMembers?: boolean;
+  /** Items read per request at most (default: DynamoDB's 1 MB pages). */
+  pageSize?: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -174,6 +176,7 @@ export async function scanSegment(options: SegmentScanOptions): Promise<SegmentS
           Segment: index,
           TotalSegments: parallel,
           ExclusiveStartKey: part.startKey,
+          ...(options.pageSize ? { Limit: options.pageSize } : {}),
           // Every item is read (and paid for); only profiles and this audience's memberships come back.
           FilterExpression: 'sk = :profile OR sk = :member',
           ProjectionExpression: 'pk, sk, p, sup, #at',
