@@ -3,6 +3,7 @@
  * the work queue, the four functions, SES sending and its events, the
  * unsubscribe endpoint, its signing keys, and the alarms.
  */
+import { dirname, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -13,6 +14,7 @@ import type { Construct } from 'constructs';
 import { EmailSending, identitiesOf } from './email-sending';
 import { JourneyTable } from './journey-table';
 import { OperationalAlarms } from './operational-alarms';
+import { prepareSegments, SegmentJobs } from './segment-jobs';
 import { WaymarkFunction } from './waymark-function';
 import { prepareWorkflowAssets } from './workflow-assets';
 import { WorkflowRouting } from './workflow-routing';
@@ -35,6 +37,8 @@ export interface WaymarkStackProps extends StackProps {
   dueShards?: number;
   /** Publish journey events (entered, stage changed, converted, finished) to the bus. */
   publishJourneyEvents?: boolean;
+  /** Segments (`*.json`) deployed as scheduled jobs; default: `segments` beside the workflows directory. */
+  segmentsDirectory?: string;
 }
 
 /** One advance instance sends about this many emails a second (SES calls are sequential within a batch). */
@@ -149,5 +153,9 @@ export class WaymarkStack extends Stack {
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.work.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.email.configurationSet.configurationSetName });
+
+    // Audience segments: one scheduled scan per segments/*.json, when there are any.
+    const segments = prepareSegments(props.segmentsDirectory ?? join(dirname(props.workflowsDirectory), 'segments'));
+    if (segments.length > 0) new SegmentJobs(this, 'Segments', { segments, table, bus: this.routing.bus });
   }
 }

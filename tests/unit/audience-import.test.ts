@@ -36,7 +36,7 @@ function collecting(): AudienceSink & { events: AudienceJoinedEvent[] } {
 async function importText(name: string, content: string | Buffer, options: { numberColumns?: string[]; audience?: string } = {}) {
   const sink = collecting();
   const result = await importList({ file: file(name, content), audience: options.audience ?? 'spring-webinar', time: TIME, sink, ...(options.numberColumns ? { numberColumns: options.numberColumns } : {}) });
-  return { result, events: sink.events, profiles: sink.events.map((e) => [e.detail.customerId, e.detail.profile]), rejected: result.rejected.map(formatRejection) };
+  return { result, events: sink.events, profiles: sink.events.map((e) => [e.detail.customerId, e.detail.profile] as const), rejected: result.rejected.map(formatRejection) };
 }
 
 describe('a CSV list', () => {
