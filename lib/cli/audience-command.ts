@@ -169,7 +169,8 @@ async function reportImport(file: string, plan: ReturnType<typeof importPlan>, r
   else if (plan.out !== undefined) console.log(`${result.rejected.length === 0 ? symbols.ok : symbols.warn} ${count(result.accepted)} of ${rows} → ${count(result.accepted)} events written to ${plan.out}`);
   else console.log(`${result.rejected.length === 0 ? symbols.ok : symbols.warn} ${count(delivered)} of ${rows} sent (${count(sent ?? delivered)} events accepted by EventBridge) to ${plan.sink.description}`);
   if (result.blankLines > 0) console.log(color.dim(`  ${plural(result.blankLines, 'blank line')} skipped`));
-  if (rejectedFile) console.log(`${symbols.fail} ${count(result.rejected.length)} ${result.rejected.length === 1 ? 'row' : 'rows'} rejected or not sent, each with its line and reason: ${rejectedFile}`);
+  const what = `${result.rejected.length === 1 ? 'row' : 'rows'} ${plan.sender ? 'rejected or not sent' : 'rejected'}`;
+  if (rejectedFile) console.log(`${symbols.fail} ${count(result.rejected.length)} ${what}, each with its line and reason: ${rejectedFile}`);
   if (result.stopped) {
     console.error(`${symbols.fail} stopped at line ${result.stopped.line}: ${result.stopped.reason}`);
     console.error('  rows before it were handed to EventBridge; fix the cause and run the import again (the same rows give the same events)');

@@ -250,7 +250,7 @@ describe('waymark audience import', () => {
     // A value a spreadsheet would run as a formula is defused with a leading quote.
     expect(readFileSync(rejectedFilePath(list), 'utf8')).toBe('line,column,value,reason\r\n3,email,"\'=HYPERLINK(""http://x"")",not a valid email address\r\n');
     expect(printed()).toContain('✖ line 3, column email ("=HYPERLINK(\\"http://x\\")"): not a valid email address');
-    expect(printed()).toContain('1 row rejected or not sent, each with its line and reason: ');
+    expect(printed()).toContain('1 row rejected, each with its line and reason: ');
 
     // Fixed and imported again: the stale rejected file goes.
     writeFileSync(list, 'email,note\nana@example.com,ok\nben@example.com,ok\n');

@@ -109,6 +109,19 @@ describe('PutEventsSender', () => {
     await expect(s.flush()).rejects.toThrow('EventBridge refused the request: ResourceNotFoundException: Event bus waymark-bus does not exist.');
   });
 
+  it('`waymark audience import --bus` stops with exit code 2 when the bus does not exist, saying so', async () => {
+    const output: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...args) => void output.push(args.join(' ')));
+    vi.spyOn(console, 'error').mockImplementation((...args) => void output.push(args.join(' ')));
+    events.on(PutEventsCommand).rejects(new EventBridgeServiceException({ name: 'ResourceNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Event bus waymark-typo does not exist.' }));
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-audience-'));
+    const list = join(dir, 'leads.csv');
+    writeFileSync(list, `email\n${Array.from({ length: 30 }, (_, i) => `c${i}@example.com`).join('\n')}\n`);
+    expect(await audienceImportCommand(list, { audience: 'spring-webinar', bus: 'waymark-typo', region: 'eu-west-1' })).toBe(2);
+    expect(output.join('\n')).toMatch(/stopped at line \d+: EventBridge refused the request: ResourceNotFoundException: Event bus waymark-typo does not exist\./);
+    vi.restoreAllMocks();
+  });
+
   it('keeps to the rate: the n-th event starts no earlier than n / rate seconds', async () => {
     events.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({ FailedEntryCount: 0, Entries: input.Entries!.map(() => ({ EventId: 'x' })) }));
     const { s, clock } = sender({ rate: 20 });
