@@ -77,8 +77,8 @@ export class PutEventsSender<T = unknown> {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly failures: FailedPut<T>[] = [];
   private stopped: PutEventsStoppedError | undefined;
-  private started: number | undefined;
-  private scheduled = 0;
+  /** When the next batch may start. */
+  private nextAt: number | undefined;
   /** Events EventBridge accepted. */
   sent = 0;
   /** Requests made (retries included). */
@@ -118,11 +118,12 @@ export class PutEventsSender<T = unknown> {
     this.buffer = [];
     while (this.inFlight.size >= this.options.concurrency) await Promise.race(this.inFlight);
     if (this.stopped) throw this.stopped;
-    // Pace by start time: the n-th event may not start before n / rate seconds.
+    // Pace by start time: a batch of n events holds the next one back n / rate seconds. Time left
+    // unused (a segment scan between matches) is credited for one second at most, never more:
+    // a burst after a quiet minute still keeps to the rate.
     const now = this.options.now();
-    this.started ??= now;
-    const due = this.started + (this.scheduled / this.options.ratePerSecond) * 1000;
-    this.scheduled += batch.length;
+    const due = Math.max(this.nextAt ?? now, now - 1000);
+    this.nextAt = due + (batch.length / this.options.ratePerSecond) * 1000;
     if (due > now) await this.options.sleep(due - now);
     const request = this.putWithRetries(batch).catch((error: unknown) => {
       this.stopped ??= error instanceof PutEventsStoppedError ? error : new PutEventsStoppedError(String(error), { cause: error });

@@ -129,6 +129,18 @@ describe('PutEventsSender', () => {
     // Ten batches: the last starts once 90 events' worth of time (4.5 s) has passed.
     expect(clock.now).toBe(4500);
   });
+
+  it('does not save up a quiet minute for a burst: at most one second of unused rate is credited', async () => {
+    events.on(PutEventsCommand).callsFake((input: PutEventsCommandInput) => ({ FailedEntryCount: 0, Entries: input.Entries!.map(() => ({ EventId: 'x' })) }));
+    const { s, clock } = sender({ rate: 20 });
+    await put(s, 10);
+    clock.now += 60_000; // nothing to send for a minute
+    const before = clock.now;
+    for (let i = 1; i <= 100; i++) await s.add({ event: joined(i), ref: i });
+    await s.flush();
+    // 100 events at 20/s: the last batch starts 4.5 s after the first, less the one second credited.
+    expect(clock.now - before).toBe(3500);
+  });
 });
 
 describe('sending to a running `waymark dev` (its bus over HTTP, the real EventBridge client)', () => {
