@@ -26,6 +26,8 @@ export interface CsvRecord {
   /** The line (1-based) the record starts on. */
   line: number;
   fields: string[];
+  /** Characters of the input read up to the end of this record (progress). */
+  end?: number;
   /** Set when the record is malformed; `fields` then holds what could be read. */
   problem?: string;
 }
@@ -58,6 +60,8 @@ export class CsvParser {
   /** The previous character was a CR: an LF right after it is the same line end. */
   private afterCr = false;
   private out: CsvRecord[] = [];
+  /** Characters of the input before the text being consumed. */
+  private base = 0;
 
   constructor(options: { delimiter: Delimiter | 'auto' }) {
     if (options.delimiter !== 'auto') this.useDelimiter(options.delimiter);
@@ -95,9 +99,9 @@ export class CsvParser {
     }
     if (this.state === State.Quoted) {
       this.problem ??= `the quoted field that starts on line ${this.recordLine} is never closed (a missing closing quote "?)`;
-      this.finishRecord();
+      this.finishRecord(this.base);
     } else if (this.state !== State.FieldStart || this.fields.length > 0) {
-      this.finishRecord();
+      this.finishRecord(this.base);
     }
     return this.take();
   }
@@ -138,7 +142,7 @@ export class CsvParser {
           } else if (code === CR || code === LF) {
             i = this.lineEnd(text, i, code);
             this.fields.push('');
-            this.finishRecord();
+            this.finishRecord(this.base + i);
           } else {
             this.state = State.Unquoted;
           }
@@ -161,7 +165,7 @@ export class CsvParser {
           } else {
             i = this.lineEnd(text, i, c);
             this.endField();
-            this.finishRecord();
+            this.finishRecord(this.base + i);
           }
           break;
         }
@@ -204,7 +208,7 @@ export class CsvParser {
           } else if (code === CR || code === LF) {
             i = this.lineEnd(text, i, code);
             this.endField();
-            this.finishRecord();
+            this.finishRecord(this.base + i);
           } else {
             this.problem ??= `field ${this.fields.length + 1}: text after a closing quote; a quote inside a quoted field must be doubled ("")`;
             this.state = State.Unquoted;
@@ -212,6 +216,7 @@ export class CsvParser {
           break;
       }
     }
+    this.base += text.length;
   }
 
   /** Consumes a line end at `i` (CR, LF or CRLF) and counts the line; returns the index after it. */
@@ -230,9 +235,9 @@ export class CsvParser {
     this.state = State.FieldStart;
   }
 
-  private finishRecord(): void {
+  private finishRecord(end: number): void {
     if (this.state !== State.FieldStart) this.endField();
-    const record: CsvRecord = { line: this.recordLine, fields: this.fields };
+    const record: CsvRecord = { line: this.recordLine, fields: this.fields, end };
     if (this.problem !== undefined) record.problem = this.problem;
     this.out.push(record);
     this.fields = [];

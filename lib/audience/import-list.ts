@@ -26,8 +26,8 @@ export interface ImportProgress {
   rows: number;
   accepted: number;
   rejected: number;
-  bytesRead: number;
-  size: number;
+  /** How much of the file is done, from 0 to 1. */
+  fraction: number;
 }
 
 export interface ImportListOptions {
@@ -96,7 +96,7 @@ export async function importList(options: ImportListOptions): Promise<ImportResu
   };
   /** The line each customer was first seen on. */
   const seen = new Map<string, number>();
-  const progress = () => options.onProgress?.({ rows: result.rows, accepted: result.accepted, rejected: result.rejected.length, bytesRead: list.bytesRead(), size: list.size });
+  const progress = () => options.onProgress?.({ rows: result.rows, accepted: result.accepted, rejected: result.rejected.length, fraction: list.fraction() });
 
   for await (const row of list.rows) {
     result.rows++;

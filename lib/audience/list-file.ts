@@ -26,8 +26,8 @@ export interface ListFile {
   /** The header's columns (CSV); for JSON Lines, filled in as rows are read. */
   columns: string[];
   rows: AsyncGenerator<ListRow>;
-  /** Bytes read so far and the file's size: progress. */
-  bytesRead(): number;
+  /** How much of the file the rows handed out so far cover, from 0 to 1 (progress). */
+  fraction(): number;
   size: number;
   /** Lines that held nothing (skipped, not rows). */
   blankLines(): number;
@@ -60,19 +60,26 @@ export async function openListFile(path: string, options: { format?: ListFormat;
   const format = options.format ?? formatOf(path);
   let bytes = 0;
   let blank = 0;
+  /** Characters decoded, and characters of them the rows handed out cover. */
+  let decoded = 0;
+  let consumed = 0;
   const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
   async function* texts(): AsyncGenerator<string> {
     const decoder = new TextDecoder('utf-8', { ignoreBOM: false });
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       bytes += chunk.length;
       const text = decoder.decode(chunk, { stream: true });
+      decoded += text.length;
       if (text) yield text;
     }
     const rest = decoder.decode();
+    decoded += rest.length;
     if (rest) yield rest;
   }
-  const common = { bytesRead: () => bytes, size, blankLines: () => blank };
-  if (format === 'jsonl') return { format, delimiter: undefined, columns: [], rows: jsonLines(texts(), (n) => (blank += n)), ...common };
+  // The bytes read, scaled by the share of the text read that rows were made of (a chunk is read ahead).
+  const fraction = () => (size === 0 || decoded === 0 ? 1 : Math.min(1, (bytes / size) * (consumed / decoded)));
+  const common = { fraction, size, blankLines: () => blank };
+  if (format === 'jsonl') return { format, delimiter: undefined, columns: [], rows: jsonLines(texts(), (n) => (blank += n), (n) => (consumed += n)), ...common };
 
   const parser = new CsvParser({ delimiter: options.delimiter ?? 'auto' });
   const records = csvRecords(texts(), parser);
@@ -99,6 +106,7 @@ export async function openListFile(path: string, options: { format?: ListFormat;
 
   async function* rows(): AsyncGenerator<ListRow> {
     for await (const record of records) {
+      consumed = record.end ?? consumed;
       if (isBlank(record)) {
         blank++;
         continue;
@@ -146,12 +154,13 @@ async function nextNonBlank(records: AsyncGenerator<CsvRecord>, onBlank: () => v
 }
 
 /** JSON Lines: each non-blank line one JSON object; its keys are the columns. */
-async function* jsonLines(texts: AsyncIterable<string>, onBlank: (n: number) => void): AsyncGenerator<ListRow> {
+async function* jsonLines(texts: AsyncIterable<string>, onBlank: (n: number) => void, onConsumed: (chars: number) => void): AsyncGenerator<ListRow> {
   let rest = '';
   let line = 0;
   let first = true;
   const row = (text: string): ListRow | undefined => {
     line++;
+    onConsumed(text.length + 1);
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (text.trim() === '') {
       onBlank(1);

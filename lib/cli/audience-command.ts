@@ -101,7 +101,7 @@ export async function audienceImportCommand(file: string, options: AudienceImpor
       numberColumns: plan.numbers,
       onProgress: (p) => {
         const delivered = sender ? `${count(sender.sent)} sent · ` : '';
-        progress.update(p.size === 0 ? 1 : p.bytesRead / p.size, `${count(p.rows)} rows · ${delivered}${count(p.rejected)} rejected`);
+        progress.update(p.fraction, `${count(p.rows)} rows · ${delivered}${count(p.rejected)} rejected`);
       },
     });
   } catch (error) {

@@ -21,7 +21,7 @@ export function progressOn(stream: NodeJS.WriteStream = process.stderr, options:
   if (stream.isTTY) {
     return {
       update(fraction, text) {
-        if (now() - last < 100 && fraction < 1) return;
+        if (drawn && now() - last < 100) return;
         last = now();
         const width = 24;
         const filled = Math.round(Math.min(1, Math.max(0, fraction)) * width);
