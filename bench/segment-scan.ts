@@ -7,9 +7,11 @@
  * (one event and one membership write each), and the steady state, where
  * everyone who matches is a member already.
  *
- * The scan runs unbounded here to measure throughput; deployed, its read rate
- * is bounded (1,000 units a second by default), so a run takes at least
- * readUnits / 1,000 seconds.
+ * The scan runs unbounded here. Read units are the figure that carries over
+ * to AWS (DynamoDB Local computes them as DynamoDB does, and they grow
+ * linearly with the table); the time is DynamoDB Local's, which scans far more
+ * slowly than DynamoDB. Deployed, the read rate is bounded (1,000 units a
+ * second by default), so a run takes at least readUnits / 1,000 seconds.
  */
 import { BatchWriteItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
@@ -26,7 +28,7 @@ export interface SegmentScanRun {
   /** Membership writes (one write unit each: the items are small). */
   memberWrites: number;
   /** Per 100,000 profiles scanned. */
-  per100k: { readUnits: number; seconds: number; readCostUsd: number; secondsAtDefaultBound: number };
+  per100k: { readUnits: number; seconds: number; readCostUsd: number; minimumSecondsAtDefaultBound: number };
 }
 
 export interface SegmentScanBench {
@@ -96,7 +98,8 @@ export async function benchSegmentScan(servers: BenchServers, profiles = 100_000
         readUnits: result.readUnits * scale,
         seconds: (result.ms / 1000) * scale,
         readCostUsd: ((result.readUnits * scale) / 1e6) * LIST_PRICES.dynamoReadRequestUnitPerMillion,
-        secondsAtDefaultBound: Math.max((result.ms / 1000) * scale, (result.readUnits * scale) / DEFAULT_READ_BOUND),
+        // Deployed, the read bound sets the pace: no run is faster than this.
+        minimumSecondsAtDefaultBound: (result.readUnits * scale) / DEFAULT_READ_BOUND,
       },
     };
   };
