@@ -12,7 +12,8 @@ import { ListFileError } from '../../lib/audience/list-file';
 import { type Rejection, formatRejection } from '../../lib/audience/row-to-event';
 import { audienceImportCommand } from '../../lib/cli/audience-command';
 import { parseCustomerEvent } from '../../lib/engine/events';
-import { timelineFromJsonLines } from '../../lib/runtime/local-runner';
+import { runTimeline, timelineFromJsonLines } from '../../lib/runtime/local-runner';
+import { defineWorkflow, registryOf } from '../support/journeys';
 
 const TIME = '2026-11-02T14:00:00.000Z';
 let dir: string;
@@ -239,6 +240,26 @@ describe('waymark audience import', () => {
     ]);
     expect(printed()).toContain('✔ 2 of 2 rows → 2 events written to');
     expect(existsSync(rejectedFilePath(list))).toBe(false);
+  });
+
+  it('puts the list into a journey that enters on the audience (import --out, then `waymark run --events`)', async () => {
+    const webinar = defineWorkflow({
+      id: 'spring-webinar-follow-up',
+      entry: { on: { 'detail-type': ['Audience Joined'], detail: { audience: ['spring-webinar'] } } },
+      steps: { thanks: { type: 'email', template: 'article-1', next: 'pause' }, pause: { type: 'wait', duration: 'P2D', next: 'demo' }, demo: { type: 'email', template: 'demo' } },
+    });
+    const list = file('leads.csv', 'email,firstName\nana@example.com,Ana\nnope,Nobody\nben@example.com,Ben\n');
+    const out = join(dir, 'events.jsonl');
+    expect(await audienceImportCommand(list, { audience: 'spring-webinar', out, time: TIME })).toBe(1);
+    const run = await runTimeline(registryOf(webinar), timelineFromJsonLines(readFileSync(out, 'utf8')));
+    expect(run.emails.map((e) => `${new Date(e.at).toISOString().slice(0, 10)} ${e.to} ${e.stepId} "${e.subject}"`)).toEqual([
+      '2026-11-02 ana@example.com thanks "Article 1 for Ana"',
+      '2026-11-02 ben@example.com thanks "Article 1 for Ben"',
+      '2026-11-04 ana@example.com demo "Book a demo"',
+      '2026-11-04 ben@example.com demo "Book a demo"',
+    ]);
+    expect(run.customers.map((c) => c.status)).toEqual(['completed', 'completed']);
+    expect(readFileSync(rejectedFilePath(list), 'utf8')).toContain('3,email,nope,not a valid email address');
   });
 
   it('exit code 1 when rows were rejected: the others are still written, and the rejected rows are listed beside the input', async () => {
