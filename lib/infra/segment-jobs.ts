@@ -8,17 +8,16 @@
  * scan's bounds travel in each schedule's input, so a changed segment is a
  * changed rule, and the function needs no files.
  */
+import { existsSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { existsSync } from 'node:fs';
-import type { Segment } from '../audience/segment';
-import { loadSegments } from '../audience/segment';
-import type { SegmentJobInput } from '../runtime/handlers/segment';
+import { loadSegments, type Segment } from '../audience/segment';
 import { formatProblem } from '../engine/validate';
+import type { SegmentJobInput } from '../runtime/handlers/segment';
 import { WaymarkFunction } from './waymark-function';
 
 export interface SegmentJobsProps {
