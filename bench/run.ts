@@ -11,6 +11,7 @@ import { benchBundles } from './bundles';
 import { costPerMillionEvents, LIST_PRICES } from './cost';
 import { benchEngine, formatEngineBenchmark } from './engine-throughput';
 import { startBenchServers } from './local-aws';
+import { benchSegmentScan } from './segment-scan';
 import { benchSimulate } from './simulate';
 import { benchStoreCost } from './store-cost';
 
@@ -26,11 +27,14 @@ log('starting DynamoDB Local and the local SES server…');
 const servers = await startBenchServers();
 let store;
 let advance;
+let segment;
 try {
   log('store cost per input…');
   store = await benchStoreCost(servers, quick ? 100 : 300);
   log('advance handler vs bare operations…');
   advance = await benchAdvance(servers, quick ? 60 : 150, quick ? 1 : 3);
+  log('segment scan (figures per 100,000 profiles)…');
+  segment = await benchSegmentScan(servers, quick ? 5000 : 20_000);
 } finally {
   await servers.stop();
 }
@@ -56,7 +60,7 @@ const targets = [
 ].map((t) => ({ ...t, met: t.better === 'higher' ? t.measured >= t.target : t.measured <= t.target }));
 
 const machine = { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform, loadAverage: { start: loadAtStart, end: loadavg()[0]! } };
-const results = { generatedAt: new Date().toISOString(), quick, machine, prices: LIST_PRICES, targets, engine, store, advance, bundles, cost, simulate };
+const results = { generatedAt: new Date().toISOString(), quick, machine, prices: LIST_PRICES, targets, engine, store, advance, bundles, cost, simulate, segment };
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 
 const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -74,4 +78,9 @@ for (const h of bundles.handlers) console.log(`  ${h.handler.padEnd(12)} ${h.var
 console.log(`  empty handler ${bundles.empty.bytes} B, ${fmt(bundles.empty.loadMs, 0)} ms`);
 console.log(`\ncost per million events: $${fmt(cost.total, 3)} (EventBridge $${fmt(cost.eventBridge, 3)}, SQS $${fmt(cost.sqs, 3)}, Lambda $${fmt(cost.lambdaRequests + cost.lambdaDuration, 3)}, DynamoDB $${fmt(cost.dynamoWrites + cost.dynamoReads, 3)})`);
 console.log(`simulate: ${fmt(simulate.wallSeconds, 1)} s, ${fmt(simulate.peakMemoryMb, 0)} MB peak (baseline \`waymark validate\`: ${fmt(simulate.baseline.wallSeconds, 1)} s)`);
+console.log(
+  `segment scan, per 100,000 profiles (each with a journey item): ${fmt(segment.steady.per100k.readUnits, 0)} read units ($${fmt(segment.steady.per100k.readCostUsd, 4)}), ` +
+    `${fmt(segment.steady.per100k.seconds, 1)} s on DynamoDB Local, at least ${fmt(segment.steady.per100k.minimumSecondsAtDefaultBound, 1)} s deployed (the default bound, 1,000 units/s); ` +
+    `a first run where 10% join: ${fmt(segment.first.per100k.seconds, 1)} s, ${fmt(segment.first.memberWrites * (100_000 / segment.profiles), 0)} membership writes`,
+);
 console.log('\nwrote bench/results.json');

@@ -107,4 +107,70 @@ program
     process.exitCode = await reportCommand(options);
   });
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const audience = program.command('audience').description('Lists and segments: customers join an audience as "Audience Joined" events, and journeys enter on it');
+/** `waymark audience` commands exit with 2 on a usage error (0 and 1 say whether every row or customer made it). */
+const usageExit = (error: { exitCode: number }) => process.exit(error.exitCode === 0 ? 0 : 2);
+
+audience
+  .command('import')
+  .description('Import a list (CSV or JSON Lines): one "Audience Joined" event per row, sent to `waymark dev` or a deployed bus, or written to a file')
+  .argument('<file>', 'CSV (a header row; "," or ";"; UTF-8) or JSON Lines (*.jsonl): an email column, customerId or id (else derived from the email), other columns become profile attributes')
+  .option('--audience <name>', 'required: the audience the customers join (journeys enter on it)')
+  .option('--endpoint <url>', 'send to a running `waymark dev` (its events endpoint, e.g. http://127.0.0.1:8787)')
+  .option('--bus <name>', 'send to a deployed EventBridge bus (default AWS credentials)')
+  .option('--region <region>', "the deployed bus's region (default: from the environment)")
+  .option('--out <file.jsonl>', 'write the events to a file instead (for `waymark run --events`, `simulate` and review)')
+  .option('--dry-run', 'check the file only: report every row that would be rejected, send nothing')
+  .option('--rate <n>', 'events per second at most', '100')
+  .option('--number <column>', 'a column whose values are numbers (repeat, or separate with commas); other values stay text', collect)
+  .option('--format <format>', 'csv or jsonl (default: by the file extension)')
+  .option('--delimiter <char>', '"," or ";" (default: the one the header row uses)')
+  .option('--time <iso-time>', "the events' time (default: now; sent to a bus only when given)")
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ waymark audience import leads.csv --audience spring-webinar --out events.jsonl && waymark run --events events.jsonl\n  $ waymark audience import leads.csv --audience spring-webinar --endpoint http://127.0.0.1:8787\n  $ waymark audience import leads.csv --audience spring-webinar --bus waymark-1a2b3c4d --number score --rate 500\n\nRejected rows (bad email, missing id, duplicate in the file, profile too large, ...) are listed with their line\nin FILE.rejected.csv beside the list. Exit code 0: every row imported; 1: some rows rejected or not sent (the\nothers were); 2: a usage error, or nothing could be imported.',
+  )
+  .exitOverride(usageExit)
+  .action(async (file: string, options) => {
+    const { audienceImportCommand } = await import('./audience-command');
+    process.exitCode = await audienceImportCommand(file, options);
+  });
+
+audience
+  .command('segment')
+  .description('Run one segment now: customers whose stored profile newly matches join its audience')
+  .argument('<id>', 'a segment id (in --segments) or a segment file')
+  .option('--segments <dir>', 'the segments directory', 'segments')
+  .option('--dev', 'against a running `waymark dev` (DynamoDB Local at http://127.0.0.1:8000, table waymark; events to http://127.0.0.1:8787)')
+  .option('--endpoint <url>', "`waymark dev`'s events endpoint (implies --dev)")
+  .option('--dynamo-endpoint <url>', "`waymark dev`'s DynamoDB Local (implies --dev)")
+  .option('--table <name>', 'the table: a deployed one (default AWS credentials), or the local one with --dev')
+  .option('--bus <name>', 'the deployed bus to send to')
+  .option('--region <region>', "the deployed table's and bus's region")
+  .option('--out <file.jsonl>', 'write the events to a file instead (records no member)')
+  .option('--dry-run', 'count who would join; write and send nothing')
+  .option('--rate <n>', 'events per second at most', '100')
+  .option('--read-rate <n>', 'read units per second the scan may use at most', '1000')
+  .option('--parallel <n>', 'parts scanned in parallel', '4')
+  .addHelpText('after', '\nExamples:\n  $ waymark audience segment trial-nudge --dev\n  $ waymark audience segment trial-nudge --table Waymark-JourneysTable1234 --bus waymark-1a2b3c4d --region eu-west-1\n\nExit code 1 when some events could not be sent; 2 on a usage error or an invalid segment.')
+  .exitOverride(usageExit)
+  .action(async (id: string, options) => {
+    const { audienceSegmentCommand } = await import('./audience-command');
+    process.exitCode = await audienceSegmentCommand(id, options);
+  });
+
+audience
+  .command('segments')
+  .description('Validate and list segments (default segments/): every problem with its file and JSON path')
+  .argument('[paths...]', 'segment files or directories', [])
+  .option('--workflows <dir>', 'warn about audiences no journey here enters on', 'workflows')
+  .option('--json', 'print a machine-readable report')
+  .addHelpText('after', '\nExit code 1 when any problem is found.')
+  .exitOverride(usageExit)
+  .action(async (paths: string[], options) => {
+    const { audienceSegmentsCommand } = await import('./audience-command');
+    process.exitCode = audienceSegmentsCommand(paths, options);
+  });
+
 await program.parseAsync(process.argv);

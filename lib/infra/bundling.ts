@@ -3,7 +3,7 @@
  * `npm run bundle-sizes` (and the benchmarks) use the same esbuild options,
  * so the sizes printed are the sizes deployed.
  */
-export const HANDLERS = ['advance', 'send', 'sweep', 'unsubscribe'] as const;
+export const HANDLERS = ['advance', 'send', 'sweep', 'unsubscribe', 'segment'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
 export const handlerEntry = (name: HandlerName) => `lambdas/${name}.ts`;

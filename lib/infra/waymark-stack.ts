@@ -10,6 +10,7 @@
  * the stream's event source mapping has an on-failure queue, and the sweep's
  * schedule may miss a minute (the next run reads from where it stopped).
  */
+import { dirname, join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -20,6 +21,7 @@ import type { Construct } from 'constructs';
 import { EmailSending, identitiesOf } from './email-sending';
 import { JourneyTable } from './journey-table';
 import { OperationalAlarms } from './operational-alarms';
+import { prepareSegments, SegmentJobs } from './segment-jobs';
 import { WaymarkFunction } from './waymark-function';
 import { prepareWorkflowAssets } from './workflow-assets';
 import { WorkflowRouting } from './workflow-routing';
@@ -48,6 +50,8 @@ export interface WaymarkStackProps extends StackProps {
    * default true. New accounts with a quota of 10 deploy with false (or ask for the usual 1,000).
    */
   reserveConcurrency?: boolean;
+  /** Segments (`*.json`) deployed as scheduled jobs; default: `segments` beside the workflows directory. */
+  segmentsDirectory?: string;
 }
 
 /** One send instance sends about this many emails a second (SES calls are sequential within a batch). */
@@ -210,5 +214,9 @@ export class WaymarkStack extends Stack {
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.work.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'SendFailuresQueueUrl', { value: this.work.sendFailureQueue.queueUrl });
     new CfnOutput(this, 'ConfigurationSetName', { value: this.email.configurationSet.configurationSetName });
+
+    // Audience segments: one scheduled scan per segments/*.json, when there are any.
+    const segments = prepareSegments(props.segmentsDirectory ?? join(dirname(props.workflowsDirectory), 'segments'));
+    if (segments.length > 0) new SegmentJobs(this, 'Segments', { segments, table, bus: this.routing.bus });
   }
 }
