@@ -101,7 +101,8 @@ export function importPinpointJourney(input: PinpointImportInput): PinpointImpor
     return resolved;
   };
   const mapped = mapActivities(journey.StartActivity, journey.Activities, { report, path, contentIdFor, ...(settings.entryCap === undefined ? {} : { entryCap: settings.entryCap }) });
-  const from = sender(input, mapped?.fromAddresses ?? [], report);
+  // Without the activities, whether any names a sender is unknown: say nothing about it.
+  const from = mapped === undefined ? undefined : sender(input, mapped.fromAddresses, report);
 
   report.carried(
     path('StartCondition'),

@@ -141,16 +141,22 @@ export function mapActivities(start: string | undefined, rawActivities: Record<s
   let startId = ids.of(start);
   if (context.entryCap !== undefined) {
     const guard = ids.claim('entry-cap');
-    builder.steps[guard] = {
-      type: 'branch',
-      name: `Re-entry cap: at most ${context.entryCap} entries`,
-      cases: [{ if: { journey: { entries: [{ numeric: ['<=', context.entryCap] }] } }, next: startId }],
-      else: endStep(builder),
+    const over = endStep(builder);
+    // First in the file, as it is first in the journey.
+    builder.steps = {
+      [guard]: { type: 'branch', name: `Re-entry cap: at most ${context.entryCap} entries`, cases: [{ if: { journey: { entries: [{ numeric: ['<=', context.entryCap] }] } }, next: startId }], else: over },
+      ...builder.steps,
     };
     startId = guard;
   }
 
   prune(builder, startId, start, rawActivities);
+  if (builder.endId !== undefined && builder.steps[builder.endId] !== undefined) {
+    // The shared end reads best last.
+    const end = builder.steps[builder.endId]!;
+    delete builder.steps[builder.endId];
+    builder.steps[builder.endId] = end;
+  }
   const cycle = loopWithoutWait(builder.steps, startId);
   if (cycle) {
     const activitiesInLoop = [...new Set(cycle.map((step) => builder.origins.get(step) ?? step))];
