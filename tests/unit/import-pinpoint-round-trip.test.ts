@@ -100,6 +100,14 @@ describe('waymark import pinpoint: round trip', () => {
     expect(outcome.journeys[0]).toMatchObject({ id: 'trial-welcome-2026', valid: true, problems: [] });
     expect(readFileSync(path, 'utf8')).toContain('"version": 1');
 
+    // Two journeys at once: the template they share is written once, with the first.
+    const both = workflowsDirectory();
+    const two = waymark('import', 'pinpoint', '--journey', join(FIXTURES, 'welcome-journey.json'), join(FIXTURES, 'segment-start.json'), '--templates', join(FIXTURES, 'templates'), '--out', both);
+    expect(two.status).toBe(0);
+    expect(two.stdout).toContain('the content item "welcome-email" in content/pinpoint-trial-welcome-2026.json is this template already; reused');
+    expect(existsSync(join(both, 'winback-lapsed.json'))).toBe(true);
+    expect(existsSync(join(both, 'content', 'pinpoint-winback-lapsed.json'))).toBe(false);
+
     const broken = workflowsDirectory();
     const failed = waymark('import', 'pinpoint', '--journey', join(FIXTURES, 'welcome-journey.json'), join(FIXTURES, 'dangling-next-activity.json'), '--out', broken);
     expect(failed.status).toBe(1);

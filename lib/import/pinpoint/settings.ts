@@ -160,6 +160,7 @@ function mapSendWindow(journey: Journey, application: ApplicationSettingsResourc
   const quiet = quietTime(journey, application, context);
   const openHours = journey.OpenHours?.EMAIL;
   const advanced = journey.SendingSchedule === true;
+  let windowAt: string | undefined;
 
   for (const channel of Object.keys(journey.OpenHours ?? {}).filter((c) => c !== 'EMAIL')) {
     report.leftOut(journeyPath('OpenHours', channel), `open hours of the ${channel} channel: Waymark sends email only`);
@@ -172,6 +173,7 @@ function mapSendWindow(journey: Journey, application: ApplicationSettingsResourc
     const window = windowFromOpenHours(openHours, journeyPath('OpenHours', 'EMAIL'), report);
     if (window) {
       mapped.sendWindow = window;
+      windowAt = journeyPath('OpenHours', 'EMAIL');
       if (quiet && overlaps(window, quiet.window)) {
         report.approximated(
           quiet.at,
@@ -185,6 +187,7 @@ function mapSendWindow(journey: Journey, application: ApplicationSettingsResourc
     }
   } else if (quiet) {
     mapped.sendWindow = quiet.window;
+    windowAt = quiet.at;
     report.carried(
       quiet.at,
       '$.settings.sendWindow',
@@ -192,9 +195,9 @@ function mapSendWindow(journey: Journey, application: ApplicationSettingsResourc
     );
   }
 
-  if (mapped.sendWindow !== undefined) {
+  if (windowAt !== undefined) {
     report.approximated(
-      journeyPath(openHours !== undefined && advanced ? 'OpenHours' : 'QuietTime'),
+      windowAt,
       '$.settings.sendWindow',
       'Pinpoint applied the window in the endpoint\'s time zone (Demographic.Timezone); Waymark uses the customer\'s profile.timezone, else settings.timezone',
       'send profile.timezone (an IANA name such as "Europe/Paris") in your events',
