@@ -96,7 +96,8 @@ export function importPinpointCommand(options: ImportPinpointOptions): number {
       budgetSupported: CROSS_JOURNEY_BUDGET,
       schemaRef: existsSync(join(out, 'workflow.schema.json')),
     });
-    const entries = [...inputs.entries, ...result.report.entries];
+    // Which activity an entry is about is the importer's bookkeeping, not the reader's.
+    const entries = [...inputs.entries, ...result.report.entries].map(({ activity: _activity, ...entry }) => entry);
     const outcome: JourneyOutcome = { file: display(journeyFile), id: result.id, report: entries, problems: [], valid: false };
     outcomes.push(outcome);
     if (!result.workflow) continue;

@@ -329,6 +329,8 @@ describe('import pinpoint: malformed exports', () => {
     ['a holdout of 150%', { Activities: { Hello: { Holdout: { Percentage: 150 } } } }, 'Activities.Hello.Holdout.Percentage: a percentage from 0 to 100, not 150'],
     ['an email without a template', { Activities: { Hello: { EMAIL: { MessageConfig: { FromAddress: 'a@b.example' } } } } }, 'Activities.Hello.EMAIL.TemplateName: required: Waymark sends content items, and a journey email names its template'],
     ['a wrongly typed member', { Activities: { Hello: { Holdout: { Percentage: 'ten' } } } }, 'Activities.Hello.Holdout.Percentage: expected a number'],
+    ['a wrongly typed limit', { Limits: { DailyCap: 'two' } }, 'Limits.DailyCap: expected a number'],
+    ['activities that are a list', { Activities: [] }, 'Activities: expected an object'],
     ['no start condition', { StartCondition: undefined }, 'StartCondition: required: what makes a customer enter (an EventStartCondition or a SegmentStartCondition)'],
     ['an event split on an unknown message activity', {
       StartActivity: 'Split',

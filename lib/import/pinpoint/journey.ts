@@ -26,7 +26,7 @@ import type { Step } from '../../engine/schema';
 import { successors } from '../../engine/validate';
 import { parseDuration } from '../../engine/time';
 import { allOf, anyOf, eventPattern, profilePattern } from './conditions';
-import { Activity, ACTIVITY_TYPES, type ActivityType, type ConditionalSplitActivity, type MultiConditionalSplitActivity, type SimpleCondition, type WaitTime } from './model';
+import { Activity, ACTIVITY_TYPES, describeIssue, type ActivityType, type ConditionalSplitActivity, type MultiConditionalSplitActivity, type SimpleCondition, type WaitTime } from './model';
 import type { ImportReport, PinpointPath } from './report';
 
 /** `{"type": "wait", "at": ...}`: WORKFLOWS.md "Waiting until a moment". */
@@ -168,11 +168,6 @@ export function mapActivities(start: string | undefined, rawActivities: Record<s
     return undefined;
   }
   return { start: startId, steps: builder.steps, origins: builder.origins, fromAddresses: builder.fromAddresses };
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type') return `expected ${issue.expected === 'record' || issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}`;
-  return issue.message;
 }
 
 function endStep(builder: Builder): string {

@@ -16,6 +16,12 @@
  */
 import { z } from 'zod';
 
+/** What a member of an export should have been, for the report ("expected a number"). */
+export function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected === 'record' || issue.expected === 'object' ? 'an object' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}`;
+  return issue.message;
+}
+
 const Text = z.string();
 const Count = z.number();
 

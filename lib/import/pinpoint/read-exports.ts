@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import { describeJsonError } from '../../runtime/workflow-files';
-import { ApplicationSettingsResource, EmailTemplateResponse, Journey } from './model';
+import { ApplicationSettingsResource, describeIssue, EmailTemplateResponse, Journey } from './model';
 import { type ImportReport, type PinpointPath, pinpointPath } from './report';
 
 export interface JourneyExport {
@@ -65,10 +65,11 @@ function unwrap(value: unknown, wrapper: string): { inner: unknown; base: string
   return isObject(value) && wrapper in value ? { inner: value[wrapper], base: wrapper } : { inner: value, base: '' };
 }
 
-function shapeErrors(issues: z.core.$ZodIssue[], path: PinpointPath, report: ImportReport, file: string): void {
+/** Shape errors, each at its path; `file` prefixes paths into a file other than the journey's. */
+function shapeErrors(issues: z.core.$ZodIssue[], path: PinpointPath, report: ImportReport, file?: string): void {
   for (const issue of issues) {
-    const expected = issue.code === 'invalid_type' ? `expected ${issue.expected === 'record' || issue.expected === 'object' ? 'an object' : `a ${issue.expected}`}` : issue.message;
-    report.error(`${file}: ${path(...issue.path.map(String)) || '$'}`, expected);
+    const at = path(...issue.path.map(String)) || '$';
+    report.error(file === undefined ? at : `${file}: ${at}`, describeIssue(issue));
   }
 }
 
@@ -86,7 +87,7 @@ export function readJourneyExport(value: unknown, file: string, report: ImportRe
   const path = pinpointPath(base);
   const parsed = Journey.safeParse(inner);
   if (!parsed.success) {
-    shapeErrors(parsed.error.issues, path, report, file);
+    shapeErrors(parsed.error.issues, path, report);
     return undefined;
   }
   return { file, journey: parsed.data, path };
