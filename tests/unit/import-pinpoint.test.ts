@@ -234,6 +234,40 @@ describe('import pinpoint: activities', () => {
     }
   });
 
+  it.each(['BEFORE', 'AFTER', 'ON', 'BETWEEN'])('reports the date operator %s on a profile attribute, keeping the rest of the condition', (operator) => {
+    const result = importJourney(
+      journeyWith({
+        StartActivity: 'Check',
+        Activities: {
+          Check: {
+            ConditionalSplit: {
+              Condition: {
+                Conditions: [
+                  {
+                    SegmentDimensions: {
+                      UserAttributes: {
+                        renewsAt: { AttributeType: operator, Values: operator === 'BETWEEN' ? ['2026-01-01', '2026-02-01'] : ['2026-01-01'] },
+                        plan: { AttributeType: 'CONTAINS', Values: ['pro*'] },
+                      },
+                    },
+                  },
+                ],
+              },
+              TrueActivity: 'Hello',
+            },
+          },
+          Hello: { EMAIL: { TemplateName: 'Hello', MessageConfig: { FromAddress: 'team@acme.example' } } },
+        },
+      }),
+    );
+
+    expect(result.workflow!.steps.check).toEqual({ type: 'branch', cases: [{ if: { profile: { plan: [{ wildcard: '*pro\\**' }] } }, next: 'hello' }], else: 'end' });
+    expect(entriesAt(result.report.entries, 'Activities.Check.ConditionalSplit.Condition.Conditions.0.SegmentDimensions.UserAttributes.renewsAt')).toEqual([
+      expect.objectContaining({ outcome: 'left-out', note: expect.stringContaining(`the date comparison ${operator}`) }),
+    ]);
+    expect(validate(result).problems).toEqual([]);
+  });
+
   it('turns an EXCLUSIVE event type into anything-but, with a warning that other events match too', () => {
     const result = importJourney(
       journeyWith({ StartCondition: { EventStartCondition: { EventFilter: { Dimensions: { EventType: { DimensionType: 'EXCLUSIVE', Values: ['test.ping'] } } } } } }),
