@@ -1,6 +1,7 @@
 /** The `waymark` command line. Each command lives in its own module; this file only wires them. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { devCommand } from './dev-command';
+import type { ImportPinpointOptions } from './import-command';
 import { runCommand } from './run-command';
 import { testCommand } from './test-command';
 import { validateCommand } from './validate-command';
@@ -171,6 +172,29 @@ audience
   .action(async (paths: string[], options) => {
     const { audienceSegmentsCommand } = await import('./audience-command');
     process.exitCode = audienceSegmentsCommand(paths, options);
+  });
+
+program
+  .command('import')
+  .description('Import journeys from another tool')
+  .command('pinpoint')
+  .description('Turn Amazon Pinpoint journey exports (aws pinpoint get-journey) into Waymark workflows and content, and report what was carried over, approximated or left out')
+  .requiredOption('--journey <files...>', 'output of `aws pinpoint get-journey` ({"JourneyResponse": ...}) or a bare journey object; several allowed')
+  .option('--templates <paths...>', 'directories or files with outputs of `aws pinpoint get-email-template`, one template per file')
+  .option('--settings <file>', 'output of `aws pinpoint get-application-settings`: application-wide journey limits and quiet time')
+  .requiredOption('--out <dir>', 'the workflows directory to write into (DIR/<id>.json, DIR/content/pinpoint-<id>.json)')
+  .option('--id <id>', 'the workflow id (default: the journey\'s Name, slugified)')
+  .option('--from <sender>', 'the sender, e.g. "Acme <hello@acme.example>" (default: the EMAIL activities\' FromAddress)')
+  .addOption(new Option('--customer <id>', 'which Pinpoint id your events send as detail.customerId').choices(['user', 'endpoint']).default('user'))
+  .option('--force', 'replace DIR/<id>.json if it exists (a previous import)')
+  .option('--json', 'print the outcome and report as JSON')
+  .addHelpText(
+    'after',
+    '\nExample:\n  $ aws pinpoint get-journey --application-id $APP --journey-id $JOURNEY > welcome.json\n  $ aws pinpoint get-email-template --template-name Welcome > templates/Welcome.json\n  $ waymark import pinpoint --journey welcome.json --templates templates --out workflows\n\nExit code 0 when every workflow written is valid (warnings allowed), 1 otherwise.',
+  )
+  .action(async (options: ImportPinpointOptions) => {
+    const { importPinpointCommand } = await import('./import-command');
+    process.exitCode = importPinpointCommand(options);
   });
 
 await program.parseAsync(process.argv);
