@@ -47,6 +47,16 @@ export interface StepContext {
   profile: Profile;
   /** The customer's address is on the suppression list: no email may be decided. */
   suppressed?: boolean;
+  /**
+   * Paths fixed for this customer instead of the hash (scenarios that test one variant): a split
+   * step id → the `next` of the path to take; `holdout` true or false for every holdout step.
+   */
+  pins?: Pins;
+}
+
+export interface Pins {
+  splits?: Readonly<Record<string, string>>;
+  holdout?: boolean;
 }
 
 /** How many recent event fingerprints a state remembers (redelivery beyond this is still harmless: see the time rules). */
@@ -518,7 +528,7 @@ class Run {
           next = this.choosePath(current);
           break;
         case 'holdout':
-          if (unitInterval(`${this.workflow.id}:${id}:${s.customerId}`) * 100 < current.step.percent) {
+          if (this.context.pins?.holdout ?? unitInterval(`${this.workflow.id}:${id}:${s.customerId}`) * 100 < current.step.percent) {
             this.finish('holdout', at);
             return;
           }
@@ -546,6 +556,8 @@ class Run {
   }
 
   private choosePath(split: Extract<CompiledStep, { type: 'split' }>): string {
+    const pinned = this.context.pins?.splits?.[split.id];
+    if (pinned !== undefined && split.step.paths.some((path) => path.next === pinned)) return pinned;
     const point = unitInterval(`${this.workflow.id}:${split.id}:${this.state.customerId}`) * split.totalWeight;
     let cumulative = 0;
     for (const path of split.step.paths) {

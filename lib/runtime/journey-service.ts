@@ -11,7 +11,7 @@
  * (memory), so what a marketer tests is what production decides.
  */
 import { MAX_STORED_PROFILE_BYTES, mergeProfile, parseCustomerEvent, unstorableValue } from '../engine/events';
-import { step } from '../engine/interpreter';
+import { type Pins, step } from '../engine/interpreter';
 import type { CustomerEvent, Effect, Input, JourneyState, Metric, StepOutcome, Warning } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
 import { type WorkflowRegistry, UnknownWorkflowVersionError } from './registry';
@@ -82,6 +82,8 @@ export interface JourneyServiceOptions {
   faults?: (point: FaultPoint) => void;
   /** Told of every applied (written) step, with its effects: activity feeds, journey maps. */
   observer?: (applied: AppliedStep) => void;
+  /** Split paths or holdout fixed for a customer (`waymark test` scenarios that pin a variant); never in production. */
+  pins?: (customerId: string, workflowId: string) => Pins | undefined;
 }
 
 export interface AppliedStep {
@@ -216,12 +218,14 @@ export class JourneyService {
       let result;
       try {
         const workflow = registry.forState(workflowId, state);
-        result = step(workflow, state, input, now, { customerId, profile: customer.profile, suppressed: customer.suppressed });
+        const pins = this.options.pins?.(customerId, workflowId);
+        const context = { customerId, profile: customer.profile, suppressed: customer.suppressed, ...(pins ? { pins } : {}) };
+        result = step(workflow, state, input, now, context);
         // About to decide an email: check the address against the suppression list first, so the
         // decision itself (and its one write) is right, not corrected after the fact.
         if (!customer.suppressed && (await this.decidesSuppressedEmail(result.effects))) {
           customer.suppressed = true;
-          result = step(workflow, state, input, now, { customerId, profile: customer.profile, suppressed: true });
+          result = step(workflow, state, input, now, { ...context, suppressed: true });
         }
       } catch (error) {
         // A journey that cannot be stepped must not block the customer's other journeys.

@@ -48,6 +48,8 @@ export interface MemoryEngineOptions {
   counters?: { add(rows: CounterRow[]): void };
   /** Unsubscribe links (default: signed links to a local URL). */
   links?: UnsubscribeLinks;
+  /** Split paths or holdout fixed per customer (scenarios). */
+  pins?: JourneyServiceOptions['pins'];
 }
 
 export interface RunnerOptions extends MemoryEngineOptions {
@@ -80,6 +82,7 @@ export class MemoryEngine {
     this.store = new MemoryStore(options.counters ? { counters: options.counters } : {});
     this.service = new JourneyService({
       ...(options.observer ? { observer: options.observer } : {}),
+      ...(options.pins ? { pins: options.pins } : {}),
       registry,
       store: this.store,
       counters: { add: (rows: CounterRow[]) => this.store.addCounters(rows) },

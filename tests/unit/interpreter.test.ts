@@ -519,3 +519,27 @@ describe('waiting until a moment (wait.at)', () => {
     expect(played.sent).toEqual(['2026-11-05T10:00:00.000Z hal review survey']);
   });
 });
+
+describe('pinned paths (scenarios that test one variant)', () => {
+  it('a pinned split takes the named path and a pinned holdout holds out or not, whatever the hash says', () => {
+    const workflow = compileWorkflow(
+      defineWorkflow({
+        steps: {
+          control: { type: 'holdout', percent: 50, next: 'ab' },
+          ab: { type: 'split', paths: [{ weight: 99, next: 'demo' }, { weight: 1, next: 'offer' }] },
+          demo: { type: 'email', template: 'demo' },
+          offer: { type: 'email', template: 'offer' },
+        },
+      }),
+      createCatalogue(testContent),
+    );
+    const entered = (pins: { splits?: Record<string, string>; holdout?: boolean }) =>
+      step(workflow, null, { kind: 'event', event: lead('ana', '2026-11-02T10:00:00Z') as CustomerEvent }, Date.parse('2026-11-02T10:00:00Z'), { customerId: 'ana', profile: { email: 'ana@example.com' }, pins });
+    expect(entered({ holdout: true }).state?.status).toBe('holdout');
+    const offer = entered({ holdout: false, splits: { ab: 'offer' } });
+    expect(offer.effects.flatMap((e) => (e.type === 'send-email' ? [e.email.contentId] : []))).toEqual(['offer']);
+    // A pin naming no path of the split is ignored: the hash decides.
+    const unknown = entered({ holdout: false, splits: { ab: 'nowhere' } });
+    expect(unknown.state?.status).toBe('completed');
+  });
+});
