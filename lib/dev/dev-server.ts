@@ -111,7 +111,7 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
 export async function startDev(options: DevOptions): Promise<DevServer> {
   const log = options.log;
   const loaded = loadValidWorkflows([options.workflowsDirectory]);
-  const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+  const registry = WorkflowRegistry.fromLoaded(loaded);
 
   const dataDirectory = resolve(options.dataDirectory);
   if (options.fresh) rmSync(dataDirectory, { recursive: true, force: true });

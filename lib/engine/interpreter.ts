@@ -48,10 +48,22 @@ export interface StepContext {
   /** The customer's address is on the suppression list: no email may be decided. */
   suppressed?: boolean;
   /**
+   * The send budget across workflows (workflows/settings.json), with the customer's counted sends
+   * (all workflows, this one included) within its period. Absent: no budget.
+   */
+  budget?: BudgetContext;
+  /**
    * Paths fixed for this customer instead of the hash (scenarios that test one variant): a split
    * step id → the `next` of the path to take; `holdout` true or false for every holdout step.
    */
   pins?: Pins;
+}
+
+export interface BudgetContext {
+  max: number;
+  perMs: number;
+  /** Instants of the customer's counted emails, from every workflow. */
+  sends: readonly number[];
 }
 
 export interface Pins {
@@ -276,6 +288,8 @@ class Run {
   private readonly restingBefore: string | null;
   /** Warnings already reported in this run (one per code and step is enough). */
   private warned: Set<string> | undefined;
+  /** The customer's counted sends, plus those this run decides (a run may send twice at one instant). */
+  private budgetSends: number[] | undefined;
 
   constructor(
     private readonly workflow: CompiledWorkflow,
@@ -352,6 +366,7 @@ class Run {
       finishedAt: null,
       convertedAt: null,
       waitingSince: null,
+      pendingSince: null,
       dueAt: null,
       emailsSent: 0,
       opens: 0,
@@ -368,7 +383,7 @@ class Run {
     this.advanceClock(at);
     this.closeStage(at);
     const stepId = s.stepId ?? undefined;
-    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, finishedAt: at } satisfies Partial<JourneyState>);
+    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, pendingSince: null, finishedAt: at } satisfies Partial<JourneyState>);
     // A conversion is counted when it happens (convert), not again as the way out.
     if (status !== 'converted') this.metric(status, at, stepId === undefined ? {} : { stepId });
     this.emit('Journey Finished', at);
@@ -405,6 +420,7 @@ class Run {
   leaveRestingStep(): void {
     this.state.dueAt = null;
     this.state.waitingSince = null;
+    this.state.pendingSince = null;
   }
 
   recordEngagement(event: CustomerEvent, at: number): void {
@@ -599,27 +615,33 @@ class Run {
       return { outcome: 'next', at };
     }
 
-    const cap = workflow.frequencyCap;
-    const underCap = cap ? earliestUnderCap(at, s.sendTimes, cap.max, cap.perMs) : at;
-    if (workflow.sendWindow) {
-      const tzProblem = profileProblem(profile, 'timezone');
-      if (tzProblem !== undefined) this.warn('timezone-invalid', at, `${tzProblem}: the send window was applied in ${workflow.timezone}, the workflow's zone`);
+    const timing = this.sendTiming(at);
+    if (timing.outcome === 'skip') {
+      this.metric('email.skipped', at, { stepId: current.id, label: 'budget' });
+      return { outcome: 'next', at };
     }
-    const sendAt = workflow.sendWindow ? nextWindowOpening(underCap, workflow.sendWindow, timeZoneOf(workflow, profile)) : underCap;
-    if (sendAt > at) {
-      if (!resumed) this.metric('email.deferred', at, { stepId: current.id, label: underCap > at ? 'cap' : 'window' });
-      this.rest(sendAt, null);
+    if (timing.sendAt > at) {
+      if (!resumed) {
+        this.metric('email.deferred', at, { stepId: current.id, label: timing.reason });
+        s.pendingSince = at;
+      }
+      const pendingSince = s.pendingSince ?? at;
+      this.rest(timing.sendAt, null);
+      s.pendingSince = pendingSince;
       return { outcome: 'rest', at };
     }
+    s.pendingSince = null;
 
     s.emailSeq += 1;
     s.emailsSent += 1;
     if (!s.sent.includes(item.id)) s.sent.push(item.id);
+    const cap = workflow.frequencyCap;
     if (cap) {
       s.sendTimes.push(at);
       const horizon = at - cap.perMs;
       s.sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
     }
+    if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
     this.effects.push({
       type: 'send-email',
       email: {
@@ -636,6 +658,46 @@ class Run {
     });
     this.metric('email.sent', at, { stepId: current.id, ...(s.stage === null ? {} : { stage: s.stage }) });
     return { outcome: 'next', at };
+  }
+
+  /**
+   * When the email of a step reached at `at` may go: the earliest moment at or after `at` that the
+   * frequency cap, the send window and the send budget all allow (each checked again after another
+   * moves it), and which of them held it first. An email due now but over the budget of a workflow
+   * whose `overBudget` is "skip" is not sent at all.
+   */
+  private sendTiming(at: number): { outcome: 'send'; sendAt: number; reason: 'cap' | 'window' | 'budget' } | { outcome: 'skip' } {
+    const workflow = this.workflow;
+    const { profile, budget } = this.context;
+    const cap = workflow.frequencyCap;
+    const window = workflow.sendWindow;
+    if (window) {
+      const tzProblem = profileProblem(profile, 'timezone');
+      if (tzProblem !== undefined) this.warn('timezone-invalid', at, `${tzProblem}: the send window was applied in ${workflow.timezone}, the workflow's zone`);
+    }
+    const tz = window ? timeZoneOf(workflow, profile) : workflow.timezone;
+    const budgetSends = budget && workflow.budgeted ? (this.budgetSends ?? budget.sends) : undefined;
+    let reason: 'cap' | 'window' | 'budget' | undefined;
+    let sendAt = at;
+    // Each constraint only moves the time later; a few rounds settle any combination.
+    for (let round = 0; round < 20; round++) {
+      const capped = cap ? earliestUnderCap(sendAt, this.state.sendTimes, cap.max, cap.perMs) : sendAt;
+      if (capped > sendAt) reason ??= 'cap';
+      const windowed = window ? nextWindowOpening(capped, window, tz) : capped;
+      if (windowed > capped) reason ??= 'window';
+      let allowed = windowed;
+      if (budgetSends) {
+        allowed = earliestUnderCap(windowed, budgetSends, budget!.max, budget!.perMs);
+        if (allowed > windowed) {
+          // Over the budget at a moment the window and the cap allow: "skip" gives up on it there and then.
+          if (windowed === at && workflow.overBudget === 'skip') return { outcome: 'skip' };
+          reason ??= 'budget';
+        }
+      }
+      if (allowed === sendAt) break;
+      sendAt = allowed;
+    }
+    return { outcome: 'send', sendAt, reason: reason ?? 'window' };
   }
 
   private setStage(stage: string, at: number): void {

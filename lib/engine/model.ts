@@ -28,6 +28,8 @@ export interface JourneyState {
   convertedAt: number | null;
   /** For a wait on an event: only events at or after this instant satisfy it. */
   waitingSince: number | null;
+  /** For an email held by the window, the cap or the budget: when it first became due (orders same-instant emails under the budget). */
+  pendingSince: number | null;
   /** When the customer's next timer falls due (a wait ending, a deferred email); null for none. */
   dueAt: number | null;
   /** The latest instant applied to this customer: time never runs backwards in a journey. */
@@ -67,6 +69,7 @@ export function emptyJourney(customerId: string, workflowId: string): JourneySta
     finishedAt: null,
     convertedAt: null,
     waitingSince: null,
+    pendingSince: null,
     dueAt: null,
     clock: 0,
     emailsSent: 0,

@@ -27,7 +27,7 @@ const KNOWN_FIELDS = [
   '$schema', 'id', 'version', 'name', 'description', 'stages', 'entry', 'on', 'reentry', 'after', 'goal', 'stage', 'then', 'exitOn',
   'settings', 'from', 'replyTo', 'timezone', 'sendWindow', 'days', 'start', 'end', 'frequencyCap', 'max', 'per', 'steps', 'type',
   'template', 'content', 'kind', 'tags', 'subject', 'next', 'duration', 'until', 'timeout', 'timeoutNext', 'cases', 'if', 'else',
-  'paths', 'weight', 'percent',
+  'paths', 'weight', 'percent', 'maxAge', 'at', 'attribute', 'offset', 'priority', 'budget', 'overBudget', 'migrate', 'profileAttributes',
 ];
 
 /** The top-level keys of the document a branch condition is matched against. */
@@ -50,7 +50,8 @@ export function validateWorkflow(raw: unknown, options: { file: string; catalogu
   return problems.length === 0 ? { ok: true, workflow: parsed.data, problems: [] } : { ok: false, workflow: undefined, problems };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** What a schema issue means, in the words `waymark validate` prints (unknown fields with a "did you mean"). */
+export function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type': {
       const input = (issue as { input?: unknown }).input;

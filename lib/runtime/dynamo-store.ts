@@ -24,6 +24,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { hash53 } from '../engine/hash';
 import { emptyJourney, type JourneyState, type Profile } from '../engine/model';
 import {
+  type BudgetSend,
   type CounterRow,
   type CustomerRecord,
   type DueEntry,
@@ -114,7 +115,7 @@ export class DynamoStore implements JourneyStore {
   }
 
   async loadCustomer(customerId: string): Promise<CustomerRecord> {
-    const record: CustomerRecord = { customerId, profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
+    const record: CustomerRecord = { customerId, profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map(), budget: { version: null, sends: [] } };
     // A stale (eventually consistent) read is caught by the version condition of the write.
     for await (const item of this.queryPartition(key.customer(customerId), 'loadCustomer')) {
       const sk = item.sk?.S ?? '';
@@ -127,6 +128,9 @@ export class DynamoStore implements JourneyStore {
         record.suppressed = plain.sup === true;
       } else if (sk.startsWith('J#')) {
         record.journeys.set(sk.slice(2), decodeJourney(customerId, sk.slice(2), item));
+      } else if (sk === 'B') {
+        const plain = unmarshall(item);
+        record.budget = { version: Number(plain.bv ?? 0), sends: Array.isArray(plain.s) ? (plain.s as BudgetSend[]) : [] };
       }
     }
     return record;
@@ -165,6 +169,22 @@ export class DynamoStore implements JourneyStore {
           });
     if (await this.conditionally('saveProfile', command)) return version;
     throw new VersionConflictError(customerId, 'profile');
+  }
+
+  async saveBudget(customerId: string, sends: BudgetSend[], expectedVersion: number | null): Promise<number> {
+    const version = (expectedVersion ?? 0) + 1;
+    const saved = await this.conditionally(
+      'saveBudget',
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { ...marshall(key.budget(customerId)), bv: { N: String(version) }, s: { L: sends.map(([at, workflowId, seq]) => ({ L: [{ N: String(at) }, { S: workflowId }, { N: String(seq) }] })) } },
+        ConditionExpression: expectedVersion === null ? 'attribute_not_exists(pk)' : 'bv = :expected',
+        ...(expectedVersion === null ? {} : { ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } }),
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
+    if (!saved) throw new VersionConflictError(customerId, 'budget');
+    return version;
   }
 
   async saveJourney(write: JourneyWrite): Promise<number> {

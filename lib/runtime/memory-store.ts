@@ -9,6 +9,8 @@
 import type { JourneyState, Profile } from '../engine/model';
 import {
   addCounterRows,
+  type BudgetLedger,
+  type BudgetSend,
   type CounterRow,
   type CustomerRecord,
   type DueEntry,
@@ -24,6 +26,7 @@ import {
 import { dueSortKey } from './table';
 
 interface CustomerItem {
+  budget: BudgetLedger;
   profile: Profile;
   profileTimes: Record<string, number>;
   profileVersion: number | null;
@@ -93,7 +96,7 @@ export class MemoryStore implements JourneyStore {
   private customer(customerId: string): CustomerItem {
     let item = this.customers.get(customerId);
     if (!item) {
-      item = { profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
+      item = { budget: { version: null, sends: [] }, profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
       this.customers.set(customerId, item);
     }
     return item;
@@ -109,7 +112,17 @@ export class MemoryStore implements JourneyStore {
       profileVersion: item?.profileVersion ?? null,
       suppressed: item?.suppressed ?? false,
       journeys: new Map(item?.journeys ?? []),
+      budget: item ? { version: item.budget.version, sends: [...item.budget.sends] } : { version: null, sends: [] },
     };
+  }
+
+  async saveBudget(customerId: string, sends: BudgetSend[], expectedVersion: number | null): Promise<number> {
+    const item = this.customer(customerId);
+    if (item.budget.version !== expectedVersion) throw new VersionConflictError(customerId, 'budget');
+    this.operations.writes += 1;
+    const version = (expectedVersion ?? 0) + 1;
+    item.budget = { version, sends: [...sends] };
+    return version;
   }
 
   async loadJourney(customerId: string, workflowId: string): Promise<StoredJourney | undefined> {

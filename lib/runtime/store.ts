@@ -29,6 +29,16 @@ export interface StoredJourney {
   outbox: OutboxEntry[];
 }
 
+/** One counted email in a customer's send budget: when, which workflow, its sequence number there. */
+export type BudgetSend = [at: number, workflowId: string, seq: number];
+
+/** The customer's send-budget ledger (the item `C#<id>`/`B`), with its version for conditional writes. */
+export interface BudgetLedger {
+  /** null: no ledger item yet. */
+  version: number | null;
+  sends: BudgetSend[];
+}
+
 export interface CustomerRecord {
   customerId: string;
   profile: Profile;
@@ -39,6 +49,8 @@ export interface CustomerRecord {
   /** Marketing email to this customer's address is suppressed (bounce, complaint, unsubscribe). */
   suppressed: boolean;
   journeys: Map<string, StoredJourney>;
+  /** The counted emails of every workflow, for the send budget across journeys. */
+  budget: BudgetLedger;
 }
 
 export interface JourneyWrite {
@@ -133,6 +145,11 @@ export interface JourneyStore {
   saveProfile(write: ProfileWrite): Promise<number>;
   /** One conditional write; returns the new item version. Throws VersionConflictError. */
   saveJourney(write: JourneyWrite): Promise<number>;
+  /**
+   * Writes the customer's send-budget ledger, conditional on the version read; returns the new
+   * version. Throws VersionConflictError (another input reserved a send meanwhile: decide again).
+   */
+  saveBudget(customerId: string, sends: BudgetSend[], expectedVersion: number | null): Promise<number>;
   /**
    * Takes a journey out of the due index into a parking partition (its workflow version is not
    * deployed): the sweep stops waking it, and puts it back when that version is deployed again.

@@ -6,6 +6,7 @@
  * |-----------------------|---------------------|------------------------|-------|
  * | a customer's journey  | `C#<customerId>`    | `J#<workflowId>`       | `v` version, `st` state, `ob` outbox of the last write, `mx` its counters; `dpk`/`dsk` while a timer is set |
  * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `pt` their times, `pv` version, `sup` suppressed flag |
+ * | a customer's budget   | `C#<customerId>`    | `B`                    | `s` counted sends of every workflow in the budget's period, `bv` version |
  * | a suppressed address  | `S#<address>`       | `S`                    | reason, time, customer |
  * | counters              | `M#<workflowId>`    | `<day>#<stepId>`       | one number attribute per metric, atomic ADD |
  * | the sweep's cursor    | `SWEEP`             | `cursor`               | lease, and per shard where it stopped |
@@ -65,6 +66,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 export const key = {
   journey: (customerId: string, workflowId: string) => ({ pk: `C#${customerId}`, sk: `J#${workflowId}` }),
   profile: (customerId: string) => ({ pk: `C#${customerId}`, sk: 'P' }),
+  budget: (customerId: string) => ({ pk: `C#${customerId}`, sk: 'B' }),
   customer: (customerId: string) => `C#${customerId}`,
   suppression: (address: string) => ({ pk: `S#${address.trim().toLowerCase()}`, sk: 'S' }),
   counterPartition: (workflowId: string) => `M#${workflowId}`,

@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { type ContentCatalogue, createCatalogue } from '../engine/content';
 import { ContentFile, type ContentItem, ProjectSettings, segmentsToJsonPath, type Workflow } from '../engine/schema';
-import { formatProblem, type ValidationProblem, validateWorkflow } from '../engine/validate';
+import { describeIssue, formatProblem, type ValidationProblem, validateWorkflow } from '../engine/validate';
 import { templateProblems } from './render';
 
 export interface WorkflowFile {
@@ -176,7 +176,7 @@ export function loadProjectSettings(path: string, displayBase = process.cwd()): 
   if (!json.ok) return { settings: {}, problems: [json.problem] };
   const parsed = ProjectSettings.safeParse(json.value);
   if (parsed.success) return { settings: parsed.data, problems: [] };
-  return { settings: {}, problems: parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: issue.message })) };
+  return { settings: {}, problems: parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: describeIssue(issue) })) };
 }
 
 /** Loads workflows and throws a WorkflowLoadError listing every problem, if any. */

@@ -188,7 +188,7 @@ export async function runScenarioFile(path: string, options: { workflowsDirector
   if (!registry) {
     try {
       const loaded = loadValidWorkflows([options.workflowsDirectory ?? dirname(path)]);
-      registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+      registry = WorkflowRegistry.fromLoaded(loaded);
     } catch (error) {
       return empty([(error as Error).message], scenarioFile.workflow);
     }

@@ -19,7 +19,7 @@ import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { createLocalRuntime, uniqueAddress } from '../support/local-runtime';
 
 const loaded = loadValidWorkflows(['workflows']);
-const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+const registry = WorkflowRegistry.fromLoaded(loaded);
 
 function state(customerId: string, overrides: Partial<JourneyState> = {}): JourneyState {
   return {
@@ -35,6 +35,7 @@ function state(customerId: string, overrides: Partial<JourneyState> = {}): Journ
     finishedAt: null,
     convertedAt: null,
     waitingSince: null,
+    pendingSince: null,
     dueAt: Date.parse('2026-11-05T10:00:00Z'),
     clock: 2,
     emailsSent: 2,

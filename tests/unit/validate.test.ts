@@ -522,7 +522,7 @@ describe('the samples', () => {
     const directory = fileURLToPath(new URL('../../workflows', import.meta.url));
     const loaded = loadWorkflows([directory]);
     expect(allProblems(loaded).map(formatProblem)).toEqual([]);
-    expect(loaded.workflows.map((w) => `${w.id}@${w.version}`).sort()).toEqual(['cold-traffic-nurture@1', 'post-purchase@1']);
+    expect(loaded.workflows.map((w) => `${w.id}@${w.version}`).sort()).toEqual(['cold-traffic-nurture@1', 'post-purchase@1', 'year-end-promotion@1']);
     expect(loaded.catalogue.items.length).toBeGreaterThan(0);
   });
 });
