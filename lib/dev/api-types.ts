@@ -55,7 +55,7 @@ export interface EdgeView {
 
 export interface Activity {
   at: string;
-  kind: 'entered' | 'email' | 'stage' | 'converted' | 'finished' | 'opened' | 'clicked' | 'rejected' | 'suppressed';
+  kind: 'entered' | 'email' | 'stage' | 'converted' | 'finished' | 'opened' | 'clicked' | 'rejected' | 'suppressed' | 'lifecycle';
   customerId: string | null;
   workflowId: string | null;
   text: string;

@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { CachedControls } from '../runtime/controls';
 import { BufferedCounters } from '../runtime/counters';
 import { DynamoStore } from '../runtime/dynamo-store';
 import { DeliveryService } from '../runtime/delivery';
@@ -24,6 +25,7 @@ import { createAdvanceHandler } from '../runtime/handlers/advance';
 import { createSendHandler } from '../runtime/handlers/send';
 import { createSweepHandler } from '../runtime/handlers/sweep';
 import { createUnsubscribeHandler } from '../runtime/handlers/unsubscribe';
+import { changeLifecycle, type JourneyListing, type LifecycleAction, LifecycleError, listJourneys } from '../runtime/journey-lifecycle';
 import { JourneyService, type Logger } from '../runtime/journey-service';
 import { ensureTable, freePort, type LocalDynamo, type LocalSes, startDynamoDbLocal, startSesLocal } from '../runtime/local-servers';
 import { LocalStreamReader } from '../runtime/local-stream';
@@ -163,7 +165,9 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       return outcome;
     },
   };
-  const service = new JourneyService({ registry, store, counters, observer: journal.onApplied, log: quiet });
+  // Pause, resume and stop through the map or `waymark journeys --endpoint`: the cache is cleared on each change here.
+  const controls = new CachedControls(store);
+  const service = new JourneyService({ registry, store, counters, controls, observer: journal.onApplied, log: quiet });
   const advanceHandler = createAdvanceHandler({
     service,
     store,
@@ -190,6 +194,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const delivery = new DeliveryService({
     registry,
     store,
+    controls,
     mailer,
     links: new SignedUnsubscribeLinks({ baseUrl: urls.unsubscribe, key: unsubscribeKey, mailto: 'unsubscribe@waymark.localhost' }),
     renderer: new EmailRenderer(),
@@ -212,6 +217,9 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   // the cursor: at a fast clock that "little" is the real time a batch takes, in simulated time.
   const sweep = createSweepHandler({
     store,
+    controls,
+    // Every control change goes through this process, which clears the cache: nothing to wait for.
+    controlSettleMs: 0,
     queue,
     now,
     log: quiet,
@@ -315,6 +323,28 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     }
 
     if (path === '/api/overview' && request.method === 'GET') return send(response, 200, await overview());
+    if (path === '/api/journeys' && request.method === 'GET') return send(response, 200, await journeys());
+    const lifecycleMatch = /^\/api\/journeys\/([^/]+)\/(pause|resume|stop)$/.exec(path);
+    if (lifecycleMatch && request.method === 'POST') {
+      const workflow = registry.latestOf(decodeURIComponent(lifecycleMatch[1]!));
+      if (!workflow) return send(response, 404, { message: `no workflow "${decodeURIComponent(lifecycleMatch[1]!)}" is deployed (deployed: ${registry.latest().map((c) => c.id).join(', ')})` });
+      let body: { dropHeld?: unknown };
+      try {
+        body = JSON.parse((await readBody(request)) || '{}') as { dropHeld?: unknown };
+      } catch {
+        return send(response, 400, { message: 'the request body is not JSON' });
+      }
+      try {
+        const change = await changeLifecycle(store, workflow, lifecycleMatch[2] as LifecycleAction, { clock: now, settleMs: 0, dropHeld: body.dropHeld === true });
+        controls.clear();
+        journal.record('lifecycle', now(), null, workflow.id, `${workflow.id} ${change.control.status}${change.ended > 0 ? `: ${change.ended} customers ending` : ''}`);
+        await settle();
+        return send(response, 200, { ...change, journey: (await journeys()).journeys.find((j) => j.id === workflow.id) });
+      } catch (error) {
+        if (error instanceof LifecycleError) return send(response, 409, { message: `${workflow.id}: ${error.message}` });
+        throw error;
+      }
+    }
     if (path === '/api/health') return send(response, 200, { ok: true, now: new Date(now()).toISOString(), queue: queue.depth });
     if (path === '/api/customers' && request.method === 'GET') {
       const found = journal.recentCustomers(url.searchParams.get('query') ?? '');
@@ -368,6 +398,10 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       }
     }
     send(response, 404, { message: `nothing at ${path}` });
+  }
+
+  async function journeys(): Promise<{ journeys: JourneyListing[] }> {
+    return { journeys: await listJourneys(store, registry.latest().map((c) => ({ id: c.id, name: c.definition.name, version: c.version }))) };
   }
 
   async function overview(): Promise<Overview> {

@@ -48,6 +48,12 @@ export interface StepContext {
   /** The customer's address is on the suppression list: no email may be decided. */
   suppressed?: boolean;
   /**
+   * The workflow's live control (`waymark journeys pause|resume|stop`): paused holds emails at their
+   * step; stopped ends every active customer and lets no one enter; emails held since before
+   * `dropHeldBefore` are dropped on release (`resume --drop-held`).
+   */
+  control?: JourneyControl;
+  /**
    * The send budget across workflows (workflows/settings.json), with the customer's counted sends
    * (all workflows, this one included) within its period. Absent: no budget.
    */
@@ -57,6 +63,12 @@ export interface StepContext {
    * step id → the `next` of the path to take; `holdout` true or false for every holdout step.
    */
   pins?: Pins;
+}
+
+export interface JourneyControl {
+  paused: boolean;
+  stopped: boolean;
+  dropHeldBefore?: number;
 }
 
 export interface BudgetContext {
@@ -147,6 +159,15 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
   if (state && state.status === 'active' && state.version !== workflow.version) {
     throw new Error(`customer ${state.customerId} is on ${workflow.id} version ${state.version}: step it with that version, not ${workflow.version}`);
   }
+  // A stopped journey ends every active customer at their next input or wake-up, and nobody enters.
+  if (context.control?.stopped) {
+    if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
+    if (input.kind === 'event' && state.applied.includes(fingerprint(input.event.id))) return { outcome: 'duplicate', state, effects: [] };
+    const run = new Run(workflow, copyState(state), context, now);
+    run.finish('exited', Math.max(now, state.clock), 'stopped');
+    if (input.kind === 'event') run.state.applied.push(fingerprint(input.event.id));
+    return run.result(state);
+  }
   switch (input.kind) {
     case 'event':
       return applyEvent(workflow, state, input.event, now, context);
@@ -228,6 +249,26 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   return run.result(state);
 }
 
+/**
+ * Moves a customer who is active on an older version, resting at a step the newer version maps
+ * (its `migrate`), onto the newer version at the mapped step (WORKFLOWS.md, "Moving customers to a
+ * new version"): a wait keeps its start if the new step is a wait of the same kind; any other new
+ * step starts now. Returns undefined when the customer is not to move (unlisted version, unmapped
+ * step, held by a pause). `from` is the customer's own version when it is still deployed (to know
+ * the kind of the step they rest at).
+ */
+export function migrateJourney(to: CompiledWorkflow, from: CompiledWorkflow | undefined, state: JourneyState, now: number, context: StepContext): StepResult | undefined {
+  const plan = to.definition.migrate;
+  if (!plan || state.status !== 'active' || state.held || state.version >= to.version || !plan.from.includes(state.version) || state.stepId === null) return undefined;
+  const targetId = plan.steps[state.stepId];
+  const target = targetId === undefined ? undefined : to.steps.get(targetId);
+  if (!target) return undefined;
+  const run = new Run(to, copyState(state), context, now);
+  run.moveToVersion(target, from?.steps.get(state.stepId), Math.max(now, state.clock));
+  run.fireTimersDueBy(now);
+  return run.result(state);
+}
+
 function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTime: number, now: number): Effect[] {
   const effects: Effect[] = [];
   const refusal = new Run(workflow, emptyJourney('', workflow.id), { customerId: '', profile: {} }, now, effects);
@@ -236,8 +277,11 @@ function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTim
 }
 
 function applyWake(workflow: CompiledWorkflow, state: JourneyState | null, now: number, context: StepContext): StepResult {
-  if (!state || state.status !== 'active' || state.dueAt === null || state.dueAt > now) return { outcome: 'ignored', state, effects: [] };
+  if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
+  const release = state.held && !context.control?.paused;
+  if (!release && (state.dueAt === null || state.dueAt > now)) return { outcome: 'ignored', state, effects: [] };
   const run = new Run(workflow, copyState(state), context, now);
+  if (release) run.releaseHeld(Math.max(now, state.clock));
   run.fireTimersDueBy(now);
   return run.result(state);
 }
@@ -367,6 +411,7 @@ class Run {
       convertedAt: null,
       waitingSince: null,
       pendingSince: null,
+      held: false,
       dueAt: null,
       emailsSent: 0,
       opens: 0,
@@ -374,19 +419,60 @@ class Run {
     } satisfies Partial<JourneyState>);
     const channel = event.detail.channel;
     this.metric('entered', at, { label: typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source });
+    this.metric('version', at, { label: `v${this.workflow.version}` });
     this.emit('Journey Entered', at, s.entries);
     this.runFrom(this.workflow.start, at, event);
   }
 
-  finish(status: Exclude<CustomerStatus, 'active'>, at: number): void {
+  finish(status: Exclude<CustomerStatus, 'active'>, at: number, label?: string): void {
     const s = this.state;
     this.advanceClock(at);
     this.closeStage(at);
     const stepId = s.stepId ?? undefined;
-    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, pendingSince: null, finishedAt: at } satisfies Partial<JourneyState>);
+    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, pendingSince: null, held: false, finishedAt: at } satisfies Partial<JourneyState>);
     // A conversion is counted when it happens (convert), not again as the way out.
-    if (status !== 'converted') this.metric(status, at, stepId === undefined ? {} : { stepId });
+    if (status !== 'converted') this.metric(status, at, { ...(stepId === undefined ? {} : { stepId }), ...(label === undefined ? {} : { label }) });
+    this.metric('version', at, { label: `v${s.version}`, value: -1 });
     this.emit('Journey Finished', at);
+  }
+
+  /** Onto this run's workflow (a newer version) at `target`: see migrateJourney. */
+  moveToVersion(target: CompiledStep, previous: CompiledStep | undefined, at: number): void {
+    const s = this.state;
+    const oldVersion = s.version;
+    this.advanceClock(at);
+    s.version = this.workflow.version;
+    this.metric('version', at, { label: `v${oldVersion}`, value: -1 });
+    this.metric('version', at, { label: `v${s.version}` });
+    this.metric('migrated', at, { stepId: target.id, label: `v${oldVersion}` });
+    const start = s.waitingSince ?? s.pendingSince;
+    if (previous?.type === target.type && start !== null && (target.type === 'wait-duration' || target.type === 'wait-event')) {
+      // The same kind of wait: it keeps its start, with the new step's length (it may be over already: then it fires now).
+      s.stepId = target.id;
+      if (target.type === 'wait-duration') this.rest(addDuration(start, target.duration), null, start);
+      else this.rest(addDuration(start, target.timeout), start, start);
+      return;
+    }
+    this.leaveRestingStep();
+    this.runFrom(target.id, at, undefined);
+  }
+
+  /** A held email goes on when the workflow is resumed: decided now (window, cap and budget checked now), or dropped. */
+  releaseHeld(at: number): void {
+    const s = this.state;
+    const current = this.workflow.steps.get(s.stepId ?? '');
+    this.advanceClock(at);
+    s.held = false;
+    if (current?.type !== 'email') return;
+    const drop = this.context.control?.dropHeldBefore;
+    if (drop !== undefined && (s.pendingSince ?? at) < drop) {
+      this.metric('email.dropped', at, { stepId: current.id, label: 'paused' });
+      s.pendingSince = null;
+      this.continueAfter(current, at, undefined);
+      return;
+    }
+    const sent = this.sendEmail(current, at, true);
+    if (sent.outcome === 'next') this.continueAfter(current, sent.at, undefined);
   }
 
   /** Changes how a finished run is counted (completed → suppressed), without counting its stage time twice. */
@@ -421,6 +507,7 @@ class Run {
     this.state.dueAt = null;
     this.state.waitingSince = null;
     this.state.pendingSince = null;
+    this.state.held = false;
   }
 
   recordEngagement(event: CustomerEvent, at: number): void {
@@ -463,7 +550,10 @@ class Run {
     const s = this.state;
     this.advanceClock(at);
     const resting = this.workflow.steps.get(s.stepId ?? '');
+    const pendingSince = s.pendingSince;
     this.leaveRestingStep();
+    // An email held by the window, the cap or the budget keeps the time it first became due.
+    if (resting?.type === 'email') s.pendingSince = pendingSince;
     if (!resting) throw new Error(`${this.workflow.id}: customer ${s.customerId} rests at unknown step "${s.stepId}"`);
     switch (resting.type) {
       case 'wait-duration':
@@ -515,16 +605,16 @@ class Run {
           break;
         }
         case 'wait-duration':
-          this.rest(addDuration(at, current.duration), null);
+          this.rest(addDuration(at, current.duration), null, at);
           return;
         case 'wait-event':
-          this.rest(addDuration(at, current.timeout), at);
+          this.rest(addDuration(at, current.timeout), at, at);
           return;
         case 'wait-at': {
           const tz = timeZoneOf(this.workflow, this.context.profile);
           const until = momentOf(current.moment, this.context.profile, event, tz);
           if (until !== undefined && until > at) {
-            this.rest(until, null);
+            this.rest(until, null, at);
             return;
           }
           if (until === undefined && current.moment.kind === 'attribute') {
@@ -565,9 +655,10 @@ class Run {
     }
   }
 
-  private rest(dueAt: number, waitingSince: number | null): void {
+  private rest(dueAt: number, waitingSince: number | null, since?: number): void {
     this.state.dueAt = dueAt;
     this.state.waitingSince = waitingSince;
+    if (since !== undefined) this.state.pendingSince = since;
     this.effects.push({ type: 'schedule', at: dueAt });
   }
 
@@ -615,19 +706,23 @@ class Run {
       return { outcome: 'next', at };
     }
 
+    if (this.context.control?.paused) {
+      // Paused: the customer holds here, without a timer, until the workflow is resumed.
+      if (!s.held) this.metric('email.held', at, { stepId: current.id, label: 'paused' });
+      s.pendingSince ??= at;
+      s.held = true;
+      s.dueAt = null;
+      s.waitingSince = null;
+      return { outcome: 'rest', at };
+    }
     const timing = this.sendTiming(at);
     if (timing.outcome === 'skip') {
       this.metric('email.skipped', at, { stepId: current.id, label: 'budget' });
       return { outcome: 'next', at };
     }
     if (timing.sendAt > at) {
-      if (!resumed) {
-        this.metric('email.deferred', at, { stepId: current.id, label: timing.reason });
-        s.pendingSince = at;
-      }
-      const pendingSince = s.pendingSince ?? at;
-      this.rest(timing.sendAt, null);
-      s.pendingSince = pendingSince;
+      if (!resumed) this.metric('email.deferred', at, { stepId: current.id, label: timing.reason });
+      this.rest(timing.sendAt, null, s.pendingSince ?? at);
       return { outcome: 'rest', at };
     }
     s.pendingSince = null;

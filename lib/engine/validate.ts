@@ -217,6 +217,17 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
       if (!known.has(target)) problems.push({ path: stepPath(id, ...field), message: noSuchStep(target) });
     }
   }
+  // migrate: moves customers from older versions onto steps of this one.
+  if (workflow.migrate) {
+    workflow.migrate.from.forEach((from, index) => {
+      if (typeof from === 'number' && typeof workflow.version === 'number' && from >= workflow.version) {
+        problems.push({ path: `$.migrate.from[${index}]`, message: `version ${from} is not older than this workflow's version (${workflow.version}): customers can only move from older versions` });
+      }
+    });
+    for (const [oldStep, newStep] of Object.entries(workflow.migrate.steps ?? {})) {
+      if (!known.has(newStep)) problems.push({ path: segmentsToJsonPath(['migrate', 'steps', oldStep]), message: `customers at "${oldStep}" would move to ${noSuchStep(newStep)}` });
+    }
+  }
 
   // Every step is reachable from the start (or from the goal's jump).
   const reachable = new Set<string>();

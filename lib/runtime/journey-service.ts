@@ -11,7 +11,8 @@
  * (memory), so what a marketer tests is what production decides.
  */
 import { MAX_STORED_PROFILE_BYTES, mergeProfile, parseCustomerEvent, unstorableValue } from '../engine/events';
-import { type BudgetContext, type Pins, step } from '../engine/interpreter';
+import { type BudgetContext, type JourneyControl, migrateJourney, type Pins, step } from '../engine/interpreter';
+import { type ControlSource, engineControl } from './controls';
 import type { CustomerEvent, Effect, Input, JourneyState, Metric, StepOutcome, StepResult, Warning } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
 import { type WorkflowRegistry, UnknownWorkflowVersionError } from './registry';
@@ -84,6 +85,8 @@ export interface JourneyServiceOptions {
   observer?: (applied: AppliedStep) => void;
   /** Split paths or holdout fixed for a customer (`waymark test` scenarios that pin a variant); never in production. */
   pins?: (customerId: string, workflowId: string) => Pins | undefined;
+  /** Workflows' live controls (pause, resume, stop); absent: every workflow is active. */
+  controls?: ControlSource;
 }
 
 export interface AppliedStep {
@@ -149,10 +152,16 @@ export class JourneyService {
   /** A wake-up: the customer's journeys whose timer is due, highest priority first, then the earliest due. */
   private async applyToDue(customerId: string, only: string | undefined, now: number): Promise<ApplyReport> {
     const customer = await this.options.store.loadCustomer(customerId);
-    const due = [...customer.journeys]
-      .filter(([workflowId, j]) => (only === undefined || workflowId === only) && j.state.status === 'active' && j.state.dueAt !== null && j.state.dueAt <= now)
+    const candidates: Array<[string, StoredJourney]> = [];
+    for (const [workflowId, j] of customer.journeys) {
+      if ((only !== undefined && workflowId !== only) || j.state.status !== 'active') continue;
+      // Due by its timer, held by a pause (released once resumed), or in a stopped workflow (to exit).
+      const control = j.state.held || j.state.dueAt === null || j.state.dueAt > now ? await this.controlOf(workflowId) : undefined;
+      if ((j.state.dueAt !== null && j.state.dueAt <= now) || (j.state.held && !control?.paused) || control?.stopped) candidates.push([workflowId, j]);
+    }
+    const due = candidates
       // Same-instant emails under the budget: higher priority first, then the one due first, then by id.
-      .sort(([a, ja], [b, jb]) => this.priorityOf(b) - this.priorityOf(a) || (ja.state.pendingSince ?? ja.state.dueAt!) - (jb.state.pendingSince ?? jb.state.dueAt!) || compare(a, b))
+      .sort(([a, ja], [b, jb]) => this.priorityOf(b) - this.priorityOf(a) || (ja.state.pendingSince ?? ja.state.dueAt ?? now) - (jb.state.pendingSince ?? jb.state.dueAt ?? now) || compare(a, b))
       .map(([workflowId]) => workflowId);
     if (due.length === 0) return { status: 'ignored' };
     return this.stepJourneys(customer, due, { kind: 'wake' }, now, undefined);
@@ -247,6 +256,11 @@ export class JourneyService {
     }
   }
 
+  private async controlOf(workflowId: string): Promise<JourneyControl | undefined> {
+    if (!this.options.controls) return undefined;
+    return engineControl(await this.options.controls.get(workflowId), this.options.registry.latestOf(workflowId)?.version ?? 0);
+  }
+
   private priorityOf(workflowId: string): number {
     return this.options.registry.latestOf(workflowId)?.priority ?? 0;
   }
@@ -277,18 +291,30 @@ export class JourneyService {
     budget: BudgetContext | undefined,
   ): Promise<Decided> {
     const customerId = customer.customerId;
-    const state = stored?.state ?? null;
+    const { registry } = this.options;
     try {
-      const workflow = this.options.registry.forState(workflowId, state);
       const pins = this.options.pins?.(customerId, workflowId);
-      const context = { customerId, profile: customer.profile, suppressed: customer.suppressed, ...(pins ? { pins } : {}), ...(budget ? { budget } : {}) };
-      let result = step(workflow, state, input, now, context);
+      const control = await this.controlOf(workflowId);
+      const context = { customerId, profile: customer.profile, suppressed: customer.suppressed, ...(pins ? { pins } : {}), ...(budget ? { budget } : {}), ...(control ? { control } : {}) };
+      const decideWith = (suppressed: boolean): StepResult => {
+        const withSuppression = suppressed ? { ...context, suppressed: true } : context;
+        let state = stored?.state ?? null;
+        // A customer on an older version at a step the latest maps moves onto it first (WORKFLOWS.md, "Moving customers").
+        const latest = registry.latestOf(workflowId);
+        const moved = state && latest ? migrateJourney(latest, registry.get(workflowId, state.version), state, now, withSuppression) : undefined;
+        if (moved?.state) state = moved.state;
+        const result = step(registry.forState(workflowId, state), state, input, now, withSuppression);
+        if (!moved) return result;
+        return { outcome: 'applied', state: result.state ?? state, effects: [...moved.effects, ...result.effects] };
+      };
+      let result = decideWith(false);
       // About to decide an email: check the address against the suppression list first, so the
       // decision itself (and its one write) is right, not corrected after the fact.
       if (!customer.suppressed && (await this.decidesSuppressedEmail(result.effects))) {
         customer.suppressed = true;
-        result = step(workflow, state, input, now, { ...context, suppressed: true });
+        result = decideWith(true);
       }
+      const workflow = registry.forState(workflowId, result.state ?? stored?.state ?? null);
       return { kind: 'step', stored, result, counted: workflow.budgeted };
     } catch (error) {
       // A journey that cannot be stepped must not block the customer's other journeys.

@@ -10,6 +10,8 @@
 import { parseCustomerEvent } from '../engine/events';
 import type { LocalRule } from '../engine/routing';
 import type { JourneyState } from '../engine/model';
+import type { ControlSource } from './controls';
+import { changeLifecycle, type LifecycleAction, type LifecycleChange, LifecycleError, releaseHeldWork } from './journey-lifecycle';
 import { DeliveryService, type DeliveryOutcome } from './delivery';
 import { type ApplyReport, type CustomerWarning, JourneyService, type JourneyServiceOptions, type Logger, type ServiceInput, silentLogger } from './journey-service';
 import { RecordingMailer, type RecordedEmail, type UnsubscribeLinks } from './mailer';
@@ -50,6 +52,8 @@ export interface MemoryEngineOptions {
   links?: UnsubscribeLinks;
   /** Split paths or holdout fixed per customer (scenarios). */
   pins?: JourneyServiceOptions['pins'];
+  /** Workflows' live controls (pause, resume, stop): the memory store's own, by default. */
+  controls?: ControlSource;
 }
 
 export interface RunnerOptions extends MemoryEngineOptions {
@@ -69,20 +73,31 @@ export interface RunnerOptions extends MemoryEngineOptions {
 export class MemoryEngine {
   readonly store: MemoryStore;
   readonly mailer = new RecordingMailer();
-  readonly service: JourneyService;
-  readonly delivery: DeliveryService;
+  service!: JourneyService;
+  delivery!: DeliveryService;
   readonly unknown = new MemoryUnknownOutcomes();
+  readonly controls: ControlSource;
   private readonly notices: Array<{ customerId: string; workflowId: string }> = [];
 
   constructor(
-    readonly registry: WorkflowRegistry,
-    options: MemoryEngineOptions = {},
+    public registry: WorkflowRegistry,
+    private readonly options: MemoryEngineOptions = {},
   ) {
-    const log = options.log ?? silentLogger;
     this.store = new MemoryStore(options.counters ? { counters: options.counters } : {});
+    // Read through no cache: a pause in a test or a run takes effect at the next input.
+    this.controls = options.controls ?? { get: (workflowId) => this.store.loadControl(workflowId) };
+    this.deploy(registry);
+  }
+
+  /** Deploys a workflow set over the same store: what `cdk deploy` of new versions does to live customers. */
+  deploy(registry: WorkflowRegistry): void {
+    const options = this.options;
+    const log = options.log ?? silentLogger;
+    this.registry = registry;
     this.service = new JourneyService({
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.pins ? { pins: options.pins } : {}),
+      controls: this.controls,
       registry,
       store: this.store,
       counters: { add: (rows: CounterRow[]) => this.store.addCounters(rows) },
@@ -91,6 +106,7 @@ export class MemoryEngine {
     this.delivery = new DeliveryService({
       registry,
       store: this.store,
+      controls: this.controls,
       mailer: this.mailer,
       renderer: options.render === false ? null : new EmailRenderer(),
       links: options.links ?? new SignedUnsubscribeLinks({ baseUrl: 'http://localhost:8787/unsubscribe', key: 'waymark-local-run' }),
@@ -99,6 +115,20 @@ export class MemoryEngine {
       log,
       ...(options.onDelivered ? { onSent: options.onDelivered } : {}),
     });
+  }
+
+  /**
+   * Pauses, resumes or stops a workflow at `now`, as `waymark journeys` does (the functions' caches
+   * need no settling here): a stop ends its active customers at once; a resume releases what the
+   * pause held (customers are woken now, held emails delivered now).
+   */
+  async changeLifecycle(workflowId: string, action: LifecycleAction, now: number, options: { dropHeld?: boolean } = {}): Promise<LifecycleChange> {
+    const latest = this.registry.latestOf(workflowId);
+    if (!latest) throw new LifecycleError(`no workflow "${workflowId}" is deployed`);
+    const change = await changeLifecycle(this.store, latest, action, { clock: () => now, settleMs: 0, ...options });
+    await releaseHeldWork(this.store, workflowId, change.control, now, { limit: Number.POSITIVE_INFINITY, settleMs: 0 });
+    await this.deliver(now);
+    return change;
   }
 
   /** Applies one input at `now`, then delivers what it decided. */
@@ -131,11 +161,15 @@ export class VirtualClockRunner {
   readonly warnings: CustomerWarning[] = [];
 
   constructor(
-    readonly registry: WorkflowRegistry,
+    registry: WorkflowRegistry,
     options: RunnerOptions = {},
   ) {
     this.engine = new MemoryEngine(registry, options);
     this.routing = options.routing;
+  }
+
+  get registry(): WorkflowRegistry {
+    return this.engine.registry;
   }
 
   get store(): MemoryStore {
@@ -185,6 +219,23 @@ export class VirtualClockRunner {
     }
     const report = await this.applyInput({ kind: 'event', event: item.event }, item.at);
     return report.status === 'rejected' ? { rejected: report.reason } : {};
+  }
+
+  /** Pauses, resumes or stops a workflow at `at` (after the timers due before it). */
+  async changeLifecycle(workflowId: string, action: LifecycleAction, at: number, options: { dropHeld?: boolean } = {}): Promise<LifecycleChange> {
+    await this.advanceTo(at);
+    this.now = Math.max(this.now, at);
+    const change = await this.engine.changeLifecycle(workflowId, action, this.now, options);
+    // The customers it woke (released from a pause, or ending in a stop) are applied now.
+    await this.advanceTo(this.now);
+    return change;
+  }
+
+  /** Deploys a workflow set at `at` (after the timers due before it): customers move at their next input or wake-up. */
+  async deploy(registry: WorkflowRegistry, at: number): Promise<void> {
+    await this.advanceTo(at);
+    this.now = Math.max(this.now, at);
+    this.engine.deploy(registry);
   }
 
   customers(): CustomerSummary[] {

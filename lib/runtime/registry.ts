@@ -53,6 +53,15 @@ export class WorkflowRegistry {
     return new WorkflowRegistry(loaded.workflows, loaded.catalogue, loaded.settings);
   }
 
+  /**
+   * This registry as it was before a workflow's newer versions were deployed: that workflow's versions
+   * above `version` left out (scenarios that deploy a version part-way, `waymark test`).
+   */
+  upTo(workflowId: string, version: number): WorkflowRegistry {
+    const kept = this.all.filter((c) => c.id !== workflowId || c.version <= version).map((c) => c.definition);
+    return new WorkflowRegistry(kept, this.catalogue, this.settings);
+  }
+
   latest(): CompiledWorkflow[] {
     return [...this.latestById.values()];
   }

@@ -97,6 +97,20 @@ export interface CounterRow extends CounterKey {
   value: number;
 }
 
+/**
+ * A workflow's live control (`waymark journeys pause|resume|stop`), one item per workflow, read by
+ * `advance` and `send` through a short cache, so it works without a deploy.
+ */
+export interface WorkflowControl {
+  status: 'active' | 'paused' | 'stopped';
+  /** When the status last changed. */
+  changedAt: number;
+  /** Stopped: the latest version when it was stopped; a newer version deployed lifts the stop. */
+  stoppedVersion?: number;
+  /** Resumed with --drop-held: emails held since before this instant are dropped, not sent. */
+  dropHeldBefore?: number;
+}
+
 /** A journey the due index pointed at: who to wake. */
 export interface DueJourney {
   customerId: string;
@@ -174,6 +188,21 @@ export interface JourneyStore {
   dueEntries(shard: number, after: string | null, upTo: string, limit: number): Promise<DueEntry[]>;
   /** Journeys parked for a workflow version, put back into the due index as due at `now`; returns how many. */
   unparkJourneys(workflowId: string, version: number, now: number, limit: number): Promise<number>;
+
+  // Pause, resume, stop.
+  loadControl(workflowId: string): Promise<WorkflowControl | undefined>;
+  saveControl(workflowId: string, control: WorkflowControl): Promise<void>;
+  /** Customers held at an email step while the workflow was paused, put back into the due index as due at `now`. */
+  releaseHeld(workflowId: string, now: number, limit: number): Promise<number>;
+  /** An email decided before a pause and reaching the send path after it: kept until the workflow is resumed. */
+  holdEmail(entry: OutboxEntry): Promise<void>;
+  /**
+   * Emails kept by holdEmail: sent again on resume (written back into their journey's outbox, so the
+   * stream carries them), or dropped when decided before `dropBefore`; returns how many of each.
+   */
+  releaseHeldEmails(workflowId: string, dropBefore: number | undefined, limit: number): Promise<{ released: number; dropped: number }>;
+  /** Every active customer of a workflow put into the due index as due at `now` (stopping it: each is woken and exits). */
+  wakeActive(workflowId: string, now: number, limit: number, after?: string): Promise<{ woken: number; next?: string }>;
 }
 
 const DAY_MS = 86_400_000;
@@ -197,8 +226,8 @@ export function countersFrom(workflowId: string, metrics: readonly Metric[]): Co
     const day = utcDay(m.at);
     const stepId = m.stepId ?? (m.stage !== undefined && m.metric.startsWith('stage.') ? `stage:${m.stage}` : '_');
     const name = m.label === undefined ? m.metric : `${m.metric}:${m.label}`;
-    // "waiting" is a gauge of customers resting at a step now: not split by day.
-    const rowDay = m.metric === 'waiting' ? 'all' : day;
+    // "waiting" and "version" are gauges of customers now (at a step, on a version): not split by day.
+    const rowDay = m.metric === 'waiting' || m.metric === 'version' ? 'all' : day;
     const key = `${rowDay}\u0000${stepId}\u0000${name}`;
     const row = rows.get(key);
     if (row) row.value += m.value;

@@ -164,8 +164,32 @@ export function loadWorkflows(paths: string[] = ['workflows'], options: { conten
     }
     files.push({ file, workflow: fileProblems.length === 0 ? result.workflow : undefined, problems: fileProblems });
   }
+  migrationProblems(files);
   const workflows = files.flatMap((f) => (f.workflow ? [f.workflow] : []));
   return { workflows, catalogue, settings: settings.settings, files, problems };
+}
+
+/**
+ * A `migrate` names steps of older versions: where an older version's file is loaded (workflows/archive/),
+ * each mapped old step must be one of its steps, or customers resting there would never move.
+ */
+function migrationProblems(files: WorkflowFile[]): void {
+  const byVersion = new Map<string, Workflow>();
+  for (const f of files) if (f.workflow) byVersion.set(`${f.workflow.id}@${f.workflow.version}`, f.workflow);
+  for (const f of files) {
+    const migrate = f.workflow?.migrate;
+    if (!f.workflow || !migrate) continue;
+    for (const from of migrate.from) {
+      const older = byVersion.get(`${f.workflow.id}@${from}`);
+      if (!older) continue;
+      for (const oldStep of Object.keys(migrate.steps)) {
+        if (!(oldStep in older.steps)) {
+          f.problems.push({ file: f.file, path: segmentsToJsonPath(['migrate', 'steps', oldStep]), message: `version ${from} of ${f.workflow.id} has no step "${oldStep}" (its steps are: ${Object.keys(older.steps).map((id) => `"${id}"`).join(', ')})` });
+        }
+      }
+    }
+  }
+  for (const f of files) if (f.problems.length > 0) f.workflow = undefined;
 }
 
 /** workflows/settings.json, validated like a workflow: every problem with its JSON path. */

@@ -317,7 +317,7 @@ function renderChannels(w) {
 
 const KIND_LABELS = {
   entered: 'entered', email: 'email', stage: 'stage', converted: 'converted', finished: 'finished',
-  opened: 'opened', clicked: 'clicked', rejected: 'rejected', suppressed: 'suppressed',
+  opened: 'opened', clicked: 'clicked', rejected: 'rejected', suppressed: 'suppressed', lifecycle: 'journey',
 };
 
 function renderActivity(ov) {
