@@ -28,7 +28,8 @@ const KNOWN_FIELDS = [
   '$schema', 'id', 'version', 'name', 'description', 'stages', 'entry', 'on', 'reentry', 'after', 'goal', 'stage', 'then', 'exitOn',
   'settings', 'from', 'replyTo', 'timezone', 'sendWindow', 'days', 'start', 'end', 'frequencyCap', 'max', 'per', 'steps', 'type',
   'template', 'content', 'kind', 'tags', 'subject', 'next', 'duration', 'until', 'timeout', 'timeoutNext', 'cases', 'if', 'else',
-  'paths', 'weight', 'percent',
+  'paths', 'weight', 'percent', 'at', 'attribute', 'offset', 'maxAge', 'migrate', 'priority', 'budget', 'overBudget', 'html', 'text',
+  'profileAttributes',
 ];
 
 /** The top-level keys of the document a branch condition is matched against. */

@@ -11,6 +11,7 @@ import { parseCustomerEvent } from '../engine/events';
 import type { LocalRule } from '../engine/routing';
 import type { JourneyState } from '../engine/model';
 import { DeliveryService, type DeliveryOutcome } from './delivery';
+import { locateJsonError } from './json-error';
 import { type ApplyReport, type CustomerWarning, JourneyService, type JourneyServiceOptions, type Logger, type ServiceInput, silentLogger } from './journey-service';
 import { RecordingMailer, type RecordedEmail, type UnsubscribeLinks } from './mailer';
 import { MemoryStore } from './memory-store';
@@ -217,7 +218,8 @@ export function timelineFromJsonLines(text: string): { items: TimelineItem[]; re
     try {
       raw = JSON.parse(content);
     } catch (error) {
-      rejected.push({ line, reason: `invalid JSON: ${(error as Error).message}` });
+      const located = locateJsonError(content);
+      rejected.push({ line, reason: located ? `invalid JSON at column ${located.column}: ${located.message}` : `invalid JSON: ${(error as Error).message}` });
       return;
     }
     const placed = timelineItemsFor(raw, items.length, line);
