@@ -75,6 +75,7 @@ describe('waymark test', () => {
     const { status, stdout } = waymark('test', path, '--workflows', 'workflows');
     expect(status).toBe(1);
     expect(stdout).toContain('$.scenarios[0].events[0].at: a time: "+0", "+3d"');
+    expect(stdout).toContain('or an ISO 8601 instant such as "2026-11-02T14:00:00Z", got "tomorrow"');
   });
 
   it('pins a split path: a scenario says which side of the A/B split it tests, and a bad pin is an error naming the path', () => {

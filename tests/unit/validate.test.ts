@@ -2,11 +2,15 @@
  * The "Validation" rules of WORKFLOWS.md, one by one: each test starts from a small valid
  * workflow, breaks one rule, and checks the problem's JSON path and what it tells the marketer.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createCatalogue } from '../../lib/engine/content';
 import { formatProblem, type ValidationProblem, validateWorkflow } from '../../lib/engine/validate';
-import { allProblems, loadWorkflows } from '../../lib/runtime/workflow-files';
+import { allProblems, loadContent, loadProjectSettings, loadWorkflows } from '../../lib/runtime/workflow-files';
+import { scenarioFileProblems } from '../../lib/scenarios/scenario';
 
 const FILE = 'workflows/test-flow.json';
 
@@ -584,6 +588,24 @@ describe('every message echoes the bad value', () => {
     const problems = problemsAfter(breakIt);
     expect(problems.map((p) => p.path)).toContain(path);
     expect(problems.find((p) => p.path === path)!.message).toContain(message);
+  });
+
+  it('in workflows/settings.json, content items and scenario files too', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'waymark-echo-'));
+    writeFileSync(join(directory, 'settings.json'), JSON.stringify({ budget: { max: 0, per: '7 days' } }));
+    expect(loadProjectSettings(join(directory, 'settings.json'), directory).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$.budget.max: at least 1, got 0',
+      '$.budget.per: an ISO 8601 duration such as "P3D" (3 days), "PT12H" (12 hours) or "P1W", got "7 days"',
+    ]);
+    mkdirSync(join(directory, 'content'));
+    writeFileSync(join(directory, 'content', '10.json'), JSON.stringify([{ id: 'tips', kind: 'artcle', tags: ['Intro'], subject: 'Hi', html: '<p>Hi</p>' }]));
+    expect(loadContent(join(directory, 'content'), directory).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$[0].tags[0]: content item "tips": lower-case letters, digits and single "-" between them (for example "cold-traffic-nurture"), got "Intro" (did you mean "intro"?)',
+    ]);
+    expect(scenarioFileProblems({ workflow: 'x', start: 'monday', scenarios: [{ name: 'x', events: [{ at: '+0', type: 'a' }], expect: { status: 'complete' } }] })).toEqual([
+      { path: '$.start', message: 'an ISO 8601 instant such as "2026-11-02T14:00:00Z", got "monday"' },
+      { path: '$.scenarios[0].expect.status', message: 'expected "active" or "completed" or "converted" or "exited" or "holdout" or "suppressed", got "complete" (did you mean "completed"?)' },
+    ]);
   });
 
   it('a missing value is "required", not "got undefined"', () => {
