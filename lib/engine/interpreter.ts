@@ -38,6 +38,7 @@ import {
   type Warning,
   type WarningCode,
 } from './model';
+import { closestTimeZone, didYouMean } from './suggest';
 import { addDuration, addSignedDuration, durationMs, earliestUnderCap, isValidTimeZone, nextWindowOpening, parseMoment } from './time';
 
 export interface StepContext {
@@ -109,7 +110,10 @@ export function timeZoneOf(workflow: CompiledWorkflow, profile: Profile): string
 export function profileProblem(profile: Profile, field: 'timezone' | 'email'): string | undefined {
   const value = profile[field];
   if (value === undefined || value === null) return undefined;
-  if (field === 'timezone') return typeof value === 'string' && isValidTimeZone(value) ? undefined : `profile.timezone ${JSON.stringify(value)} is not an IANA time zone`;
+  if (field === 'timezone') {
+    if (typeof value === 'string' && isValidTimeZone(value)) return undefined;
+    return `profile.timezone ${JSON.stringify(value)} is not an IANA time zone${typeof value === 'string' ? didYouMean(closestTimeZone(value)) : ''}`;
+  }
   return recipientOf(profile) !== undefined ? undefined : `profile.email ${JSON.stringify(value)} is not an email address`;
 }
 
