@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type DevServer, startDev } from '../dev/dev-server';
+import { isLoopbackHost } from '../dev/request-guard';
 import { WorkflowLoadError } from '../runtime/workflow-files';
 import { color, plural, shortTime, symbols } from './output';
 
@@ -39,6 +40,13 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
     console.error(`${symbols.fail} --start expects an ISO 8601 time such as 2026-11-02T14:00:00Z, not "${options.start}"`);
     return 2;
   }
+  if (!isLoopbackHost(options.host)) {
+    console.error(
+      `${symbols.fail} --host must be 127.0.0.1, localhost or ::1, not "${options.host}": waymark dev takes events, moves its clock and unsubscribes customers without authentication, so it listens on this machine only`,
+    );
+    return 2;
+  }
+  const host = options.host;
   console.log(`${color.bold('Waymark dev')} ${color.dim('starting DynamoDB Local and the local SES server…')}`);
   let server: DevServer | undefined;
   try {
@@ -47,7 +55,7 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
       port: Number(options.port),
       sesPort: Number(options.sesPort),
       dynamoPort: Number(options.dynamoPort),
-      host: options.host,
+      host,
       dataDirectory: options.data,
       fresh: options.fresh ?? false,
       speed,

@@ -41,6 +41,7 @@ import { DevClock } from './clock';
 import { DemoAudience } from './demo';
 import { DevJournal } from './journal';
 import { workflowView } from './overview';
+import { guardRequest, isLoopbackHost, type LoopbackHost, loopbackListenAddress, urlHost } from './request-guard';
 import { InProcessWorkQueue } from './work-queue';
 
 export interface DevOptions {
@@ -49,7 +50,8 @@ export interface DevOptions {
   port: number;
   sesPort: number;
   dynamoPort: number;
-  host: string;
+  /** Where the map and the SES server listen: a loopback name only (DynamoDB Local is always on 127.0.0.1). */
+  host: LoopbackHost;
   /** Where DynamoDB Local keeps its data, the clock and the signing key. */
   dataDirectory: string;
   fresh: boolean;
@@ -110,6 +112,9 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
 
 export async function startDev(options: DevOptions): Promise<DevServer> {
   const log = options.log;
+  // Never on a network interface: the endpoints take events and unsubscribes without authentication.
+  if (!isLoopbackHost(options.host)) throw new Error(`host must be 127.0.0.1, localhost or ::1, not "${String(options.host)}": waymark dev serves this machine only`);
+  const listenAddress = loopbackListenAddress(options.host);
   const loaded = loadValidWorkflows([options.workflowsDirectory]);
   const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
 
@@ -120,15 +125,20 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const saved = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { clock?: number; unsubscribeKey?: string; stream?: Record<string, string> }) : {};
   const unsubscribeKey = saved.unsubscribeKey ?? randomBytes(24).toString('base64url');
 
-  const [dynamoPort, sesPort, port] = [await portOrFree(options.dynamoPort, options.host), await portOrFree(options.sesPort, options.host), await portOrFree(options.port, options.host)];
+  const [dynamoPort, sesPort, port] = [await portOrFree(options.dynamoPort, '127.0.0.1'), await portOrFree(options.sesPort, listenAddress), await portOrFree(options.port, listenAddress)];
+  const baseUrl = `http://${urlHost(options.host)}:${port}`;
   let dynamo: LocalDynamo | undefined;
   let ses: LocalSes | undefined;
   try {
-    [dynamo, ses] = await Promise.all([startDynamoDbLocal({ port: dynamoPort, dataDirectory: join(dataDirectory, 'dynamodb') }), startSesLocal({ port: sesPort, host: options.host })]);
+    [dynamo, ses] = await Promise.all([
+      startDynamoDbLocal({ port: dynamoPort, dataDirectory: join(dataDirectory, 'dynamodb'), corsOrigin: baseUrl }),
+      startSesLocal({ port: sesPort, host: listenAddress }),
+    ]);
   } catch (error) {
     await Promise.allSettled([dynamo?.stop(), ses?.stop()]);
     throw error;
   }
+  if (dynamo.notice) log(`warning: ${dynamo.notice}`);
   await ensureTable(dynamo.client, TABLE);
 
   // The clock starts once the servers are up. A kept table has customers on the clock it stopped at:
@@ -140,7 +150,6 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const saveState = () => writeFileSync(statePath, JSON.stringify({ clock: clock.now(), unsubscribeKey, stream: streamCheckpoints }));
   saveState();
 
-  const baseUrl = `http://${options.host}:${port}`;
   const urls = { map: `${baseUrl}/`, events: baseUrl, mailViewer: `${ses.endpoint}/`, dynamo: dynamo.endpoint, unsubscribe: `${baseUrl}/unsubscribe` };
   const now = () => clock.now();
   const quiet: Logger = {
@@ -281,6 +290,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     const url = new URL(request.url ?? '/', baseUrl);
     const path = url.pathname;
     const target = request.headers['x-amz-target'];
+    const verdict = guardRequest({ method: request.method ?? 'GET', path, host: request.headers.host, origin: request.headers.origin, amzTarget: typeof target === 'string' ? target : undefined }, port);
+    if (!verdict.allowed) return send(response, verdict.status, verdict.reason);
 
     // EventBridge PutEvents (the SDK and the AWS CLI post here with --endpoint-url).
     if (request.method === 'POST' && typeof target === 'string') {
@@ -425,7 +436,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(port, options.host, () => resolveListen());
+    server.listen(port, listenAddress, () => resolveListen());
   });
   const actualPort = (server.address() as AddressInfo).port;
   if (actualPort !== port) throw new Error(`listening on ${actualPort}, not ${port}`);
