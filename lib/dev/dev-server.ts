@@ -237,7 +237,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   // The sweep runs every simulated minute (at most four times a real second); the stream is read every 200 ms.
   let sweeping = false;
   const runSweep = async (): Promise<number> => {
-    if (sweeping) return 0;
+    if (sweeping || stopped) return 0;
     sweeping = true;
     try {
       return (await sweep()).enqueued;
@@ -251,6 +251,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   let pumping: Promise<number> | undefined;
   const pumpStream = async (): Promise<number> => {
     if (pumping) return pumping;
+    if (stopped) return 0;
     pumping = stream.poll().catch((error: Error) => {
       if (!stopped) log(`error: stream: ${error.message}`);
       return 0;
@@ -267,7 +268,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
 
   /** Until the queue, the stream and the sweep have nothing left to do at the current time. */
   const settle = async () => {
-    for (let round = 0; round < 10_000; round++) {
+    for (let round = 0; round < 10_000 && !stopped; round++) {
       await queue.drained();
       while (sweeping) await new Promise((r) => setTimeout(r, 10));
       const streamed = await pumpStream();
@@ -279,11 +280,16 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     }
   };
 
+  // Requests being handled: stopping waits for them (a POST /api/clock settles the work), then closes the connections.
+  const handling = new Set<Promise<void>>();
   const server: Server = createServer((request, response) => {
-    void handle(request, response).catch((error: Error) => {
-      log(`error: ${request.method} ${request.url}: ${error.message}`);
-      if (!response.headersSent) send(response, 500, { message: error.message });
-    });
+    const handled = handle(request, response)
+      .catch((error: Error) => {
+        log(`error: ${request.method} ${request.url}: ${error.message}`);
+        if (!response.headersSent) send(response, 500, { message: error.message });
+      })
+      .finally(() => handling.delete(handled));
+    handling.add(handled);
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -463,17 +469,23 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      // Stop the work before the servers it talks to: nothing is left calling DynamoDB Local as it goes.
-      demo?.stop();
+      // Stop the work before the servers it talks to, so that nothing is left calling DynamoDB Local
+      // (or this server) as they go: the demo first (it posts to this server), then requests being
+      // handled (a settle in progress returns at its next round), the timers, the queue's batch in
+      // flight, a sweep and a stream read in progress, and the counters they left to write.
+      await demo?.stop();
       clearInterval(sweepTimer);
       clearInterval(streamTimer);
       clearInterval(stateTimer);
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await Promise.allSettled([...handling]);
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closed;
       await queue.stop();
       while (sweeping) await new Promise((r) => setTimeout(r, 10));
       await pumping;
-      await counters.flush();
+      await counters.flush(quiet);
       saveState();
       stream.stop();
       await Promise.allSettled([ses!.stop(), dynamo!.stop()]);
