@@ -30,6 +30,13 @@ function describeSpeed(speed: number): string {
   return `×${speed}`;
 }
 
+/** The "Send an event" hint: an entry event of the first workflow, with a profile carrying an email. */
+function sendAnEvent(server: DevServer): string {
+  if (!server.exampleEvent) return `\n  ${color.yellow('No workflows')} in the workflows directory: add one and restart.`;
+  const entries = JSON.stringify([server.exampleEvent]).replaceAll("'", "'\\''");
+  return `\n  Send an event:\n    ${color.dim(`aws events put-events --endpoint-url ${server.urls.events} --region us-east-1 \\\n      --entries '${entries}'`)}`;
+}
+
 export async function devCommand(options: DevCommandOptions): Promise<number> {
   const speed = Number(options.speed);
   if (!(speed > 0)) {
@@ -77,9 +84,7 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
   ${color.bold('Events')}         ${color.cyan(urls.events)}  ${color.dim('(EventBridge PutEvents: --endpoint-url for the AWS CLI and SDK)')}
   ${color.bold('DynamoDB Local')} ${color.cyan(urls.dynamo)}  ${color.dim(`(data in ${options.data}${options.fresh ? ', started fresh' : '; --fresh to wipe'})`)}
   ${color.bold('Clock')}          ${describeSpeed(speed)}, now ${shortTime(running.clock.now())} UTC
-${options.demo ? `\n  ${color.green('Demo')}: leads and buyers arrive on their own; watch them on the journey map.` : ''}
-  Send an event:
-    ${color.dim(`aws events put-events --endpoint-url ${urls.events} --region us-east-1 \\\n      --entries '[{"Source":"my.app","DetailType":"lead.captured","Detail":"{\\"customerId\\":\\"c-1\\",\\"profile\\":{\\"email\\":\\"c1@example.com\\"}}"}]'`)}
+${options.demo ? `\n  ${color.green('Demo')}: customers arrive in every workflow on their own; watch them on the journey map.` : ''}${sendAnEvent(running)}
 
   Press Ctrl-C to stop.
 `);

@@ -24,7 +24,7 @@ import { createAdvanceHandler } from '../runtime/handlers/advance';
 import { createSendHandler } from '../runtime/handlers/send';
 import { createSweepHandler } from '../runtime/handlers/sweep';
 import { createUnsubscribeHandler } from '../runtime/handlers/unsubscribe';
-import { JourneyService, type Logger } from '../runtime/journey-service';
+import { type AppliedStep, JourneyService, type Logger } from '../runtime/journey-service';
 import { ensureTable, freePort, type LocalDynamo, type LocalSes, startDynamoDbLocal, startSesLocal } from '../runtime/local-servers';
 import { LocalStreamReader } from '../runtime/local-stream';
 import { isSendWork } from '../runtime/outbox-stream';
@@ -39,6 +39,7 @@ import type { CustomerView, MessageView, Overview } from './api-types';
 import { LocalBus, type PutEventsEntry, rulesFor } from './bus';
 import { DevClock } from './clock';
 import { DemoAudience } from './demo';
+import { demoStories, entryExample } from './demo-plan';
 import { DevJournal } from './journal';
 import { workflowView } from './overview';
 import { guardRequest, isLoopbackHost, type LoopbackHost, loopbackListenAddress, urlHost } from './request-guard';
@@ -67,7 +68,9 @@ export interface DevServer {
   urls: { map: string; events: string; mailViewer: string; dynamo: string; unsubscribe: string };
   clock: DevClock;
   journal: DevJournal;
-  /** Moves the clock forward and processes everything that falls due, then resolves. */
+  /** A PutEvents entry that makes a customer enter the first workflow (undefined without workflows): the "Send an event" hint. */
+  exampleEvent: { Source: string; DetailType: string; Detail: string } | undefined;
+  /** Moves the clock forward and processes everything that falls due (the demo audience's events too), then resolves. */
   advance(ms: number): Promise<number>;
   /** Resolves when the work queue is empty and nothing is due. */
   settle(): Promise<void>;
@@ -172,7 +175,11 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       return outcome;
     },
   };
-  const service = new JourneyService({ registry, store, counters, observer: journal.onApplied, log: quiet });
+  const observer = (applied: AppliedStep) => {
+    journal.onApplied(applied);
+    demo?.onApplied(applied);
+  };
+  const service = new JourneyService({ registry, store, counters, observer, log: quiet });
   const advanceHandler = createAdvanceHandler({
     service,
     store,
@@ -437,6 +444,11 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   async function advance(ms: number): Promise<number> {
     clock.advance(ms);
     await settle();
+    // The demo audience sends what fell due meanwhile (at its own times); what that leads to may fall due too.
+    while (demo?.hasDue && !stopped) {
+      await demo.runDue();
+      await settle();
+    }
     return now();
   }
 
@@ -454,6 +466,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       // SES events reach the work queue as in AWS (the configuration set's rule targets the queue).
       sesEvents: async (event) => queue.enqueue(JSON.stringify(event)),
       catalogue: registry.catalogue.byId,
+      stories: demoStories(registry.latest().map((c) => c.definition)),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       log,
     });
@@ -464,6 +477,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     urls,
     clock,
     journal,
+    exampleEvent: registry.latest()[0] && entryExample(registry.latest()[0]!.definition),
     advance,
     settle,
     async stop() {
