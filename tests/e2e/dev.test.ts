@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -93,6 +94,23 @@ describe('waymark dev', () => {
     const customer = await api<{ journeys: Array<{ workflowId: string; status: string; stage: string }> }>('/api/customers/e2e-ana');
     expect(customer.journeys).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: 'cold-traffic-nurture', status: 'converted', stage: 'purchase' })]));
     await ses.stop();
+  });
+
+  it('answers only this machine: refuses a rebound host name and another site\'s changes to the API', async () => {
+    const port = new URL(urls.map).port;
+    const status = (method: string, path: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(new URL(path, urls.map), { method, headers }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end(method === 'POST' ? '{"advanceByMs":0}' : undefined);
+      });
+    expect(await status('GET', '/api/overview', { Host: `rebound.example:${port}` })).toBe(403);
+    expect(await status('POST', '/api/clock', { Origin: 'https://elsewhere.example', 'Content-Type': 'text/plain' })).toBe(403);
+    expect(await status('POST', '/api/clock', { Origin: new URL(urls.map).origin })).toBe(200);
+    expect(await status('GET', '/api/overview', { Host: `localhost:${port}` })).toBe(200);
   });
 
   it('reports an event that is not valid to the dead-letter path without stopping', async () => {
