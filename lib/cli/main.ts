@@ -51,7 +51,7 @@ program
   .option('--port <port>', 'journey map, API, PutEvents and unsubscribe endpoint (0: any free port)', '8787')
   .option('--ses-port <port>', 'the local SES server and its mail viewer', '8005')
   .option('--dynamo-port <port>', 'DynamoDB Local', '8000')
-  .option('--host <host>', 'the interface to listen on', '127.0.0.1')
+  .option('--host <host>', 'the loopback address to listen on: 127.0.0.1, localhost or ::1 (never a network interface)', '127.0.0.1')
   .option('--data <dir>', 'where DynamoDB Local keeps its data (kept across restarts)', '.waymark')
   .option('--fresh', 'wipe the data directory first')
   .option('--speed <factor>', 'how much faster than real time the clock runs (3600: one simulated hour per second)', '1')
