@@ -20,39 +20,15 @@ import type { AppliedStep } from '../runtime/journey-service';
 import type { OutboxEntry } from '../runtime/store';
 import type { DevClock } from './clock';
 import type { DemoEvent, DemoPerson, WorkflowStory } from './demo-plan';
+import { ENGAGEMENT_BY_KIND } from '../sim/engagement';
+import { seededRandom } from '../sim/random';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const DAY = 24 * HOUR;
 
-/** A small, fast, seedable generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Open and click rates by content kind (clicks are of all recipients). */
-export const ENGAGEMENT_BY_KIND: Record<string, { open: number; click: number }> = {
-  article: { open: 0.45, click: 0.12 },
-  guide: { open: 0.42, click: 0.16 },
-  testimonial: { open: 0.38, click: 0.11 },
-  'case-study': { open: 0.36, click: 0.12 },
-  demo: { open: 0.5, click: 0.24 },
-  offer: { open: 0.47, click: 0.2 },
-  onboarding: { open: 0.62, click: 0.3 },
-  survey: { open: 0.55, click: 0.3 },
-  support: { open: 0.7, click: 0.3 },
-  loyalty: { open: 0.4, click: 0.12 },
-  'review-request': { open: 0.45, click: 0.2 },
-  referral: { open: 0.4, click: 0.14 },
-  're-engagement': { open: 0.3, click: 0.1 },
-};
+export { seededRandom } from '../sim/random';
+export { ENGAGEMENT_BY_KIND } from '../sim/engagement';
 
 const FIRST_NAMES = ['Ana', 'Ben', 'Cara', 'Dev', 'Elif', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Luca', 'Maya', 'Nils', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tara', 'Umar', 'Vera', 'Wen', 'Yusuf', 'Zoe'];
 const LAST_NAMES = ['Silva', 'Okafor', 'Nguyen', 'Patel', 'Yilmaz', 'Haddad', 'Kim', 'Tanaka', 'Costa', 'Berg', 'Adeyemi', 'Romano', 'Cohen', 'Larsen', 'Petrova', 'Sharma', 'Walsh', 'Diaz', 'Haddad', 'Iyer'];

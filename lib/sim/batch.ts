@@ -1,0 +1,331 @@
+/**
+ * The clock loop: one batch of customers through the journey on a virtual clock. Their entries
+ * (sorted), a binary heap of synthetic events (opens, clicks, conversions, awaited events) and
+ * the store's timers (`nextWake()`), always applying the earliest next; on a tie, timers first,
+ * then entries, then events in the order they were scheduled. Timers fire at their due time.
+ *
+ * Customers never affect one another: each has their own journey and timers, their own seeded
+ * generator (so what they do does not depend on the order in which simultaneous inputs of others
+ * are applied), and events named after them. So the batches' counts add up to exactly the
+ * forecast of one single timeline, whatever the batching.
+ */
+import type { CompiledWorkflow } from '../engine/compile';
+import type { Effect, JourneyState } from '../engine/model';
+import { hash53 } from '../engine/hash';
+import { isValidTimeZone } from '../engine/time';
+import type { CustomerStatus } from '../engine/model';
+import type { AppliedStep } from '../runtime/journey-service';
+import { MemoryEngine } from '../runtime/local-runner';
+import type { UnsubscribeLinks } from '../runtime/mailer';
+import { WorkflowRegistry } from '../runtime/registry';
+import type { CounterRow } from '../runtime/store';
+import { CounterTotals } from './counters';
+import { DAY, DEFAULT_TIME_ZONES, MINUTE, SIMULATED_SOURCE, SIMULATION_DEFAULTS } from './defaults';
+import { clickedAt, convertedAfterClick, openedAt, type Rates } from './engagement';
+import { CLICK, CONVERT, EventQueue, OPEN, WAITED } from './event-queue';
+import { stream, seededRandom } from './random';
+import { type SimulationProgress, type SimulationSettings, type SimulationTarget, simulationParameters } from './settings';
+import { copyObject, documentMatching, drawField, firstString, isEngagementType, objectOrEmpty, setPath, type WaitedEvent, waitedEventsOf } from './synthetic-events';
+import type { SimulationParameters } from './types';
+
+const FIRST_NAMES = ['Ana', 'Ben', 'Cara', 'Dev', 'Elif', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Luca', 'Maya', 'Nils', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tara'];
+
+/** The statuses a forecast always lists, in this order. */
+const STATUSES: readonly CustomerStatus[] = ['active', 'completed', 'converted', 'exited', 'holdout', 'suppressed'];
+
+/** Emails need no unsubscribe links in a simulation (nothing is rendered): a constant, not an HMAC per email. */
+const NO_LINKS: UnsubscribeLinks = { forEmail: () => ({ url: 'https://unsubscribe.invalid/simulated' }) };
+
+/**
+ * Customers run in batches of at most this many, one after the other. Customers never affect
+ * one another (each has their own journey, timers and random draws, and events are named after
+ * their customer), so the batches' figures simply add up: the forecast is the same for any batch
+ * size, and memory stays bounded however many customers are simulated.
+ */
+export const BATCH_SIZE = 2_000;
+
+const ACTIVE = 1;
+const CONVERTED = 2;
+
+/** What every batch shares: the workflow, the parameters, who enters when, the synthetic events' shapes. */
+export interface Plan {
+  parameters: SimulationParameters;
+  registry: WorkflowRegistry;
+  workflowId: string;
+  start: number;
+  end: number;
+  firstDay: number;
+  firstMinute: number;
+  /** Entry instants, ascending: customer i (from 0) enters at entryTimes[i]. */
+  entryTimes: Float64Array;
+  /** Per customer: an index into FIRST_NAMES, and one into timeZones. */
+  firstNames: Uint8Array;
+  zones: Uint16Array;
+  timeZones: readonly string[];
+  idWidth: number;
+  behaviourSeed: number;
+  entry: { source: string; detailType: string; detail: Record<string, unknown>; profile: Record<string, unknown> };
+  goal: { source: string; detailType: string; detail: Record<string, unknown> } | undefined;
+  conversionPerClick: number;
+  baseConversion: number;
+  waitedByStep: ReadonlyMap<string, WaitedEvent>;
+  ratesByContent: ReadonlyMap<string, Rates>;
+}
+
+/** The figures batches add up. */
+export interface Totals {
+  perDay: Float64Array;
+  perMinute: Uint32Array;
+  emails: number;
+  counters: CounterTotals;
+  statuses: Record<string, number>;
+}
+
+/** Settings that can travel to a worker thread (everything but the progress callback). */
+export type PortableSettings = Omit<SimulationSettings, 'onProgress' | 'workers'>;
+
+/** Everything a batch needs, derived from the target and settings alone: a worker derives the same plan. */
+export function planSimulation(target: SimulationTarget, settings: PortableSettings): { plan: Plan; workflow: CompiledWorkflow } {
+  const parameters = simulationParameters(target, settings);
+  const timeZones = settings.timeZones ?? DEFAULT_TIME_ZONES;
+  if (timeZones.length === 0) throw new RangeError('timeZones must name at least one IANA time zone');
+  for (const zone of timeZones) if (!isValidTimeZone(zone)) throw new RangeError(`"${zone}" is not an IANA time zone (e.g. "Europe/Berlin")`);
+
+  const definition = target.workflow;
+  const registry = new WorkflowRegistry([definition], target.catalogue);
+  const workflow = registry.latestOf(definition.id)!;
+  const { customers, seed } = parameters;
+  const start = Date.parse(parameters.start);
+  const end = start + parameters.days * DAY;
+
+  // Who enters when, and as whom: drawn up front, in customer order, from a generator of its own.
+  const population = stream(seed, 'population');
+  const entryTimes = new Float64Array(customers);
+  const entrySpan = parameters.entryDays * DAY;
+  for (let i = 0; i < customers; i++) entryTimes[i] = start + Math.floor(population() * entrySpan);
+  entryTimes.sort();
+  const firstNames = new Uint8Array(customers);
+  const zones = new Uint16Array(customers);
+  for (let i = 0; i < customers; i++) {
+    firstNames[i] = Math.floor(population() * FIRST_NAMES.length);
+    zones[i] = Math.floor(population() * timeZones.length);
+  }
+
+  const entrySample = documentMatching(definition.entry.on);
+  const entryDetail = objectOrEmpty(entrySample.detail);
+  const goalSample = definition.goal ? documentMatching(definition.goal.on) : undefined;
+  const goal = goalSample && { source: firstString(goalSample.source) ?? SIMULATED_SOURCE, detailType: firstString(goalSample['detail-type']) ?? 'simulated.goal', detail: objectOrEmpty(goalSample.detail) };
+  // A goal on opens or clicks is reached by the simulated SES events themselves.
+  const simulatesGoal = goal !== undefined && goal.source !== 'aws.ses' && !isEngagementType(goal.detailType);
+  const waitedByStep = new Map<string, WaitedEvent>();
+  for (const waited of waitedEventsOf(definition, parameters.waitedEvents)) waitedByStep.set(waited.stepId, waited);
+  // Rates by content id, looked up once per item rather than once per email.
+  const ratesByContent = new Map<string, Rates>();
+  for (const item of target.catalogue.items) if (!ratesByContent.has(item.id)) ratesByContent.set(item.id, parameters.engagement[item.kind] ?? SIMULATION_DEFAULTS.unknownKind);
+
+  const plan: Plan = {
+    parameters,
+    registry,
+    workflowId: workflow.id,
+    start,
+    end,
+    firstDay: Math.floor(start / DAY),
+    firstMinute: Math.floor(start / MINUTE),
+    entryTimes,
+    firstNames,
+    zones,
+    timeZones,
+    idWidth: Math.max(6, String(customers).length),
+    behaviourSeed: hash53(`${seed}:behaviour`) % 4294967296,
+    entry: { source: firstString(entrySample.source) ?? SIMULATED_SOURCE, detailType: firstString(entrySample['detail-type']) ?? 'simulated.entry', detail: entryDetail, profile: objectOrEmpty(entryDetail.profile) },
+    goal: simulatesGoal ? goal : undefined,
+    conversionPerClick: simulatesGoal ? parameters.conversionPerClick : 0,
+    baseConversion: simulatesGoal ? parameters.baseConversion : 0,
+    waitedByStep,
+    ratesByContent,
+  };
+  return { plan, workflow };
+}
+
+export function emptyTotals(plan: Plan): Totals {
+  return {
+    perDay: new Float64Array(Math.floor((plan.end - 1) / DAY) - plan.firstDay + 1),
+    perMinute: new Uint32Array(Math.floor((plan.end - 1) / MINUTE) - plan.firstMinute + 1),
+    emails: 0,
+    counters: new CounterTotals(),
+    statuses: Object.fromEntries(STATUSES.map((s) => [s, 0])),
+  };
+}
+
+/** Adds one worker's figures to the totals (sums of whole numbers: the order does not matter). */
+export function addTotals(totals: Totals, part: PortableTotals): void {
+  for (let i = 0; i < part.perDay.length; i++) totals.perDay[i]! += part.perDay[i]!;
+  for (let i = 0; i < part.perMinute.length; i++) totals.perMinute[i]! += part.perMinute[i]!;
+  totals.emails += part.emails;
+  totals.counters.add(part.counters);
+  for (const [status, value] of Object.entries(part.statuses)) totals.statuses[status] = (totals.statuses[status] ?? 0) + value;
+}
+
+/** Totals as they cross a thread boundary. */
+export interface PortableTotals {
+  perDay: Float64Array;
+  perMinute: Uint32Array;
+  emails: number;
+  counters: CounterRow[];
+  statuses: Record<string, number>;
+}
+
+/**
+ * Customers [from, to) through the journey service: their entries (in time order), the store's
+ * timers and one heap of synthetic events, always the earliest next (a tie: timers, then entries,
+ * then events in the order they were scheduled), until the end of the period.
+ */
+export async function runBatch(
+  plan: Plan,
+  from: number,
+  to: number,
+  totals: Totals,
+  tick: ((at: number, entered: number) => void) | undefined,
+): Promise<void> {
+  const { workflowId, end, entryTimes, ratesByContent, waitedByStep, conversionPerClick, baseConversion, entry, goal } = plan;
+  const size = to - from;
+  const queue = new EventQueue();
+
+  // Customer i (from 0) is "sim-000001" and so on: the number tells the simulation who an input is about.
+  const ids: string[] = new Array<string>(size);
+  for (let i = 0; i < size; i++) ids[i] = `sim-${String(from + i + 1).padStart(plan.idWidth, '0')}`;
+  const localIndex = (customerId: string) => Number(customerId.slice(4)) - 1 - from;
+  // What the simulation knows of each customer (from the service's observer), and how many events it made up for them.
+  const flags = new Uint8Array(size);
+  const madeUp = new Uint32Array(size);
+  // What each customer does (opens, clicks, answers, conversions) comes from a generator of their
+  // own, so it does not depend on the order in which simultaneous inputs of others are applied.
+  const behaviours: Array<() => number> = new Array<() => number>(size);
+  const behaviourOf = (local: number) => (behaviours[local] ??= seededRandom((plan.behaviourSeed ^ Math.imul(from + local + 1, 0x9e3779b1)) >>> 0));
+
+  const observer = (applied: AppliedStep) => {
+    const local = localIndex(applied.customerId);
+    const state: JourneyState = applied.state;
+    const active = state.status === 'active';
+    flags[local] = (active ? ACTIVE : 0) | (state.convertedAt !== null ? CONVERTED : 0);
+    let scheduled = false;
+    const effects: readonly Effect[] = applied.effects;
+    for (let i = 0; i < effects.length; i++) {
+      const effect = effects[i]!;
+      if (effect.type === 'schedule') {
+        scheduled = true;
+        continue;
+      }
+      if (effect.type !== 'send-email') continue;
+      // Each email sent may be opened, then clicked, and a click may lead to a conversion.
+      const email = effect.email;
+      const rates = ratesByContent.get(email.contentId) ?? SIMULATION_DEFAULTS.unknownKind;
+      const random = behaviourOf(local);
+      const roll = random();
+      if (roll >= rates.open && roll >= rates.click) continue;
+      // Most opens come within hours, a few a day or two later.
+      const opened = openedAt(email.at, random);
+      queue.push(opened, OPEN, local, email.stepId, email.seq, null, null);
+      if (roll >= rates.click) continue;
+      const clicked = clickedAt(opened, random);
+      queue.push(clicked, CLICK, local, email.stepId, email.seq, null, null);
+      if (conversionPerClick > 0 && random() < conversionPerClick) queue.push(convertedAfterClick(clicked, random), CONVERT, local, '', 0, null, null);
+    }
+    // A customer who has just started waiting for a (non-email) event may get it before the timeout.
+    if (scheduled && active && state.waitingSince !== null && state.dueAt !== null && state.stepId !== null) {
+      const waited = waitedByStep.get(state.stepId);
+      if (waited && waited.probability > 0) {
+        const random = behaviourOf(local);
+        const window = state.dueAt - state.waitingSince;
+        if (random() < waited.probability && window > 2 * MINUTE) {
+          // Answers come early rather than late: the square of a uniform draw.
+          const u = random();
+          const detail = copyObject(waited.base);
+          for (const spec of waited.drawn) setPath(detail, spec.path, drawField(spec, random));
+          queue.push(state.waitingSince + MINUTE + Math.floor(u * u * (window - 2 * MINUTE)), WAITED, local, '', 0, waited, detail);
+        }
+      }
+    }
+  };
+
+  // Deciding and delivering as `waymark run` does, without rendering: the simulation only counts.
+  const engine = new MemoryEngine(plan.registry, { render: false, links: NO_LINKS, counters: totals.counters, observer });
+  const { store, mailer } = engine;
+  const { perDay, perMinute } = totals;
+  const { firstDay, firstMinute } = plan;
+
+  let entered = 0;
+  let iterations = 0;
+
+  for (;;) {
+    const wake = store.nextWake();
+    const wakeAt = wake ? wake.at : Number.POSITIVE_INFINITY;
+    const entryAt = entered < size ? entryTimes[from + entered]! : Number.POSITIVE_INFINITY;
+    const pending = queue.peek();
+    const pendingAt = pending ? pending.at : Number.POSITIVE_INFINITY;
+    const at = wakeAt <= entryAt && wakeAt <= pendingAt ? wakeAt : entryAt <= pendingAt ? entryAt : pendingAt;
+    if (!(at < end)) break;
+
+    if (wake && wakeAt === at) {
+      await engine.apply({ kind: 'wake', customerId: wake.customerId }, at);
+    } else if (entryAt === at) {
+      const local = entered++;
+      const id = ids[local]!;
+      const profile = { ...entry.profile, email: `${id}@example.com`, firstName: FIRST_NAMES[plan.firstNames[from + local]!]!, timezone: plan.timeZones[plan.zones[from + local]!]! };
+      const event = { id: `${id}:entry`, source: entry.source, 'detail-type': entry.detailType, time: new Date(at).toISOString(), detail: { ...entry.detail, customerId: id, profile } };
+      await engine.apply({ kind: 'event', event }, at);
+      // Some customers convert whatever the journey does: at a time spread over the rest of the period.
+      if (baseConversion > 0 && flags[local]! & ACTIVE) {
+        const random = behaviourOf(local);
+        if (random() < baseConversion) queue.push(at + 1 + Math.floor(random() * (end - at - 1)), CONVERT, local, '', 0, null, null);
+      }
+    } else {
+      const item = queue.pop()!;
+      const local = item.customer;
+      const id = ids[local]!;
+      let event: Record<string, unknown> | undefined;
+      if (item.kind === OPEN || item.kind === CLICK) {
+        const opened = item.kind === OPEN;
+        event = {
+          id: `${id}:${opened ? 'open' : 'click'}:${item.emailSeq}`,
+          source: 'aws.ses',
+          'detail-type': opened ? 'Email Opened' : 'Email Clicked',
+          time: new Date(at).toISOString(),
+          detail: { customerId: id, workflowId, stepId: item.stepId, emailSeq: item.emailSeq },
+        };
+      } else if (item.kind === CONVERT) {
+        // Once converted, or out of the journey, a conversion changes nothing: skip the work.
+        if ((flags[local]! & (ACTIVE | CONVERTED)) === ACTIVE) {
+          event = { id: `${id}:goal:${++madeUp[local]!}`, source: goal!.source, 'detail-type': goal!.detailType, time: new Date(at).toISOString(), detail: { ...goal!.detail, customerId: id } };
+        }
+      } else if (flags[local]! & ACTIVE) {
+        const waited = item.waited!;
+        event = { id: `${id}:event:${++madeUp[local]!}`, source: waited.source, 'detail-type': waited.detailType, time: new Date(at).toISOString(), detail: { ...item.detail, customerId: id } };
+      }
+      if (event) await engine.apply({ kind: 'event', event }, at);
+    }
+
+    // The mailer records what was sent; the simulation keeps only counts (100k customers get half a million emails).
+    const sent = mailer.sent;
+    if (sent.length > 0) {
+      for (let i = 0; i < sent.length; i++) {
+        const sentAt = sent[i]!.at;
+        perDay[Math.floor(sentAt / DAY) - firstDay]! += 1;
+        perMinute[Math.floor(sentAt / MINUTE) - firstMinute]! += 1;
+      }
+      totals.emails += sent.length;
+      sent.length = 0;
+    }
+    if (tick && (++iterations & 4095) === 0) tick(at, entered);
+  }
+  tick?.(end, entered);
+
+  for (const journey of store.journeys()) totals.statuses[journey.state.status] = (totals.statuses[journey.state.status] ?? 0) + 1;
+}
+
+
+export function progressOf(plan: Plan, batchesDone: number, batch: number, batches: number, at: number, entered: number, emails: number): SimulationProgress {
+  const { days, customers } = plan.parameters;
+  return { done: Math.min(1, batchesDone / batches), batch, batches, day: Math.min(days, Math.max(1, Math.floor((at - plan.start) / DAY) + 1)), days, entered, customers, emails };
+}
+
