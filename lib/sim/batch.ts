@@ -1,7 +1,7 @@
 /**
  * The clock loop: one batch of customers through the journey on a virtual clock. Their entries
  * (sorted), a binary heap of synthetic events (opens, clicks, conversions, awaited events) and
- * the store's timers (`nextWake()`), always applying the earliest next; on a tie, timers first,
+ * the journeys' timers, always applying the earliest next; on a tie, timers first,
  * then entries, then events in the order they were scheduled. Timers fire at their due time.
  *
  * Customers never affect one another: each has their own journey and timers, their own seeded
@@ -10,16 +10,13 @@
  * forecast of one single timeline, whatever the batching.
  */
 import type { CompiledWorkflow } from '../engine/compile';
-import type { Effect, JourneyState } from '../engine/model';
 import { hash53 } from '../engine/hash';
 import { isValidTimeZone } from '../engine/time';
-import type { CustomerStatus } from '../engine/model';
-import type { AppliedStep } from '../runtime/journey-service';
-import { MemoryEngine } from '../runtime/local-runner';
-import type { UnsubscribeLinks } from '../runtime/mailer';
+import type { CustomerEvent, CustomerStatus } from '../engine/model';
 import { WorkflowRegistry } from '../runtime/registry';
 import type { CounterRow } from '../runtime/store';
 import { CounterTotals } from './counters';
+import { type BatchJourneys, InterpreterJourneys, ServiceJourneys, type StepObserver } from './journeys';
 import { DAY, DEFAULT_TIME_ZONES, MINUTE, SIMULATED_SOURCE, SIMULATION_DEFAULTS } from './defaults';
 import { clickedAt, convertedAfterClick, openedAt, type Rates } from './engagement';
 import { CLICK, CONVERT, EventQueue, OPEN, WAITED } from './event-queue';
@@ -32,9 +29,6 @@ const FIRST_NAMES = ['Ana', 'Ben', 'Cara', 'Dev', 'Elif', 'Farid', 'Grace', 'Hir
 
 /** The statuses a forecast always lists, in this order. */
 const STATUSES: readonly CustomerStatus[] = ['active', 'completed', 'converted', 'exited', 'holdout', 'suppressed'];
-
-/** Emails need no unsubscribe links in a simulation (nothing is rendered): a constant, not an HMAC per email. */
-const NO_LINKS: UnsubscribeLinks = { forEmail: () => ({ url: 'https://unsubscribe.invalid/simulated' }) };
 
 /**
  * Customers run in batches of at most this many, one after the other. Customers never affect
@@ -51,7 +45,10 @@ const CONVERTED = 2;
 export interface Plan {
   parameters: SimulationParameters;
   registry: WorkflowRegistry;
+  workflow: CompiledWorkflow;
   workflowId: string;
+  /** The path inputs take: the interpreter directly (the default), or the journey service (the reference). */
+  through: 'interpreter' | 'service';
   start: number;
   end: number;
   firstDay: number;
@@ -126,7 +123,9 @@ export function planSimulation(target: SimulationTarget, settings: PortableSetti
   const plan: Plan = {
     parameters,
     registry,
+    workflow,
     workflowId: workflow.id,
+    through: settings.through ?? 'interpreter',
     start,
     end,
     firstDay: Math.floor(start / DAY),
@@ -176,9 +175,9 @@ export interface PortableTotals {
 }
 
 /**
- * Customers [from, to) through the journey service: their entries (in time order), the store's
- * timers and one heap of synthetic events, always the earliest next (a tie: timers, then entries,
- * then events in the order they were scheduled), until the end of the period.
+ * Customers [from, to) through the journey: their entries (in time order), their timers and one
+ * heap of synthetic events, always the earliest next (a tie: timers, then entries, then events in
+ * the order they were scheduled), until the end of the period.
  */
 export async function runBatch(
   plan: Plan,
@@ -195,21 +194,22 @@ export async function runBatch(
   const ids: string[] = new Array<string>(size);
   for (let i = 0; i < size; i++) ids[i] = `sim-${String(from + i + 1).padStart(plan.idWidth, '0')}`;
   const localIndex = (customerId: string) => Number(customerId.slice(4)) - 1 - from;
-  // What the simulation knows of each customer (from the service's observer), and how many events it made up for them.
+  // What the simulation knows of each customer (told by the journeys), and how many events it made up for them.
   const flags = new Uint8Array(size);
   const madeUp = new Uint32Array(size);
   // What each customer does (opens, clicks, answers, conversions) comes from a generator of their
   // own, so it does not depend on the order in which simultaneous inputs of others are applied.
   const behaviours: Array<() => number> = new Array<() => number>(size);
   const behaviourOf = (local: number) => (behaviours[local] ??= seededRandom((plan.behaviourSeed ^ Math.imul(from + local + 1, 0x9e3779b1)) >>> 0));
+  const { perDay, perMinute } = totals;
+  const { firstDay, firstMinute } = plan;
+  const lastDay = perDay.length;
+  const lastMinute = perMinute.length;
 
-  const observer = (applied: AppliedStep) => {
-    const local = localIndex(applied.customerId);
-    const state: JourneyState = applied.state;
+  const observer: StepObserver = (local, _before, state, effects) => {
     const active = state.status === 'active';
     flags[local] = (active ? ACTIVE : 0) | (state.convertedAt !== null ? CONVERTED : 0);
     let scheduled = false;
-    const effects: readonly Effect[] = applied.effects;
     for (let i = 0; i < effects.length; i++) {
       const effect = effects[i]!;
       if (effect.type === 'schedule') {
@@ -217,8 +217,14 @@ export async function runBatch(
         continue;
       }
       if (effect.type !== 'send-email') continue;
-      // Each email sent may be opened, then clicked, and a click may lead to a conversion.
+      // Sent as decided (nothing is suppressed or fails in a simulation): counted by day and minute.
       const email = effect.email;
+      const day = Math.floor(email.at / DAY) - firstDay;
+      if (day >= 0 && day < lastDay) perDay[day]! += 1;
+      const minute = Math.floor(email.at / MINUTE) - firstMinute;
+      if (minute >= 0 && minute < lastMinute) perMinute[minute]! += 1;
+      totals.emails += 1;
+      // Each email sent may be opened, then clicked, and a click may lead to a conversion.
       const rates = ratesByContent.get(email.contentId) ?? SIMULATION_DEFAULTS.unknownKind;
       const random = behaviourOf(local);
       const roll = random();
@@ -248,32 +254,31 @@ export async function runBatch(
     }
   };
 
-  // Deciding and delivering as `waymark run` does, without rendering: the simulation only counts.
-  const engine = new MemoryEngine(plan.registry, { render: false, links: NO_LINKS, counters: totals.counters, observer });
-  const { store, mailer } = engine;
-  const { perDay, perMinute } = totals;
-  const { firstDay, firstMinute } = plan;
+  const options = { workflow: plan.workflow, registry: plan.registry, ids, localIndex, observer, firstDay, days: lastDay };
+  const journeys: BatchJourneys = plan.through === 'service' ? new ServiceJourneys(options, totals.counters) : new InterpreterJourneys(options);
 
   let entered = 0;
   let iterations = 0;
 
   for (;;) {
-    const wake = store.nextWake();
-    const wakeAt = wake ? wake.at : Number.POSITIVE_INFINITY;
+    const wakeAt = journeys.nextWakeAt();
     const entryAt = entered < size ? entryTimes[from + entered]! : Number.POSITIVE_INFINITY;
     const pending = queue.peek();
     const pendingAt = pending ? pending.at : Number.POSITIVE_INFINITY;
     const at = wakeAt <= entryAt && wakeAt <= pendingAt ? wakeAt : entryAt <= pendingAt ? entryAt : pendingAt;
     if (!(at < end)) break;
 
-    if (wake && wakeAt === at) {
-      await engine.apply({ kind: 'wake', customerId: wake.customerId }, at);
+    let work: void | Promise<void> = undefined;
+    if (wakeAt === at) {
+      work = journeys.wake(at);
     } else if (entryAt === at) {
       const local = entered++;
       const id = ids[local]!;
       const profile = { ...entry.profile, email: `${id}@example.com`, firstName: FIRST_NAMES[plan.firstNames[from + local]!]!, timezone: plan.timeZones[plan.zones[from + local]!]! };
-      const event = { id: `${id}:entry`, source: entry.source, 'detail-type': entry.detailType, time: new Date(at).toISOString(), detail: { ...entry.detail, customerId: id, profile } };
-      await engine.apply({ kind: 'event', event }, at);
+      const event: CustomerEvent = { id: `${id}:entry`, source: entry.source, 'detail-type': entry.detailType, time: new Date(at).toISOString(), detail: { ...entry.detail, customerId: id, profile } };
+      work = journeys.event(local, event, at);
+      if (work) await work;
+      work = undefined;
       // Some customers convert whatever the journey does: at a time spread over the rest of the period.
       if (baseConversion > 0 && flags[local]! & ACTIVE) {
         const random = behaviourOf(local);
@@ -283,7 +288,7 @@ export async function runBatch(
       const item = queue.pop()!;
       const local = item.customer;
       const id = ids[local]!;
-      let event: Record<string, unknown> | undefined;
+      let event: CustomerEvent | undefined;
       if (item.kind === OPEN || item.kind === CLICK) {
         const opened = item.kind === OPEN;
         event = {
@@ -302,27 +307,19 @@ export async function runBatch(
         const waited = item.waited!;
         event = { id: `${id}:event:${++madeUp[local]!}`, source: waited.source, 'detail-type': waited.detailType, time: new Date(at).toISOString(), detail: { ...item.detail, customerId: id } };
       }
-      if (event) await engine.apply({ kind: 'event', event }, at);
+      if (event) work = journeys.event(local, event, at);
     }
-
-    // The mailer records what was sent; the simulation keeps only counts (100k customers get half a million emails).
-    const sent = mailer.sent;
-    if (sent.length > 0) {
-      for (let i = 0; i < sent.length; i++) {
-        const sentAt = sent[i]!.at;
-        perDay[Math.floor(sentAt / DAY) - firstDay]! += 1;
-        perMinute[Math.floor(sentAt / MINUTE) - firstMinute]! += 1;
-      }
-      totals.emails += sent.length;
-      sent.length = 0;
-    }
+    if (work) await work;
     if (tick && (++iterations & 4095) === 0) tick(at, entered);
   }
   tick?.(end, entered);
 
-  for (const journey of store.journeys()) totals.statuses[journey.state.status] = (totals.statuses[journey.state.status] ?? 0) + 1;
+  journeys.addCountersTo(totals.counters);
+  for (let local = 0; local < size; local++) {
+    const state = journeys.state(local);
+    if (state) totals.statuses[state.status] = (totals.statuses[state.status] ?? 0) + 1;
+  }
 }
-
 
 export function progressOf(plan: Plan, batchesDone: number, batch: number, batches: number, at: number, entered: number, emails: number): SimulationProgress {
   const { days, customers } = plan.parameters;

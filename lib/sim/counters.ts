@@ -35,3 +35,91 @@ export class CounterTotals implements CounterSink {
   }
 }
 
+
+interface Column {
+  stepId: string;
+  name: string;
+  /** Per day of the period; `seen` marks the days that have a row (a row may add up to 0, as in production). */
+  values: Float64Array;
+  seen: Uint8Array;
+  /** Days outside the period (rare), by day number. */
+  outside: Map<number, number> | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The metric effects of a batch, added up the way the service's counter rows are (see countersFrom in runtime/store.ts), without a row object per input. */
+export class MetricTable {
+  /** step (or "stage:<stage>", or "_") → metric → label ("" for none) → column. */
+  private readonly bySteps = new Map<string, Map<string, Map<string, Column>>>();
+  private readonly byStages = new Map<string, Map<string, Map<string, Column>>>();
+  /** "waiting" and "version" are gauges of customers now: one row per step and name, day "all". */
+  private readonly gauges = new Map<string, { stepId: string; name: string; value: number }>();
+
+  constructor(
+    private readonly workflowId: string,
+    private readonly firstDay: number,
+    private readonly days: number,
+  ) {}
+
+  add(metric: { metric: string; at: number; value: number; stepId?: string; stage?: string; label?: string }): void {
+    const name = metric.metric;
+    if (name === 'waiting' || name === 'version') {
+      const stepId = metric.stepId ?? '_';
+      const fullName = metric.label === undefined ? name : `${name}:${metric.label}`;
+      const key = `${stepId}\u0000${fullName}`;
+      const gauge = this.gauges.get(key);
+      if (gauge) gauge.value += metric.value;
+      else this.gauges.set(key, { stepId, name: fullName, value: metric.value });
+      return;
+    }
+    let byStep: Map<string, Map<string, Map<string, Column>>>;
+    let key: string;
+    if (metric.stepId !== undefined) {
+      byStep = this.bySteps;
+      key = metric.stepId;
+    } else if (metric.stage !== undefined && name.startsWith('stage.')) {
+      byStep = this.byStages;
+      key = metric.stage;
+    } else {
+      byStep = this.bySteps;
+      key = '_';
+    }
+    let byName = byStep.get(key);
+    if (!byName) byStep.set(key, (byName = new Map()));
+    let byLabel = byName.get(name);
+    if (!byLabel) byName.set(name, (byLabel = new Map()));
+    const label = metric.label ?? '';
+    let column = byLabel.get(label);
+    if (!column) {
+      const stepId = byStep === this.byStages ? `stage:${key}` : key;
+      byLabel.set(label, (column = { stepId, name: metric.label === undefined ? name : `${name}:${label}`, values: new Float64Array(this.days), seen: new Uint8Array(this.days), outside: null }));
+    }
+    const day = Math.floor(metric.at / DAY_MS) - this.firstDay;
+    if (day >= 0 && day < this.days) {
+      column.values[day]! += metric.value;
+      column.seen[day] = 1;
+    } else {
+      const outside = (column.outside ??= new Map());
+      outside.set(day, (outside.get(day) ?? 0) + metric.value);
+    }
+  }
+
+  /** The rows, as the service would have written them (unsorted). */
+  rows(): CounterRow[] {
+    const rows: CounterRow[] = [];
+    const dayText = (day: number) => new Date((this.firstDay + day) * DAY_MS).toISOString().slice(0, 10);
+    for (const byStep of [this.bySteps, this.byStages]) {
+      for (const byName of byStep.values()) {
+        for (const byLabel of byName.values()) {
+          for (const column of byLabel.values()) {
+            for (let day = 0; day < this.days; day++) if (column.seen[day]) rows.push({ workflowId: this.workflowId, day: dayText(day), stepId: column.stepId, name: column.name, value: column.values[day]! });
+            if (column.outside) for (const [day, value] of column.outside) rows.push({ workflowId: this.workflowId, day: dayText(day), stepId: column.stepId, name: column.name, value });
+          }
+        }
+      }
+    }
+    for (const gauge of this.gauges.values()) rows.push({ workflowId: this.workflowId, day: 'all', stepId: gauge.stepId, name: gauge.name, value: gauge.value });
+    return rows;
+  }
+}

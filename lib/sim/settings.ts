@@ -31,6 +31,11 @@ export interface SimulationSettings {
   batchSize?: number;
   /** Worker threads (default: one per CPU core, at most 4, from 10,000 customers; 1: in process): never changes the forecast. */
   workers?: number;
+  /**
+   * The path every input takes: the interpreter stepped directly (the default, fast), or the
+   * journey service on a memory store (the reference it is checked against, slower). Never changes the forecast.
+   */
+  through?: 'interpreter' | 'service';
   /** Called now and then while the simulation runs (a progress bar). */
   onProgress?: (progress: SimulationProgress) => void;
 }

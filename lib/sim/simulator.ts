@@ -2,14 +2,16 @@
  * `waymark simulate`: a forecast of one workflow before launch. Synthetic customers enter over a
  * period, open and click the emails they are sent (SES engagement events in customer form, as
  * production receives them), answer what the journey waits for and sometimes convert; the real
- * journey engine runs every input on a virtual clock, so what is forecast is what production
- * would do. The only wall-clock figure is `durationMs`.
+ * interpreter decides every input on a virtual clock, so what is forecast is what production
+ * would do (a test checks it against the journey service, row for row). The only wall-clock
+ * figure is `durationMs`.
  *
  * Where to look:
  * - settings.ts: what a simulation is asked, and the parameters it runs with;
  * - defaults.ts, engagement.ts: the defaults, and the engagement model (rates per content kind, delays);
  * - synthetic-events.ts: events made from the workflow's patterns (entry, goal, awaited events);
  * - batch.ts: the plan every batch shares, and the clock loop that runs one batch of customers;
+ * - journeys.ts: where the loop applies inputs (the interpreter directly, or the journey service);
  * - event-queue.ts, counters.ts: the loop's heap of pending events, and the counters it adds up;
  * - workers.ts: batches on worker threads;
  * - forecast.ts: the forecast from the counters;

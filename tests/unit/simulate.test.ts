@@ -52,6 +52,18 @@ describe('waymark simulate: the same seed, the same forecast', () => {
     expect(figures(onWorkers)).toEqual(figures(inOneGo));
   });
 
+  it('gives the same forecast and counters, row for row, stepping the interpreter directly as through the journey service', async () => {
+    // The service (load, merge the profile, step, write, deliver) is production's path; the simulation steps the
+    // interpreter itself, without a store. For one workflow, with no budget, control or suppression list, they agree.
+    for (const workflow of loaded.workflows) {
+      const settings = { customers: 300, days: 40, seed: 5, workers: 1 };
+      const reference = await simulate(target(workflow.id), { ...settings, through: 'service' });
+      const direct = await simulate(target(workflow.id), { ...settings, through: 'interpreter' });
+      expect(figures(direct)).toEqual(figures(reference));
+      expect(reference.counters.length).toBeGreaterThan(0);
+    }
+  });
+
   it('reports the parameters it ran with: the defaults, with the engagement table filled in for every content kind', async () => {
     const { parameters } = await simulate(coldTraffic, { customers: 30 });
     expect(parameters).toMatchObject({ customers: 30, days: 30, seed: 1, entryDays: 10, start: '2026-11-02T00:00:00.000Z', sesMaxSendRate: 14, conversionPerClick: 0.08, baseConversion: 0.03 });
