@@ -31,11 +31,21 @@ export interface SimulateOptions {
 class SimulateError extends Error {}
 
 const Probability = z.number().min(0, 'expected a probability from 0 to 1').max(1, 'expected a probability from 0 to 1');
+const Engagement = z.record(z.string(), z.strictObject({ open: Probability, click: Probability }));
+
+/** One kind of customer in the audience. */
+const AudienceGroup = z.strictObject({
+  name: z.string().min(1).optional().describe('What the forecast calls them (default: their attributes)'),
+  weight: z.number().min(0, 'expected a weight of at least 0').finite().describe('Their share of the customers, relative to the other weights'),
+  profile: z.record(z.string(), z.unknown()).describe('The profile attributes they enter with (over the generated email, firstName and timezone)'),
+  engagement: Engagement.optional().describe('Their own open and click rates by content kind ("*": every kind)'),
+  conversionPerClick: Probability.optional(),
+  baseConversion: Probability.optional(),
+});
 
 /** The `--config` file: every field optional, unknown fields refused (a typo must not be ignored). */
 export const SimulationConfig = z.strictObject({
-  engagement: z
-    .record(z.string(), z.strictObject({ open: Probability, click: Probability }))
+  engagement: Engagement
     .optional()
     .describe('Open and click probabilities by content kind (clicks are of all recipients); "*" for every kind not named'),
   conversionPerClick: Probability.optional(),
@@ -43,6 +53,7 @@ export const SimulationConfig = z.strictObject({
   waitedEvents: z.record(z.string(), Probability).optional().describe('By awaited detail-type; "*" for every one not named'),
   sesMaxSendRate: z.number().positive('expected emails per second, more than 0').finite().optional(),
   timeZones: z.array(z.string().min(1)).min(1, 'name at least one IANA time zone').optional(),
+  profiles: z.array(AudienceGroup).min(1, 'list at least one kind of customer, e.g. [{"weight": 1, "profile": {"plan": "trial"}}]').optional().describe('The audience: kinds of customer with their weights and profile attributes'),
 });
 export type SimulationConfig = z.infer<typeof SimulationConfig>;
 
@@ -139,6 +150,7 @@ export function simulationSettings(options: SimulateOptions): SimulationSettings
   if (config.baseConversion !== undefined) settings.baseConversion = config.baseConversion;
   if (config.waitedEvents) settings.waitedEvents = config.waitedEvents;
   if (config.timeZones) settings.timeZones = config.timeZones;
+  if (config.profiles) settings.profiles = config.profiles;
   return settings;
 }
 
@@ -269,6 +281,36 @@ export function formatForecast(output: SimulationOutput, definition: Workflow): 
   for (const [name, stage] of Object.entries(f.stages)) stageRows.push([name, n(stage.reached), stage.conversionToNext === null ? color.dim('–') : percent(stage.conversionToNext)]);
   lines.push(table(alignRight(stageRows, [1, 2])));
 
+  // Branches, splits and holdouts: where customers went, and what followed
+  const points = Object.entries(f.paths);
+  if (points.length > 0) {
+    lines.push('', color.bold('Branches, splits and holdouts'));
+    const rows: string[][] = [[color.dim('step'), color.dim('path'), color.dim('customers'), color.dim('share'), color.dim('emails after'), color.dim('converted')]];
+    for (const [stepId, point] of points) {
+      point.paths.forEach((path, i) => {
+        const label = path.label.length > 48 ? `${path.label.slice(0, 47)}…` : path.label;
+        const to = path.next === null || point.type === 'split' ? '' : color.dim(` → ${path.next}`);
+        rows.push([i === 0 ? stepId : '', `${label}${to}`, n(path.customers), point.reached > 0 ? percent(path.share) : color.dim('–'), n(path.emails), path.customers > 0 ? `${n(path.converted)} (${percent(path.conversionRate)})` : color.dim('–')]);
+      });
+    }
+    lines.push(table(alignRight(rows, [2, 3, 4])));
+  }
+
+  // Engagement by content kind, and by kind of customer
+  const kinds = Object.entries(f.engagement);
+  if (kinds.length > 0) {
+    lines.push('', color.bold('Engagement by content kind'));
+    const rows: string[][] = [[color.dim('kind'), color.dim('sent'), color.dim('opened'), color.dim('clicked')]];
+    for (const [kind, k] of kinds) rows.push([kind, n(k.sent), `${n(k.opened)} (${percent(k.openRate)})`, `${n(k.clicked)} (${percent(k.clickRate)})`]);
+    lines.push(table(alignRight(rows, [1])));
+  }
+  if (f.audience.length > 1) {
+    lines.push('', color.bold('Audience'));
+    const rows: string[][] = [[color.dim('customers like'), color.dim('entered'), color.dim('emails'), color.dim('opened'), color.dim('clicked'), color.dim('converted')]];
+    for (const group of f.audience) rows.push([group.name, n(group.customers), n(group.emails), n(group.opened), n(group.clicked), `${n(group.converted)} (${percent(group.conversionRate)})`]);
+    lines.push(table(alignRight(rows, [1, 2, 3, 4])));
+  }
+
   // Conversion, deferrals, content, statuses
   lines.push('');
   const c = f.conversion;
@@ -291,6 +333,7 @@ export function formatForecast(output: SimulationOutput, definition: Workflow): 
   const statuses = Object.entries(f.statuses).filter(([, value]) => value > 0);
   summary.push([color.bold('At the end'), statuses.map(([status, value]) => `${status} ${n(value)}`).join(' · ') || color.dim('nobody')]);
   lines.push(table(summary, { indent: 0 }));
+  for (const note of f.notes) lines.push(`${symbols.warn} ${color.yellow(note)}`);
   return lines.join('\n');
 }
 

@@ -15,6 +15,7 @@ import { isValidTimeZone } from '../engine/time';
 import type { CustomerEvent, CustomerStatus } from '../engine/model';
 import { WorkflowRegistry } from '../runtime/registry';
 import type { CounterRow } from '../runtime/store';
+import { addPathTotals, type DecisionPoint, decisionPoints, emptyPathTotals, PathTally, type PathTotals } from './branches';
 import { CounterTotals } from './counters';
 import { type BatchJourneys, InterpreterJourneys, ServiceJourneys, type StepObserver } from './journeys';
 import { DAY, DEFAULT_TIME_ZONES, MINUTE, SIMULATED_SOURCE, SIMULATION_DEFAULTS } from './defaults';
@@ -55,18 +56,32 @@ export interface Plan {
   firstMinute: number;
   /** Entry instants, ascending: customer i (from 0) enters at entryTimes[i]. */
   entryTimes: Float64Array;
-  /** Per customer: an index into FIRST_NAMES, and one into timeZones. */
+  /** Per customer: an index into FIRST_NAMES, one into timeZones, and one into groups (the kind of customer). */
   firstNames: Uint8Array;
   zones: Uint16Array;
+  groupOf: Uint8Array;
+  /** The kinds of customer: the attributes they enter with, how they engage and convert. */
+  groups: readonly PlannedGroup[];
+  /** Content kinds (the engagement table's), and each content item's kind among them. */
+  kinds: readonly string[];
+  kindOfContent: ReadonlyMap<string, number>;
+  /** The workflow's branches, splits and holdouts. */
+  points: readonly DecisionPoint[];
   timeZones: readonly string[];
   idWidth: number;
   behaviourSeed: number;
   entry: { source: string; detailType: string; detail: Record<string, unknown>; profile: Record<string, unknown> };
   goal: { source: string; detailType: string; detail: Record<string, unknown> } | undefined;
+  waitedByStep: ReadonlyMap<string, WaitedEvent>;
+}
+
+/** One kind of customer, ready for the loop. */
+export interface PlannedGroup {
+  profile: Record<string, unknown>;
+  /** Rates by content id, looked up once per item rather than once per email. */
+  ratesByContent: ReadonlyMap<string, Rates>;
   conversionPerClick: number;
   baseConversion: number;
-  waitedByStep: ReadonlyMap<string, WaitedEvent>;
-  ratesByContent: ReadonlyMap<string, Rates>;
 }
 
 /** The figures batches add up. */
@@ -76,6 +91,11 @@ export interface Totals {
   emails: number;
   counters: CounterTotals;
   statuses: Record<string, number>;
+  paths: PathTotals;
+  /** By content kind (plan.kinds): sent, opened, clicked. */
+  kinds: { sent: Float64Array; opened: Float64Array; clicked: Float64Array };
+  /** By kind of customer (plan.groups). */
+  groups: { customers: Float64Array; emails: Float64Array; opened: Float64Array; clicked: Float64Array; converted: Float64Array };
 }
 
 /** Settings that can travel to a worker thread (everything but the progress callback). */
@@ -103,9 +123,21 @@ export function planSimulation(target: SimulationTarget, settings: PortableSetti
   entryTimes.sort();
   const firstNames = new Uint8Array(customers);
   const zones = new Uint16Array(customers);
+  const groupOf = new Uint8Array(customers);
+  // The kind of customer, in proportion to the weights (one kind: no draw, so forecasts without a mix stay as they were).
+  const { audience } = parameters;
+  const cumulative = audience.map(((sum) => (group) => (sum += group.share))(0));
   for (let i = 0; i < customers; i++) {
     firstNames[i] = Math.floor(population() * FIRST_NAMES.length);
     zones[i] = Math.floor(population() * timeZones.length);
+    if (audience.length > 1) {
+      const u = population();
+      let g = 0;
+      while (g < audience.length - 1 && !(u < cumulative[g]!)) g++;
+      // A weight of 0 is never drawn (rounding could otherwise land on it at the end).
+      while (g > 0 && audience[g]!.weight === 0) g--;
+      groupOf[i] = g;
+    }
   }
 
   const entrySample = documentMatching(definition.entry.on);
@@ -116,9 +148,22 @@ export function planSimulation(target: SimulationTarget, settings: PortableSetti
   const simulatesGoal = goal !== undefined && goal.source !== 'aws.ses' && !isEngagementType(goal.detailType);
   const waitedByStep = new Map<string, WaitedEvent>();
   for (const waited of waitedEventsOf(definition, parameters.waitedEvents)) waitedByStep.set(waited.stepId, waited);
-  // Rates by content id, looked up once per item rather than once per email.
-  const ratesByContent = new Map<string, Rates>();
-  for (const item of target.catalogue.items) if (!ratesByContent.has(item.id)) ratesByContent.set(item.id, parameters.engagement[item.kind] ?? SIMULATION_DEFAULTS.unknownKind);
+  const kinds = Object.keys(parameters.engagement);
+  const kindOfContent = new Map<string, number>();
+  for (const item of target.catalogue.items) if (!kindOfContent.has(item.id)) kindOfContent.set(item.id, kinds.indexOf(item.kind));
+  const groups: PlannedGroup[] = audience.map((group) => {
+    const ratesByContent = new Map<string, Rates>();
+    const own = group.engagement ?? {};
+    for (const item of target.catalogue.items) {
+      if (!ratesByContent.has(item.id)) ratesByContent.set(item.id, own[item.kind] ?? own['*'] ?? parameters.engagement[item.kind] ?? SIMULATION_DEFAULTS.unknownKind);
+    }
+    return {
+      profile: group.profile,
+      ratesByContent,
+      conversionPerClick: simulatesGoal ? (group.conversionPerClick ?? parameters.conversionPerClick) : 0,
+      baseConversion: simulatesGoal ? (group.baseConversion ?? parameters.baseConversion) : 0,
+    };
+  });
 
   const plan: Plan = {
     parameters,
@@ -133,15 +178,17 @@ export function planSimulation(target: SimulationTarget, settings: PortableSetti
     entryTimes,
     firstNames,
     zones,
+    groupOf,
+    groups,
+    kinds,
+    kindOfContent,
+    points: decisionPoints(workflow),
     timeZones,
     idWidth: Math.max(6, String(customers).length),
     behaviourSeed: hash53(`${seed}:behaviour`) % 4294967296,
     entry: { source: firstString(entrySample.source) ?? SIMULATED_SOURCE, detailType: firstString(entrySample['detail-type']) ?? 'simulated.entry', detail: entryDetail, profile: objectOrEmpty(entryDetail.profile) },
     goal: simulatesGoal ? goal : undefined,
-    conversionPerClick: simulatesGoal ? parameters.conversionPerClick : 0,
-    baseConversion: simulatesGoal ? parameters.baseConversion : 0,
     waitedByStep,
-    ratesByContent,
   };
   return { plan, workflow };
 }
@@ -153,7 +200,14 @@ export function emptyTotals(plan: Plan): Totals {
     emails: 0,
     counters: new CounterTotals(),
     statuses: Object.fromEntries(STATUSES.map((s) => [s, 0])),
+    paths: emptyPathTotals(plan.points),
+    kinds: { sent: new Float64Array(plan.kinds.length), opened: new Float64Array(plan.kinds.length), clicked: new Float64Array(plan.kinds.length) },
+    groups: { customers: new Float64Array(plan.groups.length), emails: new Float64Array(plan.groups.length), opened: new Float64Array(plan.groups.length), clicked: new Float64Array(plan.groups.length), converted: new Float64Array(plan.groups.length) },
   };
+}
+
+function addArrays(into: Float64Array, from: Float64Array): void {
+  for (let i = 0; i < into.length; i++) into[i]! += from[i]!;
 }
 
 /** Adds one worker's figures to the totals (sums of whole numbers: the order does not matter). */
@@ -163,6 +217,9 @@ export function addTotals(totals: Totals, part: PortableTotals): void {
   totals.emails += part.emails;
   totals.counters.add(part.counters);
   for (const [status, value] of Object.entries(part.statuses)) totals.statuses[status] = (totals.statuses[status] ?? 0) + value;
+  addPathTotals(totals.paths, part.paths);
+  for (const name of ['sent', 'opened', 'clicked'] as const) addArrays(totals.kinds[name], part.kinds[name]);
+  for (const name of ['customers', 'emails', 'opened', 'clicked', 'converted'] as const) addArrays(totals.groups[name], part.groups[name]);
 }
 
 /** Totals as they cross a thread boundary. */
@@ -172,6 +229,9 @@ export interface PortableTotals {
   emails: number;
   counters: CounterRow[];
   statuses: Record<string, number>;
+  paths: PathTotals;
+  kinds: Totals['kinds'];
+  groups: Totals['groups'];
 }
 
 /**
@@ -186,7 +246,7 @@ export async function runBatch(
   totals: Totals,
   tick: ((at: number, entered: number) => void) | undefined,
 ): Promise<void> {
-  const { workflowId, end, entryTimes, ratesByContent, waitedByStep, conversionPerClick, baseConversion, entry, goal } = plan;
+  const { workflowId, end, entryTimes, waitedByStep, entry, goal, groups, groupOf, kindOfContent } = plan;
   const size = to - from;
   const queue = new EventQueue();
 
@@ -206,14 +266,35 @@ export async function runBatch(
   const lastDay = perDay.length;
   const lastMinute = perMinute.length;
 
-  const observer: StepObserver = (local, _before, state, effects) => {
+  const byKind = totals.kinds;
+  const byGroup = totals.groups;
+  // The content kind of the open or click being applied (the engine counts it once per email).
+  let engagedKind = -1;
+  let paths: PathTally | undefined;
+
+  const observer: StepObserver = (local, before, state, effects, event) => {
     const active = state.status === 'active';
     flags[local] = (active ? ACTIVE : 0) | (state.convertedAt !== null ? CONVERTED : 0);
+    const g = groupOf[from + local]!;
+    const group = groups[g]!;
     let scheduled = false;
     for (let i = 0; i < effects.length; i++) {
       const effect = effects[i]!;
       if (effect.type === 'schedule') {
         scheduled = true;
+        continue;
+      }
+      if (effect.type === 'metric') {
+        const name = effect.metric;
+        if (name === 'email.opened') {
+          byGroup.opened[g]! += 1;
+          if (engagedKind >= 0) byKind.opened[engagedKind]! += 1;
+        } else if (name === 'email.clicked') {
+          byGroup.clicked[g]! += 1;
+          if (engagedKind >= 0) byKind.clicked[engagedKind]! += 1;
+        } else if (name === 'converted') {
+          byGroup.converted[g]! += 1;
+        }
         continue;
       }
       if (effect.type !== 'send-email') continue;
@@ -224,19 +305,23 @@ export async function runBatch(
       const minute = Math.floor(email.at / MINUTE) - firstMinute;
       if (minute >= 0 && minute < lastMinute) perMinute[minute]! += 1;
       totals.emails += 1;
+      byGroup.emails[g]! += 1;
+      const kind = kindOfContent.get(email.contentId) ?? -1;
+      if (kind >= 0) byKind.sent[kind]! += 1;
       // Each email sent may be opened, then clicked, and a click may lead to a conversion.
-      const rates = ratesByContent.get(email.contentId) ?? SIMULATION_DEFAULTS.unknownKind;
+      const rates = group.ratesByContent.get(email.contentId) ?? SIMULATION_DEFAULTS.unknownKind;
       const random = behaviourOf(local);
       const roll = random();
       if (roll >= rates.open && roll >= rates.click) continue;
       // Most opens come within hours, a few a day or two later.
       const opened = openedAt(email.at, random);
-      queue.push(opened, OPEN, local, email.stepId, email.seq, null, null);
+      queue.push(opened, OPEN, local, email.stepId, email.seq, null, null, kind);
       if (roll >= rates.click) continue;
       const clicked = clickedAt(opened, random);
-      queue.push(clicked, CLICK, local, email.stepId, email.seq, null, null);
-      if (conversionPerClick > 0 && random() < conversionPerClick) queue.push(convertedAfterClick(clicked, random), CONVERT, local, '', 0, null, null);
+      queue.push(clicked, CLICK, local, email.stepId, email.seq, null, null, kind);
+      if (group.conversionPerClick > 0 && random() < group.conversionPerClick) queue.push(convertedAfterClick(clicked, random), CONVERT, local, '', 0, null, null, -1);
     }
+    paths?.observe(local, before, state, effects, event, journeys.profile(local));
     // A customer who has just started waiting for a (non-email) event may get it before the timeout.
     if (scheduled && active && state.waitingSince !== null && state.dueAt !== null && state.stepId !== null) {
       const waited = waitedByStep.get(state.stepId);
@@ -248,7 +333,7 @@ export async function runBatch(
           const u = random();
           const detail = copyObject(waited.base);
           for (const spec of waited.drawn) setPath(detail, spec.path, drawField(spec, random));
-          queue.push(state.waitingSince + MINUTE + Math.floor(u * u * (window - 2 * MINUTE)), WAITED, local, '', 0, waited, detail);
+          queue.push(state.waitingSince + MINUTE + Math.floor(u * u * (window - 2 * MINUTE)), WAITED, local, '', 0, waited, detail, -1);
         }
       }
     }
@@ -256,6 +341,7 @@ export async function runBatch(
 
   const options = { workflow: plan.workflow, registry: plan.registry, ids, localIndex, observer, firstDay, days: lastDay };
   const journeys: BatchJourneys = plan.through === 'service' ? new ServiceJourneys(options, totals.counters) : new InterpreterJourneys(options);
+  if (plan.points.length > 0) paths = new PathTally(plan.workflow, plan.points, ids, totals.paths);
 
   let entered = 0;
   let iterations = 0;
@@ -274,15 +360,18 @@ export async function runBatch(
     } else if (entryAt === at) {
       const local = entered++;
       const id = ids[local]!;
-      const profile = { ...entry.profile, email: `${id}@example.com`, firstName: FIRST_NAMES[plan.firstNames[from + local]!]!, timezone: plan.timeZones[plan.zones[from + local]!]! };
+      const group = groups[groupOf[from + local]!]!;
+      byGroup.customers[groupOf[from + local]!]! += 1;
+      // The kind of customer's attributes over the generated ones (its time zone, or its own address, wins).
+      const profile = { ...entry.profile, email: `${id}@example.com`, firstName: FIRST_NAMES[plan.firstNames[from + local]!]!, timezone: plan.timeZones[plan.zones[from + local]!]!, ...group.profile };
       const event: CustomerEvent = { id: `${id}:entry`, source: entry.source, 'detail-type': entry.detailType, time: new Date(at).toISOString(), detail: { ...entry.detail, customerId: id, profile } };
       work = journeys.event(local, event, at);
       if (work) await work;
       work = undefined;
       // Some customers convert whatever the journey does: at a time spread over the rest of the period.
-      if (baseConversion > 0 && flags[local]! & ACTIVE) {
+      if (group.baseConversion > 0 && flags[local]! & ACTIVE) {
         const random = behaviourOf(local);
-        if (random() < baseConversion) queue.push(at + 1 + Math.floor(random() * (end - at - 1)), CONVERT, local, '', 0, null, null);
+        if (random() < group.baseConversion) queue.push(at + 1 + Math.floor(random() * (end - at - 1)), CONVERT, local, '', 0, null, null, -1);
       }
     } else {
       const item = queue.pop()!;
@@ -307,7 +396,13 @@ export async function runBatch(
         const waited = item.waited!;
         event = { id: `${id}:event:${++madeUp[local]!}`, source: waited.source, 'detail-type': waited.detailType, time: new Date(at).toISOString(), detail: { ...item.detail, customerId: id } };
       }
-      if (event) work = journeys.event(local, event, at);
+      if (event) {
+        engagedKind = item.contentKind;
+        work = journeys.event(local, event, at);
+        if (work) await work;
+        work = undefined;
+        engagedKind = -1;
+      }
     }
     if (work) await work;
     if (tick && (++iterations & 4095) === 0) tick(at, entered);

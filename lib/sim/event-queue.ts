@@ -21,6 +21,8 @@ export interface Pending {
   emailSeq: number;
   waited: WaitedEvent | null;
   detail: Record<string, unknown> | null;
+  /** OPEN/CLICK: the email's content kind (an index into the plan's kinds; -1: none). */
+  contentKind: number;
 }
 
 export class EventQueue {
@@ -35,8 +37,8 @@ export class EventQueue {
     return this.heap[0];
   }
 
-  push(at: number, kind: number, customer: number, stepId: string, emailSeq: number, waited: WaitedEvent | null, detail: Record<string, unknown> | null): void {
-    const item: Pending = { at, order: this.serial++, kind, customer, stepId, emailSeq, waited, detail };
+  push(at: number, kind: number, customer: number, stepId: string, emailSeq: number, waited: WaitedEvent | null, detail: Record<string, unknown> | null, contentKind: number): void {
+    const item: Pending = { at, order: this.serial++, kind, customer, stepId, emailSeq, waited, detail, contentKind };
     const heap = this.heap;
     let i = heap.length;
     heap.push(item);

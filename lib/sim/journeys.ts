@@ -36,6 +36,8 @@ export interface BatchJourneys {
   wake(at: number): void | Promise<void>;
   /** Each customer's journey (null: never entered). */
   state(local: number): JourneyState | null;
+  /** Each customer's stored profile. */
+  profile(local: number): Profile;
   /** Once the batch is done: its counter rows, into `totals`. */
   addCountersTo(totals: CounterTotals): void;
 }
@@ -166,6 +168,10 @@ export class InterpreterJourneys implements BatchJourneys {
     return this.states[local]!;
   }
 
+  profile(local: number): Profile {
+    return this.profiles[local]!;
+  }
+
   addCountersTo(totals: CounterTotals): void {
     totals.add(this.metrics.rows());
   }
@@ -197,12 +203,17 @@ export class ServiceJourneys implements BatchJourneys {
   private readonly states: Array<JourneyState | null>;
   private pendingEvent: CustomerEvent | undefined;
   private readonly counters: CounterTotals;
+  /** The profiles the store holds, merged the same way (the store's own copy is read asynchronously). */
+  private readonly profiles: Profile[];
+  private readonly profileTimes: Array<Record<string, number>>;
 
   constructor(
     private readonly options: BatchJourneysOptions,
     counters: CounterTotals,
   ) {
     this.states = new Array<JourneyState | null>(options.ids.length).fill(null);
+    this.profiles = new Array<Profile>(options.ids.length).fill(NO_PROFILE);
+    this.profileTimes = new Array<Record<string, number>>(options.ids.length).fill(NO_TIMES);
     this.counters = counters;
     const observer = (applied: AppliedStep) => {
       const local = options.localIndex(applied.customerId);
@@ -214,7 +225,12 @@ export class ServiceJourneys implements BatchJourneys {
     this.engine = new MemoryEngine(options.registry, { render: false, links: NO_LINKS, counters, observer });
   }
 
-  async event(_local: number, event: CustomerEvent, at: number): Promise<void> {
+  async event(local: number, event: CustomerEvent, at: number): Promise<void> {
+    if (event.detail.profile) {
+      const merged = mergeProfile(this.profiles[local]!, this.profileTimes[local]!, event.detail.profile, Math.min(Date.parse(event.time), at));
+      this.profiles[local] = merged.profile;
+      this.profileTimes[local] = merged.times;
+    }
     this.pendingEvent = event;
     await this.engine.apply({ kind: 'event', event }, at);
     this.pendingEvent = undefined;
@@ -233,6 +249,10 @@ export class ServiceJourneys implements BatchJourneys {
 
   state(local: number): JourneyState | null {
     return this.states[local]!;
+  }
+
+  profile(local: number): Profile {
+    return this.profiles[local]!;
   }
 
   addCountersTo(): void {

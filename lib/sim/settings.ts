@@ -4,7 +4,10 @@
  * with every forecast).
  */
 import type { ContentCatalogue } from '../engine/content';
+import { parseCustomerEvent } from '../engine/events';
 import type { Workflow } from '../engine/schema';
+import { closestTimeZone, didYouMean } from '../engine/suggest';
+import { isValidTimeZone } from '../engine/time';
 import { SIMULATION_DEFAULTS } from './defaults';
 import { ENGAGEMENT_BY_KIND, type Rates } from './engagement';
 import { waitedEventsOf } from './synthetic-events';
@@ -25,8 +28,14 @@ export interface SimulationSettings {
   baseConversion?: number;
   /** By the awaited event's detail-type; a `"*"` entry applies to every awaited event not named here. */
   waitedEvents?: Record<string, number>;
-  /** IANA time zones of the synthetic customers (each equally likely). */
+  /** IANA time zones of the synthetic customers (each equally likely), for those whose profile in the mix names none. */
   timeZones?: readonly string[];
+  /**
+   * The audience: kinds of customer, each with a weight (its share of the customers), the profile
+   * attributes they enter with (over the generated email, firstName and timezone), and, optionally,
+   * how they engage and convert when it differs from everyone's. Default: one kind, no attributes.
+   */
+  profiles?: readonly AudienceGroup[];
   /** Customers per batch (default BATCH_SIZE): changes speed and memory, never the forecast. */
   batchSize?: number;
   /** Worker threads (default: one per CPU core, at most 4, from 10,000 customers; 1: in process): never changes the forecast. */
@@ -58,6 +67,19 @@ export interface SimulationTarget {
   /** The workflow definition (validated): its version takes every entry. */
   workflow: Workflow;
   catalogue: ContentCatalogue;
+}
+
+/** One kind of customer in the audience (`"profiles"` of the `--config` file). */
+export interface AudienceGroup {
+  /** What the forecast calls them (default: their attributes, "plan=trial, timezone=Europe/Berlin"). */
+  name?: string;
+  /** Their share of the customers, relative to the other groups' weights. */
+  weight: number;
+  profile: Record<string, unknown>;
+  /** Their open and click rates by content kind ("*": every kind), over everyone's. */
+  engagement?: Record<string, Rates>;
+  conversionPerClick?: number;
+  baseConversion?: number;
 }
 
 export function resolveEngagement(catalogue: ContentCatalogue, overrides: Record<string, Rates> = {}): Record<string, Rates> {
@@ -100,6 +122,7 @@ export function simulationParameters(target: SimulationTarget, settings: Simulat
   const waitedEvents: Record<string, number> = {};
   for (const waited of waitedEventsOf(target.workflow, settings.waitedEvents ?? {})) waitedEvents[waited.key] = probability(`waitedEvents.${waited.key}`, waited.probability);
   for (const [key, value] of Object.entries(settings.waitedEvents ?? {})) if (!(key in waitedEvents) && key !== '*') waitedEvents[key] = probability(`waitedEvents.${key}`, value);
+  const audience = audienceOf(settings.profiles);
   return {
     customers,
     days,
@@ -111,5 +134,49 @@ export function simulationParameters(target: SimulationTarget, settings: Simulat
     conversionPerClick: probability('conversionPerClick', settings.conversionPerClick ?? SIMULATION_DEFAULTS.conversionPerClick),
     baseConversion: probability('baseConversion', settings.baseConversion ?? SIMULATION_DEFAULTS.baseConversion),
     waitedEvents,
+    audience,
   };
+}
+
+/** The audience groups, checked, with their names and shares (no "profiles": everyone alike). */
+function audienceOf(groups: readonly AudienceGroup[] | undefined): SimulationParameters['audience'] {
+  if (groups === undefined) return [{ name: 'everyone', weight: 1, share: 1, profile: {} }];
+  if (groups.length === 0) throw new RangeError('profiles must list at least one kind of customer, e.g. [{"weight": 1, "profile": {"plan": "trial"}}]');
+  if (groups.length > 250) throw new RangeError(`profiles can list at most 250 kinds of customer, not ${groups.length}`);
+  let total = 0;
+  groups.forEach((group, i) => {
+    if (!(group.weight >= 0 && Number.isFinite(group.weight))) throw new RangeError(`profiles[${i}].weight must be a number of at least 0, not ${group.weight}`);
+    total += group.weight;
+  });
+  if (!(total > 0)) throw new RangeError('the weights of profiles must add up to more than 0');
+  const names = new Set<string>();
+  return groups.map((group, i) => {
+    const where = `profiles[${i}]`;
+    if (!group.profile || typeof group.profile !== 'object' || Array.isArray(group.profile)) throw new RangeError(`${where}.profile must be an object of profile attributes, e.g. {"plan": "trial"}`);
+    // The profile must be one an event could carry: the same checks as production's.
+    const parsed = parseCustomerEvent({ id: 'check', source: 'check', 'detail-type': 'check', time: '2026-01-01T00:00:00Z', detail: { customerId: 'check', profile: group.profile } });
+    if (!parsed.ok) throw new RangeError(`${where}: ${parsed.reason.replace(/^detail\.profile/, 'profile')}`);
+    const zone = group.profile.timezone;
+    if (zone !== undefined && (typeof zone !== 'string' || !isValidTimeZone(zone))) {
+      throw new RangeError(`${where}.profile.timezone: ${JSON.stringify(zone)} is not an IANA time zone${typeof zone === 'string' ? didYouMean(closestTimeZone(zone)) : ''}`);
+    }
+    for (const [kind, rates] of Object.entries(group.engagement ?? {})) {
+      probability(`${where}.engagement.${kind}.open`, rates.open);
+      probability(`${where}.engagement.${kind}.click`, rates.click);
+    }
+    if (group.conversionPerClick !== undefined) probability(`${where}.conversionPerClick`, group.conversionPerClick);
+    if (group.baseConversion !== undefined) probability(`${where}.baseConversion`, group.baseConversion);
+    const name = group.name ?? (Object.entries(group.profile).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join(', ') || 'no attributes');
+    if (names.has(name)) throw new RangeError(`${where}: two kinds of customer are called "${name}": give each a "name"`);
+    names.add(name);
+    return {
+      name,
+      weight: group.weight,
+      share: group.weight / total,
+      profile: group.profile,
+      ...(group.engagement ? { engagement: group.engagement } : {}),
+      ...(group.conversionPerClick !== undefined ? { conversionPerClick: group.conversionPerClick } : {}),
+      ...(group.baseConversion !== undefined ? { baseConversion: group.baseConversion } : {}),
+    };
+  });
 }

@@ -67,7 +67,7 @@ export async function simulate(target: SimulationTarget, settings: SimulationSet
   return {
     workflow: { id: workflow.id, version: workflow.version, name: target.workflow.name },
     parameters,
-    forecast: forecastFrom(workflow, parameters, rows, totals),
+    forecast: forecastFrom(plan, rows, totals),
     counters: rows,
     durationMs: Math.round(performance.now() - startedAt),
   };

@@ -22,6 +22,36 @@ export interface SimulationParameters {
   baseConversion: number;
   /** Probability that a customer waiting for a (non-email) event gets it before the timeout, by detail-type. */
   waitedEvents: Record<string, number>;
+  /**
+   * The kinds of customer the audience is made of (`"profiles"` of the config; one, "everyone",
+   * without): each with its share, the attributes it enters with, and how it engages and converts
+   * when that differs from everyone's.
+   */
+  audience: Array<{
+    name: string;
+    weight: number;
+    share: number;
+    profile: Record<string, unknown>;
+    engagement?: Record<string, { open: number; click: number }>;
+    conversionPerClick?: number;
+    baseConversion?: number;
+  }>;
+}
+
+/** Customers who took one path of a branch, split or holdout, and what followed. */
+export interface PathForecast {
+  /** The case's condition, "else", the split's share and step, "held out". */
+  label: string;
+  /** The step it leads to (null: out of the journey). */
+  next: string | null;
+  customers: number;
+  /** Of the customers who reached the decision. */
+  share: number;
+  /** Emails sent to them after they took this path. */
+  emails: number;
+  /** Of them, conversions after they took this path; rate: of `customers`. */
+  converted: number;
+  conversionRate: number;
 }
 
 export interface SimulationForecast {
@@ -42,6 +72,14 @@ export interface SimulationForecast {
   skipped: { contentExhausted: number; noAddress: number };
   /** Customers by status at the end of the period. */
   statuses: Record<string, number>;
+  /** Each branch, split and holdout, by step id: how many reached it, and each path they took. */
+  paths: Record<string, { type: 'branch' | 'split' | 'holdout'; reached: number; paths: PathForecast[] }>;
+  /** Emails by content kind: sent, opened, clicked (unique per email), and the rates. */
+  engagement: Record<string, { sent: number; opened: number; clicked: number; openRate: number; clickRate: number }>;
+  /** Each kind of customer in the audience: how many entered, were emailed, engaged and converted. */
+  audience: Array<{ name: string; customers: number; emails: number; opened: number; clicked: number; converted: number; conversionRate: number }>;
+  /** What the reader should know about the forecast (e.g. a branch reads an attribute no simulated customer has). */
+  notes: string[];
 }
 
 export interface SimulationOutput {

@@ -113,7 +113,7 @@ export async function runSimulationWorker(): Promise<void> {
     await runBatch(plan, from, to, totals, post);
     entered += to - from;
   }
-  const portable: PortableTotals = { perDay: totals.perDay, perMinute: totals.perMinute, emails: totals.emails, counters: totals.counters.rows(plan.workflowId), statuses: totals.statuses };
+  const portable: PortableTotals = { perDay: totals.perDay, perMinute: totals.perMinute, emails: totals.emails, counters: totals.counters.rows(plan.workflowId), statuses: totals.statuses, paths: totals.paths, kinds: totals.kinds, groups: totals.groups };
   parentPort!.postMessage({ type: 'done', totals: portable } satisfies WorkerMessage);
 }
 

@@ -48,6 +48,7 @@ function simulationOf(workflow: Workflow, counters: CounterRow[]): SimulationOut
       conversionPerClick: 0.08,
       baseConversion: 0.03,
       waitedEvents: {},
+      audience: [{ name: 'everyone', weight: 1, share: 1, profile: {} }],
     },
     forecast: {
       emails: { total: 0, perDay: [], peakDay: null, peakMinute: null, peakMinuteSendSeconds: 0 },
@@ -57,6 +58,10 @@ function simulationOf(workflow: Workflow, counters: CounterRow[]): SimulationOut
       deferrals: { window: 0, cap: 0 },
       skipped: { contentExhausted: 0, noAddress: 0 },
       statuses: {},
+      paths: {},
+      engagement: {},
+      audience: [],
+      notes: [],
     },
     counters,
     durationMs: 1,

@@ -5,7 +5,7 @@
  * clock. These tests read as the command's documentation: what each knob does to the forecast.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ describe('waymark simulate: the same seed, the same forecast', () => {
 
   it('gives the same forecast however customers are batched, in process or on worker threads', async () => {
     // Customers never affect one another, and each draws from a generator of their own.
-    const settings = { customers: 1200, days: 25, seed: 11 };
+    const settings = { customers: 1200, days: 25, seed: 11, profiles: [{ weight: 2, profile: { plan: 'pro' } }, { weight: 1, profile: { plan: 'basic' }, engagement: { '*': { open: 0.1, click: 0.01 } } }] };
     const inOneGo = await simulate(postPurchase, { ...settings, workers: 1 });
     const batched = await simulate(postPurchase, { ...settings, batchSize: 250, workers: 1 });
     const onWorkers = await simulate(postPurchase, { ...settings, batchSize: 250, workers: 2 });
@@ -56,7 +56,7 @@ describe('waymark simulate: the same seed, the same forecast', () => {
     // The service (load, merge the profile, step, write, deliver) is production's path; the simulation steps the
     // interpreter itself, without a store. For one workflow, with no budget, control or suppression list, they agree.
     for (const workflow of loaded.workflows) {
-      const settings = { customers: 300, days: 40, seed: 5, workers: 1 };
+      const settings = { customers: 300, days: 40, seed: 5, workers: 1, profiles: [{ weight: 1, profile: { plan: 'trial' } }, { weight: 2, profile: {} }] };
       const reference = await simulate(target(workflow.id), { ...settings, through: 'service' });
       const direct = await simulate(target(workflow.id), { ...settings, through: 'interpreter' });
       expect(figures(direct)).toEqual(figures(reference));
@@ -111,6 +111,97 @@ describe('waymark simulate: engagement drives the journey, as clicks do in produ
 
     const never = await simulate(postPurchase, { customers: 300, days: 40, entryDays: 5, waitedEvents: { 'survey.answered': 0 } });
     expect(never.forecast.steps['nps?']!.reached).toBe(0);
+  });
+});
+
+describe('waymark simulate: an audience that is not everyone alike (a profile mix)', () => {
+  // cold-traffic-nurture's "trial?" sends trial customers (profile.plan) and keen clickers (journey.clicks >= 2)
+  // to the demo, everyone else to the "demo-or-offer" A/B split.
+  const trialHeavy = JSON.parse(readFileSync('tests/fixtures/simulate/trial-heavy-audience.json', 'utf8')) as Pick<SimulationSettings, 'profiles' | 'engagement'>;
+
+  it('customers enter in proportion to the weights, with their attributes and their own engagement', async () => {
+    const { forecast, parameters } = await simulate(coldTraffic, { customers: 2000, seed: 1, ...trialHeavy });
+    expect(parameters.audience.map((g) => [g.name, g.share])).toEqual([
+      ['plan=trial, timezone=Europe/Berlin', 0.75],
+      ['free plan', 0.25],
+    ]);
+    const [trial, free] = forecast.audience;
+    // Drawn from the seed: the same customers every time.
+    expect([trial!.customers, free!.customers]).toEqual([1502, 498]);
+    // Free-plan customers open 20% and click 2% of everything; trial customers the configured rates.
+    expect(free!.opened / free!.emails).toBeCloseTo(0.2, 1);
+    expect(free!.clicked / free!.emails).toBeLessThan(0.04);
+    expect(trial!.clicked / trial!.emails).toBeGreaterThan(0.1);
+    // Everyone's conversions are some kind of customer's.
+    expect(trial!.converted + free!.converted).toBe(forecast.conversion.converted);
+  });
+
+  it('a branch on a profile attribute routes each kind of customer its own way', async () => {
+    const everyoneOnTrial = await simulate(coldTraffic, { customers: 600, seed: 2, profiles: [{ weight: 1, profile: { plan: 'trial' } }] });
+    const trialCase = everyoneOnTrial.forecast.paths['trial?']!;
+    expect(trialCase.reached).toBeGreaterThan(50);
+    // The first case that matches wins: everyone reaching the branch is on trial, so no one is counted as a clicker.
+    expect(trialCase.paths.map((p) => [p.label, p.customers])).toEqual([
+      ['profile.plan: trial', trialCase.reached],
+      ['journey.clicks: >= 2', 0],
+      ['else', 0],
+    ]);
+    expect(everyoneOnTrial.forecast.paths['demo-or-offer']!.reached).toBe(0);
+    expect(everyoneOnTrial.forecast.notes).toEqual([]);
+
+    // Without the attribute, the two cases that lead to "demo" are still told apart: clickers, and the rest.
+    const noPlan = await simulate(coldTraffic, { customers: 600, seed: 2 });
+    const [onTrial, clickers, rest] = noPlan.forecast.paths['trial?']!.paths;
+    expect(onTrial!.customers).toBe(0);
+    expect(clickers!.customers).toBeGreaterThan(0);
+    expect(clickers!.customers + rest!.customers).toBe(noPlan.forecast.paths['trial?']!.reached);
+    expect(rest!.customers).toBe(noPlan.forecast.paths['demo-or-offer']!.reached);
+    // ...and the forecast says why nobody took the first case.
+    expect(noPlan.forecast.notes).toEqual([expect.stringContaining('step "trial?" reads profile.plan, which no simulated customer has')]);
+  });
+
+  it('rejects a kind of customer it cannot simulate, naming it and the bad value', async () => {
+    await expect(simulate(coldTraffic, { customers: 10, profiles: [{ weight: 1, profile: { timezone: 'Europe/Madird' } }] })).rejects.toThrow(
+      'profiles[0].profile.timezone: "Europe/Madird" is not an IANA time zone (did you mean "Europe/Madrid"?)',
+    );
+    await expect(simulate(coldTraffic, { customers: 10, profiles: [{ weight: 0, profile: {} }] })).rejects.toThrow('the weights of profiles must add up to more than 0');
+    await expect(simulate(coldTraffic, { customers: 10, profiles: [{ weight: 1, profile: { plan: 'a' } }, { weight: 1, profile: { plan: 'a' } }] })).rejects.toThrow(
+      'profiles[1]: two kinds of customer are called "plan=a"',
+    );
+  });
+});
+
+describe('waymark simulate: per branch, per variant, per content kind', () => {
+  it('each path of a branch, split or holdout: its customers, the emails that followed and the conversions', async () => {
+    const { forecast } = await simulate(coldTraffic, { customers: 3000, seed: 4 });
+    const { holdout, 'demo-or-offer': split } = forecast.paths;
+    // 5% held out; everything the journey sends and converts is on the other side of the holdout.
+    expect(holdout!.type).toBe('holdout');
+    expect(holdout!.reached).toBe(3000);
+    expect(holdout!.paths[0]!.share).toBeCloseTo(0.05, 1);
+    expect(holdout!.paths[0]).toMatchObject({ label: 'held out (5%)', next: null, emails: 0, converted: 0 });
+    expect(holdout!.paths[1]).toMatchObject({ label: 'in the journey', next: 'welcome', emails: forecast.emails.total, converted: forecast.conversion.converted });
+    // The A/B split: about half each, and the paths add up to the customers who reached it.
+    expect(split!.type).toBe('split');
+    expect(split!.paths.map((p) => p.label)).toEqual(['50% → demo', '50% → offer']);
+    expect(split!.paths[0]!.customers + split!.paths[1]!.customers).toBe(split!.reached);
+    expect(split!.paths[0]!.share).toBeGreaterThan(0.35);
+    expect(split!.paths[0]!.share).toBeLessThan(0.65);
+    // "demo" sends the demo email and, four days later, the offer; "offer" sends only the offer.
+    expect(split!.paths[0]!.emails).toBeGreaterThan(split!.paths[0]!.customers);
+    expect(split!.paths[1]!.emails).toBe(split!.paths[1]!.customers);
+    for (const path of split!.paths) expect(path.conversionRate).toBe(path.customers > 0 ? path.converted / path.customers : 0);
+  });
+
+  it('engagement per content kind comes back at the configured rates', async () => {
+    const { forecast } = await simulate(coldTraffic, { customers: 3000, seed: 5, engagement: { article: { open: 0.6, click: 0.3 }, '*': { open: 0.25, click: 0.05 } } });
+    const { article, guide } = forecast.engagement;
+    expect(article!.sent).toBeGreaterThan(3000);
+    expect(article!.openRate).toBeCloseTo(0.6, 1);
+    expect(article!.clickRate).toBeCloseTo(0.3, 1);
+    expect(guide!.openRate).toBeCloseTo(0.25, 1);
+    // Every email of the journey is of some kind.
+    expect(Object.values(forecast.engagement).reduce((sum, k) => sum + k.sent, 0)).toBe(forecast.emails.total);
   });
 });
 
@@ -200,7 +291,9 @@ describe('waymark simulate (CLI)', () => {
     expect(Object.keys(output)).toEqual(['workflow', 'parameters', 'forecast', 'counters', 'durationMs']);
     expect(output.workflow).toEqual({ id: 'post-purchase', version: 1, name: 'Post-purchase: onboarding to advocacy' });
     expect(output.parameters).toMatchObject({ customers: 200, days: 20, seed: 3, entryDays: 7, sesMaxSendRate: 14, waitedEvents: { 'survey.answered': 0.4 } });
-    expect(Object.keys(output.forecast)).toEqual(['emails', 'steps', 'stages', 'conversion', 'deferrals', 'skipped', 'statuses']);
+    expect(Object.keys(output.forecast)).toEqual(['emails', 'steps', 'stages', 'conversion', 'deferrals', 'skipped', 'statuses', 'paths', 'engagement', 'audience', 'notes']);
+    expect(Object.keys(output.forecast.paths)).toEqual(['nps?']);
+    expect(output.forecast.audience).toEqual([expect.objectContaining({ name: 'everyone', customers: 200 })]);
     expect(Object.keys(output.forecast.emails)).toEqual(['total', 'perDay', 'peakDay', 'peakMinute', 'peakMinuteSendSeconds']);
     expect(output.forecast.emails.perDay).toHaveLength(20);
     expect(Object.keys(output.forecast.steps)).toEqual(Object.keys(postPurchase.workflow.steps));
@@ -219,6 +312,21 @@ describe('waymark simulate (CLI)', () => {
     expect(run.stdout).toMatch(/Peak minute +\w{3} \d{4}-\d\d-\d\d \d\d:\d\d UTC: \d+ emails/);
     expect(run.stdout).toContain('emails/s: a backlog builds'); // at 0.2 emails/s, a peak of more than 12 emails takes over a minute
     expect(run.stdout).toMatch(/At the end +active/);
+    expect(run.stdout).toMatch(/demo-or-offer +50% → demo +\d+/);
+  });
+
+  it('--config takes the audience: kinds of customer, their weights, attributes and engagement', () => {
+    const run = waymark('simulate', 'cold-traffic-nurture', '--customers', '400', '--config', 'tests/fixtures/simulate/trial-heavy-audience.json');
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/Audience\n +customers like +entered +emails +opened +clicked +converted\n +plan=trial, timezone=Europe\/Berlin +\d+/);
+    expect(run.stdout).toMatch(/\n +free plan +\d+/);
+    expect(run.stdout).toMatch(/trial\? +profile\.plan: trial → demo +\d+/);
+
+    const dir = mkdtempSync(join(tmpdir(), 'waymark-simulate-'));
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ profiles: [{ weight: 1, profiles: { plan: 'trial' } }] }));
+    const typo = waymark('simulate', 'cold-traffic-nurture', '--customers', '10', '--config', join(dir, 'typo.json'));
+    expect(typo.status).toBe(1);
+    expect(typo.stderr).toContain('$.profiles[0]');
   });
 
   it('fails with exit code 1 and a clear message for a missing file, an invalid workflow or a bad option', () => {
