@@ -40,8 +40,9 @@ try {
 }
 log('bundles and cold load…');
 const bundles = await benchBundles(quick ? 5 : 15);
-log('simulate 100,000 customers over 30 days…');
-const simulate = benchSimulate(quick ? 20_000 : 100_000, 30);
+const simulated = quick ? 100_000 : 1_000_000;
+log(`simulate ${simulated.toLocaleString('en-US')} customers over 30 days…`);
+const simulate = benchSimulate(simulated, 30);
 const cost = costPerMillionEvents(store, advance);
 
 const journeyWrite = store.stateChanging.operations.saveJourney;
@@ -55,8 +56,9 @@ const targets = [
   { figure: 'largest handler bundle (SDK bundled)', measured: Math.max(...deployed.map((h) => h.bytes)) / 1024, target: 150, better: 'lower', unit: 'KB' },
   { figure: 'slowest handler load vs empty bundle', measured: Math.max(...deployed.map((h) => h.loadRatio)), target: 1.5, better: 'lower', unit: '×' },
   { figure: 'cost per million events before email', measured: cost.total, target: 2.5, better: 'lower', unit: '$' },
-  { figure: 'simulate 100k customers × 30 days: wall time', measured: simulate.wallSeconds, target: 30, better: 'lower', unit: 's' },
-  { figure: 'simulate 100k customers × 30 days: peak memory', measured: simulate.peakMemoryMb, target: 1024, better: 'lower', unit: 'MB' },
+  // The targets are for 1,000,000 customers (a --quick run simulates 100,000 against the same targets).
+  { figure: `simulate ${quick ? '100k' : '1M'} customers × 30 days: wall time`, measured: simulate.wallSeconds, target: 60, better: 'lower', unit: 's' },
+  { figure: `simulate ${quick ? '100k' : '1M'} customers × 30 days: peak memory`, measured: simulate.peakMemoryMb, target: 2048, better: 'lower', unit: 'MB' },
 ].map((t) => ({ ...t, met: t.better === 'higher' ? t.measured >= t.target : t.measured <= t.target }));
 
 const machine = { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform, loadAverage: { start: loadAtStart, end: loadavg()[0]! } };
@@ -77,7 +79,9 @@ console.log('\nbundles (bytes, load ms, load vs empty):');
 for (const h of bundles.handlers) console.log(`  ${h.handler.padEnd(12)} ${h.variant.padEnd(13)} ${fmt(h.bytes / 1024, 1).padStart(7)} KB  ${fmt(h.loadMs, 0).padStart(5)} ms  ${fmt(h.loadRatio, 1)}×`);
 console.log(`  empty handler ${bundles.empty.bytes} B, ${fmt(bundles.empty.loadMs, 0)} ms`);
 console.log(`\ncost per million events: $${fmt(cost.total, 3)} (EventBridge $${fmt(cost.eventBridge, 3)}, SQS $${fmt(cost.sqs, 3)}, Lambda $${fmt(cost.lambdaRequests + cost.lambdaDuration, 3)}, DynamoDB $${fmt(cost.dynamoWrites + cost.dynamoReads, 3)})`);
-console.log(`simulate: ${fmt(simulate.wallSeconds, 1)} s, ${fmt(simulate.peakMemoryMb, 0)} MB peak (baseline \`waymark validate\`: ${fmt(simulate.baseline.wallSeconds, 1)} s)`);
+console.log(
+  `simulate: ${simulate.customers.toLocaleString('en-US')} customers × ${simulate.days} days in ${fmt(simulate.wallSeconds, 1)} s (${fmt(simulate.cpuSeconds, 1)} CPU-s, ${fmt(simulate.customersPerSecond, 0)} customers/s, ${fmt(simulate.ratio, 1)}× \`waymark validate\`'s ${fmt(simulate.baseline.wallSeconds, 1)} s), ${fmt(simulate.peakMemoryMb, 0)} MB peak, ${simulate.emails?.toLocaleString('en-US') ?? '?'} emails`,
+);
 console.log(
   `segment scan, per 100,000 profiles (each with a journey item): ${fmt(segment.steady.per100k.readUnits, 0)} read units ($${fmt(segment.steady.per100k.readCostUsd, 4)}), ` +
     `${fmt(segment.steady.per100k.seconds, 1)} s on DynamoDB Local, at least ${fmt(segment.steady.per100k.minimumSecondsAtDefaultBound, 1)} s deployed (the default bound, 1,000 units/s); ` +
