@@ -28,6 +28,30 @@ import type { SimulationParameters } from './types';
 
 const FIRST_NAMES = ['Ana', 'Ben', 'Cara', 'Dev', 'Elif', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Luca', 'Maya', 'Nils', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tara'];
 
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let isoDay = Number.NaN;
+let isoDayPrefix = '';
+
+/**
+ * `new Date(at).toISOString()` for a whole millisecond from 1970 to 9999, without a Date per
+ * event: the day's "YYYY-MM-DDT" is kept while events stay on one day, as they mostly do.
+ */
+export function isoTime(at: number): string {
+  const day = Math.floor(at / DAY);
+  if (day !== isoDay) {
+    isoDay = day;
+    isoDayPrefix = new Date(day * DAY).toISOString().slice(0, 11);
+  }
+  let rest = at - day * DAY;
+  const ms = rest % 1000;
+  rest = (rest - ms) / 1000;
+  const seconds = rest % 60;
+  rest = (rest - seconds) / 60;
+  const minutes = rest % 60;
+  return `${isoDayPrefix}${TWO_DIGITS[(rest - minutes) / 60]}:${TWO_DIGITS[minutes]}:${TWO_DIGITS[seconds]}.${THREE_DIGITS[ms]}Z`;
+}
+
 /** The statuses a forecast always lists, in this order. */
 const STATUSES: readonly CustomerStatus[] = ['active', 'completed', 'converted', 'exited', 'holdout', 'suppressed'];
 
@@ -364,7 +388,7 @@ export async function runBatch(
       byGroup.customers[groupOf[from + local]!]! += 1;
       // The kind of customer's attributes over the generated ones (its time zone, or its own address, wins).
       const profile = { ...entry.profile, email: `${id}@example.com`, firstName: FIRST_NAMES[plan.firstNames[from + local]!]!, timezone: plan.timeZones[plan.zones[from + local]!]!, ...group.profile };
-      const event: CustomerEvent = { id: `${id}:entry`, source: entry.source, 'detail-type': entry.detailType, time: new Date(at).toISOString(), detail: { ...entry.detail, customerId: id, profile } };
+      const event: CustomerEvent = { id: `${id}:entry`, source: entry.source, 'detail-type': entry.detailType, time: isoTime(at), detail: { ...entry.detail, customerId: id, profile } };
       work = journeys.event(local, event, at);
       if (work) await work;
       work = undefined;
@@ -384,17 +408,17 @@ export async function runBatch(
           id: `${id}:${opened ? 'open' : 'click'}:${item.emailSeq}`,
           source: 'aws.ses',
           'detail-type': opened ? 'Email Opened' : 'Email Clicked',
-          time: new Date(at).toISOString(),
+          time: isoTime(at),
           detail: { customerId: id, workflowId, stepId: item.stepId, emailSeq: item.emailSeq },
         };
       } else if (item.kind === CONVERT) {
         // Once converted, or out of the journey, a conversion changes nothing: skip the work.
         if ((flags[local]! & (ACTIVE | CONVERTED)) === ACTIVE) {
-          event = { id: `${id}:goal:${++madeUp[local]!}`, source: goal!.source, 'detail-type': goal!.detailType, time: new Date(at).toISOString(), detail: { ...goal!.detail, customerId: id } };
+          event = { id: `${id}:goal:${++madeUp[local]!}`, source: goal!.source, 'detail-type': goal!.detailType, time: isoTime(at), detail: { ...goal!.detail, customerId: id } };
         }
       } else if (flags[local]! & ACTIVE) {
         const waited = item.waited!;
-        event = { id: `${id}:event:${++madeUp[local]!}`, source: waited.source, 'detail-type': waited.detailType, time: new Date(at).toISOString(), detail: { ...item.detail, customerId: id } };
+        event = { id: `${id}:event:${++madeUp[local]!}`, source: waited.source, 'detail-type': waited.detailType, time: isoTime(at), detail: { ...item.detail, customerId: id } };
       }
       if (event) {
         engagedKind = item.contentKind;

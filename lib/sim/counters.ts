@@ -46,13 +46,22 @@ interface Column {
   outside: Map<number, number> | null;
 }
 
+/** One step's (or stage's) columns by metric: the unlabelled one, and the labelled ones by label. */
+interface MetricColumns {
+  plain: Column | undefined;
+  labelled: Map<string, Column> | undefined;
+}
+
 const DAY_MS = 86_400_000;
 
-/** The metric effects of a batch, added up the way the service's counter rows are (see countersFrom in runtime/store.ts), without a row object per input. */
+/**
+ * The metric effects of a batch, added up the way the service's counter rows are (see
+ * countersFrom in runtime/store.ts: by day, step or "stage:<stage>" or "_", and metric with its
+ * label), into typed arrays: two map lookups per metric, and no row object or key string per input.
+ */
 export class MetricTable {
-  /** step (or "stage:<stage>", or "_") → metric → label ("" for none) → column. */
-  private readonly bySteps = new Map<string, Map<string, Map<string, Column>>>();
-  private readonly byStages = new Map<string, Map<string, Map<string, Column>>>();
+  private readonly bySteps = new Map<string, Map<string, MetricColumns>>();
+  private readonly byStages = new Map<string, Map<string, MetricColumns>>();
   /** "waiting" and "version" are gauges of customers now: one row per step and name, day "all". */
   private readonly gauges = new Map<string, { stepId: string; name: string; value: number }>();
 
@@ -65,35 +74,33 @@ export class MetricTable {
   add(metric: { metric: string; at: number; value: number; stepId?: string; stage?: string; label?: string }): void {
     const name = metric.metric;
     if (name === 'waiting' || name === 'version') {
-      const stepId = metric.stepId ?? '_';
-      const fullName = metric.label === undefined ? name : `${name}:${metric.label}`;
-      const key = `${stepId}\u0000${fullName}`;
-      const gauge = this.gauges.get(key);
-      if (gauge) gauge.value += metric.value;
-      else this.gauges.set(key, { stepId, name: fullName, value: metric.value });
+      this.addGauge(metric);
       return;
     }
-    let byStep: Map<string, Map<string, Map<string, Column>>>;
+    let owners: Map<string, Map<string, MetricColumns>>;
     let key: string;
     if (metric.stepId !== undefined) {
-      byStep = this.bySteps;
+      owners = this.bySteps;
       key = metric.stepId;
     } else if (metric.stage !== undefined && name.startsWith('stage.')) {
-      byStep = this.byStages;
+      owners = this.byStages;
       key = metric.stage;
     } else {
-      byStep = this.bySteps;
+      owners = this.bySteps;
       key = '_';
     }
-    let byName = byStep.get(key);
-    if (!byName) byStep.set(key, (byName = new Map()));
-    let byLabel = byName.get(name);
-    if (!byLabel) byName.set(name, (byLabel = new Map()));
-    const label = metric.label ?? '';
-    let column = byLabel.get(label);
-    if (!column) {
-      const stepId = byStep === this.byStages ? `stage:${key}` : key;
-      byLabel.set(label, (column = { stepId, name: metric.label === undefined ? name : `${name}:${label}`, values: new Float64Array(this.days), seen: new Uint8Array(this.days), outside: null }));
+    let byName = owners.get(key);
+    if (!byName) owners.set(key, (byName = new Map()));
+    let columns = byName.get(name);
+    if (!columns) byName.set(name, (columns = { plain: undefined, labelled: undefined }));
+    const label = metric.label;
+    let column: Column | undefined;
+    if (label === undefined) {
+      column = columns.plain ??= this.column(owners === this.byStages ? `stage:${key}` : key, name);
+    } else {
+      const labelled = (columns.labelled ??= new Map());
+      column = labelled.get(label);
+      if (!column) labelled.set(label, (column = this.column(owners === this.byStages ? `stage:${key}` : key, `${name}:${label}`)));
     }
     const day = Math.floor(metric.at / DAY_MS) - this.firstDay;
     if (day >= 0 && day < this.days) {
@@ -105,17 +112,32 @@ export class MetricTable {
     }
   }
 
+  private column(stepId: string, name: string): Column {
+    return { stepId, name, values: new Float64Array(this.days), seen: new Uint8Array(this.days), outside: null };
+  }
+
+  private addGauge(metric: { metric: string; value: number; stepId?: string; label?: string }): void {
+    const stepId = metric.stepId ?? '_';
+    const name = metric.label === undefined ? metric.metric : `${metric.metric}:${metric.label}`;
+    const key = `${stepId}\u0000${name}`;
+    const gauge = this.gauges.get(key);
+    if (gauge) gauge.value += metric.value;
+    else this.gauges.set(key, { stepId, name, value: metric.value });
+  }
+
   /** The rows, as the service would have written them (unsorted). */
   rows(): CounterRow[] {
     const rows: CounterRow[] = [];
     const dayText = (day: number) => new Date((this.firstDay + day) * DAY_MS).toISOString().slice(0, 10);
-    for (const byStep of [this.bySteps, this.byStages]) {
-      for (const byName of byStep.values()) {
-        for (const byLabel of byName.values()) {
-          for (const column of byLabel.values()) {
-            for (let day = 0; day < this.days; day++) if (column.seen[day]) rows.push({ workflowId: this.workflowId, day: dayText(day), stepId: column.stepId, name: column.name, value: column.values[day]! });
-            if (column.outside) for (const [day, value] of column.outside) rows.push({ workflowId: this.workflowId, day: dayText(day), stepId: column.stepId, name: column.name, value });
-          }
+    const push = (column: Column) => {
+      for (let day = 0; day < this.days; day++) if (column.seen[day]) rows.push({ workflowId: this.workflowId, day: dayText(day), stepId: column.stepId, name: column.name, value: column.values[day]! });
+      if (column.outside) for (const [day, value] of column.outside) rows.push({ workflowId: this.workflowId, day: dayText(day), stepId: column.stepId, name: column.name, value });
+    };
+    for (const owners of [this.bySteps, this.byStages]) {
+      for (const byName of owners.values()) {
+        for (const columns of byName.values()) {
+          if (columns.plain) push(columns.plain);
+          if (columns.labelled) for (const column of columns.labelled.values()) push(column);
         }
       }
     }

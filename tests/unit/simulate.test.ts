@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { validateWorkflow } from '../../lib/engine/validate';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { DEFAULT_TIME_ZONES, simulate, type SimulationSettings, type SimulationTarget } from '../../lib/sim/simulator';
+import { isoTime } from '../../lib/sim/batch';
 import type { SimulationOutput } from '../../lib/sim/types';
 
 const loaded = loadValidWorkflows(['workflows']);
@@ -279,6 +280,14 @@ describe('waymark simulate: emails and SES', () => {
     // Opens and clicks come in at about the configured rates for articles (45% and 12%).
     expect(steps.welcome!.opened / steps.welcome!.sent).toBeCloseTo(0.45, 1);
     expect(steps.welcome!.clicked / steps.welcome!.sent).toBeCloseTo(0.12, 1);
+  });
+});
+
+describe('waymark simulate: the event times it writes', () => {
+  it('isoTime is Date#toISOString, without a Date per event', () => {
+    const instants = [0, 86_399_999, Date.parse('2026-11-02T00:00:00Z'), Date.parse('2026-12-31T23:59:59.999Z'), Date.parse('2028-02-29T12:34:56.789Z')];
+    for (let i = 0; i < 2000; i++) instants.push(Math.floor(((i * 2654435761) % 4_000_000) * 1_000_003));
+    for (const at of instants) expect(isoTime(at)).toBe(new Date(at).toISOString());
   });
 });
 
