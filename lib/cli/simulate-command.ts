@@ -41,6 +41,7 @@ const AudienceGroup = z.strictObject({
   engagement: Engagement.optional().describe('Their own open and click rates by content kind ("*": every kind)'),
   conversionPerClick: Probability.optional(),
   baseConversion: Probability.optional(),
+  goalValue: z.strictObject({ min: z.number().min(0).finite(), max: z.number().min(0).finite() }).optional().describe('Their conversions\' value (goal.value)'),
 });
 
 /** The `--config` file: every field optional, unknown fields refused (a typo must not be ignored). */
@@ -51,6 +52,7 @@ export const SimulationConfig = z.strictObject({
   conversionPerClick: Probability.optional(),
   baseConversion: Probability.optional(),
   waitedEvents: z.record(z.string(), Probability).optional().describe('By awaited detail-type; "*" for every one not named'),
+  goalValue: z.strictObject({ min: z.number().min(0).finite(), max: z.number().min(0).finite() }).optional().describe('The value of a conversion (goal.value, revenue): drawn evenly from min to max'),
   sesMaxSendRate: z.number().positive('expected emails per second, more than 0').finite().optional(),
   timeZones: z.array(z.string().min(1)).min(1, 'name at least one IANA time zone').optional(),
   profiles: z.array(AudienceGroup).min(1, 'list at least one kind of customer, e.g. [{"weight": 1, "profile": {"plan": "trial"}}]').optional().describe('The audience: kinds of customer with their weights and profile attributes'),
@@ -151,6 +153,7 @@ export function simulationSettings(options: SimulateOptions): SimulationSettings
   if (config.waitedEvents) settings.waitedEvents = config.waitedEvents;
   if (config.timeZones) settings.timeZones = config.timeZones;
   if (config.profiles) settings.profiles = config.profiles;
+  if (config.goalValue) settings.goalValue = config.goalValue;
   return settings;
 }
 
@@ -282,18 +285,27 @@ export function formatForecast(output: SimulationOutput, definition: Workflow): 
   lines.push(table(alignRight(stageRows, [1, 2])));
 
   // Branches, splits and holdouts: where customers went, and what followed
+  const revenue = definition.goal?.value !== undefined;
   const points = Object.entries(f.paths);
   if (points.length > 0) {
     lines.push('', color.bold('Branches, splits and holdouts'));
-    const rows: string[][] = [[color.dim('step'), color.dim('path'), color.dim('customers'), color.dim('share'), color.dim('emails after'), color.dim('converted')]];
+    const rows: string[][] = [[color.dim('step'), color.dim('path'), color.dim('customers'), color.dim('share'), color.dim('emails after'), color.dim('converted'), ...(revenue ? [color.dim('revenue')] : [])]];
     for (const [stepId, point] of points) {
       point.paths.forEach((path, i) => {
         const label = path.label.length > 48 ? `${path.label.slice(0, 47)}…` : path.label;
         const to = path.next === null || point.type === 'split' ? '' : color.dim(` → ${path.next}`);
-        rows.push([i === 0 ? stepId : '', `${label}${to}`, n(path.customers), point.reached > 0 ? percent(path.share) : color.dim('–'), n(path.emails), path.customers > 0 ? `${n(path.converted)} (${percent(path.conversionRate)})` : color.dim('–')]);
+        rows.push([
+          i === 0 ? stepId : '',
+          `${label}${to}`,
+          n(path.customers),
+          point.reached > 0 ? percent(path.share) : color.dim('–'),
+          n(path.emails),
+          path.customers > 0 ? `${n(path.converted)} (${percent(path.conversionRate)})` : color.dim('–'),
+          ...(revenue ? [n(path.revenue)] : []),
+        ]);
       });
     }
-    lines.push(table(alignRight(rows, [2, 3, 4])));
+    lines.push(table(alignRight(rows, revenue ? [2, 3, 4, 6] : [2, 3, 4])));
   }
 
   // Engagement by content kind, and by kind of customer
@@ -306,9 +318,11 @@ export function formatForecast(output: SimulationOutput, definition: Workflow): 
   }
   if (f.audience.length > 1) {
     lines.push('', color.bold('Audience'));
-    const rows: string[][] = [[color.dim('customers like'), color.dim('entered'), color.dim('emails'), color.dim('opened'), color.dim('clicked'), color.dim('converted')]];
-    for (const group of f.audience) rows.push([group.name, n(group.customers), n(group.emails), n(group.opened), n(group.clicked), `${n(group.converted)} (${percent(group.conversionRate)})`]);
-    lines.push(table(alignRight(rows, [1, 2, 3, 4])));
+    const rows: string[][] = [[color.dim('customers like'), color.dim('entered'), color.dim('emails'), color.dim('opened'), color.dim('clicked'), color.dim('converted'), ...(revenue ? [color.dim('revenue')] : [])]];
+    for (const group of f.audience) {
+      rows.push([group.name, n(group.customers), n(group.emails), n(group.opened), n(group.clicked), `${n(group.converted)} (${percent(group.conversionRate)})`, ...(revenue ? [n(group.revenue)] : [])]);
+    }
+    lines.push(table(alignRight(rows, revenue ? [1, 2, 3, 4, 6] : [1, 2, 3, 4])));
   }
 
   // Conversion, deferrals, content, statuses
@@ -318,7 +332,7 @@ export function formatForecast(output: SimulationOutput, definition: Workflow): 
   summary.push([
     color.bold('Conversion'),
     definition.goal
-      ? `${counted(c.converted, 'customer')} (${percent(c.rate)})${c.averageDaysToConvert === null ? '' : `, ${c.averageDaysToConvert.toFixed(1)} days after entering on average`}`
+      ? `${counted(c.converted, 'customer')} (${percent(c.rate)})${c.averageDaysToConvert === null ? '' : `, ${c.averageDaysToConvert.toFixed(1)} days after entering on average`}${revenue ? `, revenue ${n(c.revenue)}` : ''}`
       : color.dim('the workflow has no goal'),
   ]);
   summary.push([color.bold('Deferred'), `${counted(f.deferrals.window, 'email')} by the send window, ${n(f.deferrals.cap)} by the frequency cap`]);

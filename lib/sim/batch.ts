@@ -95,7 +95,8 @@ export interface Plan {
   idWidth: number;
   behaviourSeed: number;
   entry: { source: string; detailType: string; detail: Record<string, unknown>; profile: Record<string, unknown> };
-  goal: { source: string; detailType: string; detail: Record<string, unknown> } | undefined;
+  /** The goal event the simulation sends, and where its value (goal.value, revenue) goes: empty for none. */
+  goal: { source: string; detailType: string; detail: Record<string, unknown>; valuePath: readonly string[] } | undefined;
   waitedByStep: ReadonlyMap<string, WaitedEvent>;
 }
 
@@ -106,6 +107,8 @@ export interface PlannedGroup {
   ratesByContent: ReadonlyMap<string, Rates>;
   conversionPerClick: number;
   baseConversion: number;
+  /** The goal's value (revenue) is drawn from this range, whole units. */
+  goalValue: { min: number; max: number };
 }
 
 /** The figures batches add up. */
@@ -119,7 +122,7 @@ export interface Totals {
   /** By content kind (plan.kinds): sent, opened, clicked. */
   kinds: { sent: Float64Array; opened: Float64Array; clicked: Float64Array };
   /** By kind of customer (plan.groups). */
-  groups: { customers: Float64Array; emails: Float64Array; opened: Float64Array; clicked: Float64Array; converted: Float64Array };
+  groups: { customers: Float64Array; emails: Float64Array; opened: Float64Array; clicked: Float64Array; converted: Float64Array; revenue: Float64Array };
 }
 
 /** Settings that can travel to a worker thread (everything but the progress callback). */
@@ -186,6 +189,7 @@ export function planSimulation(target: SimulationTarget, settings: PortableSetti
       ratesByContent,
       conversionPerClick: simulatesGoal ? (group.conversionPerClick ?? parameters.conversionPerClick) : 0,
       baseConversion: simulatesGoal ? (group.baseConversion ?? parameters.baseConversion) : 0,
+      goalValue: group.goalValue ?? parameters.goalValue,
     };
   });
 
@@ -211,7 +215,7 @@ export function planSimulation(target: SimulationTarget, settings: PortableSetti
     idWidth: Math.max(6, String(customers).length),
     behaviourSeed: hash53(`${seed}:behaviour`) % 4294967296,
     entry: { source: firstString(entrySample.source) ?? SIMULATED_SOURCE, detailType: firstString(entrySample['detail-type']) ?? 'simulated.entry', detail: entryDetail, profile: objectOrEmpty(entryDetail.profile) },
-    goal: simulatesGoal ? goal : undefined,
+    goal: simulatesGoal ? { ...goal, valuePath: definition.goal?.value?.split('.').slice(1) ?? [] } : undefined,
     waitedByStep,
   };
   return { plan, workflow };
@@ -226,7 +230,7 @@ export function emptyTotals(plan: Plan): Totals {
     statuses: Object.fromEntries(STATUSES.map((s) => [s, 0])),
     paths: emptyPathTotals(plan.points),
     kinds: { sent: new Float64Array(plan.kinds.length), opened: new Float64Array(plan.kinds.length), clicked: new Float64Array(plan.kinds.length) },
-    groups: { customers: new Float64Array(plan.groups.length), emails: new Float64Array(plan.groups.length), opened: new Float64Array(plan.groups.length), clicked: new Float64Array(plan.groups.length), converted: new Float64Array(plan.groups.length) },
+    groups: { customers: new Float64Array(plan.groups.length), emails: new Float64Array(plan.groups.length), opened: new Float64Array(plan.groups.length), clicked: new Float64Array(plan.groups.length), converted: new Float64Array(plan.groups.length), revenue: new Float64Array(plan.groups.length) },
   };
 }
 
@@ -243,7 +247,7 @@ export function addTotals(totals: Totals, part: PortableTotals): void {
   for (const [status, value] of Object.entries(part.statuses)) totals.statuses[status] = (totals.statuses[status] ?? 0) + value;
   addPathTotals(totals.paths, part.paths);
   for (const name of ['sent', 'opened', 'clicked'] as const) addArrays(totals.kinds[name], part.kinds[name]);
-  for (const name of ['customers', 'emails', 'opened', 'clicked', 'converted'] as const) addArrays(totals.groups[name], part.groups[name]);
+  for (const name of ['customers', 'emails', 'opened', 'clicked', 'converted', 'revenue'] as const) addArrays(totals.groups[name], part.groups[name]);
 }
 
 /** Totals as they cross a thread boundary. */
@@ -318,6 +322,8 @@ export async function runBatch(
           if (engagedKind >= 0) byKind.clicked[engagedKind]! += 1;
         } else if (name === 'converted') {
           byGroup.converted[g]! += 1;
+        } else if (name === 'revenue') {
+          byGroup.revenue[g]! += effect.value;
         }
         continue;
       }
@@ -392,8 +398,8 @@ export async function runBatch(
       work = journeys.event(local, event, at);
       if (work) await work;
       work = undefined;
-      // Some customers convert whatever the journey does: at a time spread over the rest of the period.
-      if (group.baseConversion > 0 && flags[local]! & ACTIVE) {
+      // Some customers convert whatever the journey does, held-out ones too (the control group): at a time spread over the rest of the period.
+      if (group.baseConversion > 0 && journeys.state(local) !== null) {
         const random = behaviourOf(local);
         if (random() < group.baseConversion) queue.push(at + 1 + Math.floor(random() * (end - at - 1)), CONVERT, local, '', 0, null, null, -1);
       }
@@ -412,9 +418,15 @@ export async function runBatch(
           detail: { customerId: id, workflowId, stepId: item.stepId, emailSeq: item.emailSeq },
         };
       } else if (item.kind === CONVERT) {
-        // Once converted, or out of the journey, a conversion changes nothing: skip the work.
-        if ((flags[local]! & (ACTIVE | CONVERTED)) === ACTIVE) {
-          event = { id: `${id}:goal:${++madeUp[local]!}`, source: goal!.source, 'detail-type': goal!.detailType, time: isoTime(at), detail: { ...goal!.detail, customerId: id } };
+        // Once converted, a conversion changes nothing: skip the work. A customer who finished may still be
+        // watched for the goal (completed: within the attribution window; held out: the control group).
+        if (!(flags[local]! & CONVERTED)) {
+          const detail: Record<string, unknown> = { ...goal!.detail, customerId: id };
+          if (goal!.valuePath.length > 0) {
+            const { min, max } = groups[groupOf[from + local]!]!.goalValue;
+            setPath(detail, goal!.valuePath, Math.round(min + behaviourOf(local)() * (max - min)));
+          }
+          event = { id: `${id}:goal:${++madeUp[local]!}`, source: goal!.source, 'detail-type': goal!.detailType, time: isoTime(at), detail: detail as CustomerEvent['detail'] };
         }
       } else if (flags[local]! & ACTIVE) {
         const waited = item.waited!;

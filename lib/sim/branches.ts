@@ -71,13 +71,14 @@ export interface PathTotals {
   customers: Float64Array;
   /** Emails sent to them after they took it. */
   emails: Float64Array;
-  /** Of them, conversions after they took it. */
+  /** Of them, conversions after they took it, and their value (goal.value). */
   converted: Float64Array;
+  revenue: Float64Array;
 }
 
 export function emptyPathTotals(points: readonly DecisionPoint[]): PathTotals {
   const outcomes = points.reduce((sum, p) => sum + p.outcomes.length, 0);
-  return { customers: new Float64Array(outcomes), emails: new Float64Array(outcomes), converted: new Float64Array(outcomes) };
+  return { customers: new Float64Array(outcomes), emails: new Float64Array(outcomes), converted: new Float64Array(outcomes), revenue: new Float64Array(outcomes) };
 }
 
 export function addPathTotals(totals: PathTotals, part: PathTotals): void {
@@ -85,6 +86,7 @@ export function addPathTotals(totals: PathTotals, part: PathTotals): void {
     totals.customers[i]! += part.customers[i]!;
     totals.emails[i]! += part.emails[i]!;
     totals.converted[i]! += part.converted[i]!;
+    totals.revenue[i]! += part.revenue[i]!;
   }
 }
 
@@ -138,6 +140,12 @@ export class PathTally {
           for (let p = 0; p < count; p++) {
             const taken = last[base + p]!;
             if (taken !== NONE) totals.converted[taken]! += 1;
+          }
+          break;
+        case 'revenue':
+          for (let p = 0; p < count; p++) {
+            const taken = last[base + p]!;
+            if (taken !== NONE) totals.revenue[taken]! += effect.value;
           }
           break;
         case 'holdout':

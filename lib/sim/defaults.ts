@@ -12,6 +12,8 @@ export const SIMULATION_DEFAULTS = {
   sesMaxSendRate: 14,
   conversionPerClick: 0.08,
   baseConversion: 0.03,
+  /** The value of a conversion (goal.value), drawn evenly in this range. */
+  goalValue: { min: 20, max: 200 },
   /** Probability that a customer waiting for a non-email event gets it before the timeout. */
   waitedEvent: 0.4,
   /** Open and click rates for a content kind the engagement table does not name. */

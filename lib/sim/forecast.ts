@@ -57,6 +57,7 @@ export function forecastFrom(plan: Plan, counters: readonly CounterRow[], totals
       converted: metrics.converted,
       rate: metrics.entered > 0 ? metrics.converted / metrics.entered : 0,
       averageDaysToConvert: metrics.averageTimeToConvertMs === null ? null : metrics.averageTimeToConvertMs / DAY,
+      revenue: counters.reduce((sum, row) => (row.name === 'revenue' ? sum + row.value : sum), 0),
     },
     deferrals,
     skipped,
@@ -66,7 +67,7 @@ export function forecastFrom(plan: Plan, counters: readonly CounterRow[], totals
     audience: plan.parameters.audience.map((group, g) => {
       const customers = totals.groups.customers[g]!;
       const converted = totals.groups.converted[g]!;
-      return { name: group.name, customers, emails: totals.groups.emails[g]!, opened: totals.groups.opened[g]!, clicked: totals.groups.clicked[g]!, converted, conversionRate: customers > 0 ? converted / customers : 0 };
+      return { name: group.name, customers, emails: totals.groups.emails[g]!, opened: totals.groups.opened[g]!, clicked: totals.groups.clicked[g]!, converted, conversionRate: customers > 0 ? converted / customers : 0, revenue: totals.groups.revenue[g]! };
     }),
     notes: notesFor(workflow.definition, plan),
   };
@@ -84,7 +85,7 @@ function pathsFrom(plan: Plan, totals: Totals): SimulationForecast['paths'] {
       paths: point.outcomes.map((outcome, o) => {
         const i = point.offset + o;
         const took = customers[i]!;
-        return { label: outcome.label, next: outcome.next, customers: took, share: reached > 0 ? took / reached : 0, emails: emails[i]!, converted: converted[i]!, conversionRate: took > 0 ? converted[i]! / took : 0 };
+        return { label: outcome.label, next: outcome.next, customers: took, share: reached > 0 ? took / reached : 0, emails: emails[i]!, converted: converted[i]!, conversionRate: took > 0 ? converted[i]! / took : 0, revenue: totals.paths.revenue[i]! };
       }),
     };
   }

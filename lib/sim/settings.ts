@@ -28,6 +28,8 @@ export interface SimulationSettings {
   baseConversion?: number;
   /** By the awaited event's detail-type; a `"*"` entry applies to every awaited event not named here. */
   waitedEvents?: Record<string, number>;
+  /** The value of a conversion (the goal event's `goal.value` field, revenue): drawn evenly from min to max, whole units. */
+  goalValue?: { min: number; max: number };
   /** IANA time zones of the synthetic customers (each equally likely), for those whose profile in the mix names none. */
   timeZones?: readonly string[];
   /**
@@ -80,6 +82,14 @@ export interface AudienceGroup {
   engagement?: Record<string, Rates>;
   conversionPerClick?: number;
   baseConversion?: number;
+  goalValue?: { min: number; max: number };
+}
+
+function checkedValue(name: string, range: { min: number; max: number }): { min: number; max: number } {
+  if (!(Number.isFinite(range.min) && Number.isFinite(range.max) && range.min >= 0 && range.max >= range.min)) {
+    throw new RangeError(`${name} must be {"min", "max"} with 0 <= min <= max, not ${JSON.stringify(range)}`);
+  }
+  return { min: range.min, max: range.max };
 }
 
 export function resolveEngagement(catalogue: ContentCatalogue, overrides: Record<string, Rates> = {}): Record<string, Rates> {
@@ -134,6 +144,7 @@ export function simulationParameters(target: SimulationTarget, settings: Simulat
     conversionPerClick: probability('conversionPerClick', settings.conversionPerClick ?? SIMULATION_DEFAULTS.conversionPerClick),
     baseConversion: probability('baseConversion', settings.baseConversion ?? SIMULATION_DEFAULTS.baseConversion),
     waitedEvents,
+    goalValue: checkedValue('goalValue', settings.goalValue ?? SIMULATION_DEFAULTS.goalValue),
     audience,
   };
 }
@@ -166,6 +177,7 @@ function audienceOf(groups: readonly AudienceGroup[] | undefined): SimulationPar
     }
     if (group.conversionPerClick !== undefined) probability(`${where}.conversionPerClick`, group.conversionPerClick);
     if (group.baseConversion !== undefined) probability(`${where}.baseConversion`, group.baseConversion);
+    if (group.goalValue !== undefined) checkedValue(`${where}.goalValue`, group.goalValue);
     const name = group.name ?? (Object.entries(group.profile).map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join(', ') || 'no attributes');
     if (names.has(name)) throw new RangeError(`${where}: two kinds of customer are called "${name}": give each a "name"`);
     names.add(name);
@@ -177,6 +189,7 @@ function audienceOf(groups: readonly AudienceGroup[] | undefined): SimulationPar
       ...(group.engagement ? { engagement: group.engagement } : {}),
       ...(group.conversionPerClick !== undefined ? { conversionPerClick: group.conversionPerClick } : {}),
       ...(group.baseConversion !== undefined ? { baseConversion: group.baseConversion } : {}),
+      ...(group.goalValue !== undefined ? { goalValue: group.goalValue } : {}),
     };
   });
 }

@@ -22,6 +22,8 @@ export interface SimulationParameters {
   baseConversion: number;
   /** Probability that a customer waiting for a (non-email) event gets it before the timeout, by detail-type. */
   waitedEvents: Record<string, number>;
+  /** The value of a conversion (goal.value, revenue), drawn evenly from min to max (whole units). */
+  goalValue: { min: number; max: number };
   /**
    * The kinds of customer the audience is made of (`"profiles"` of the config; one, "everyone",
    * without): each with its share, the attributes it enters with, and how it engages and converts
@@ -35,6 +37,7 @@ export interface SimulationParameters {
     engagement?: Record<string, { open: number; click: number }>;
     conversionPerClick?: number;
     baseConversion?: number;
+    goalValue?: { min: number; max: number };
   }>;
 }
 
@@ -49,9 +52,10 @@ export interface PathForecast {
   share: number;
   /** Emails sent to them after they took this path. */
   emails: number;
-  /** Of them, conversions after they took this path; rate: of `customers`. */
+  /** Of them, conversions after they took this path (rate: of `customers`), and their value (goal.value). */
   converted: number;
   conversionRate: number;
+  revenue: number;
 }
 
 export interface SimulationForecast {
@@ -67,7 +71,8 @@ export interface SimulationForecast {
   /** Customers who reached each step, and the emails each email step sent, opened, clicked. */
   steps: Record<string, { reached: number; sent: number; opened: number; clicked: number }>;
   stages: Record<string, { reached: number; conversionToNext: number | null }>;
-  conversion: { converted: number; rate: number; averageDaysToConvert: number | null };
+  /** Conversions of the journey (after finishing too, while watched: completed customers, held-out ones), and their value (goal.value). */
+  conversion: { converted: number; rate: number; averageDaysToConvert: number | null; revenue: number };
   deferrals: { window: number; cap: number };
   skipped: { contentExhausted: number; noAddress: number };
   /** Customers by status at the end of the period. */
@@ -77,7 +82,7 @@ export interface SimulationForecast {
   /** Emails by content kind: sent, opened, clicked (unique per email), and the rates. */
   engagement: Record<string, { sent: number; opened: number; clicked: number; openRate: number; clickRate: number }>;
   /** Each kind of customer in the audience: how many entered, were emailed, engaged and converted. */
-  audience: Array<{ name: string; customers: number; emails: number; opened: number; clicked: number; converted: number; conversionRate: number }>;
+  audience: Array<{ name: string; customers: number; emails: number; opened: number; clicked: number; converted: number; conversionRate: number; revenue: number }>;
   /** What the reader should know about the forecast (e.g. a branch reads an attribute no simulated customer has). */
   notes: string[];
 }

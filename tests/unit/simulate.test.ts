@@ -161,6 +161,19 @@ describe('waymark simulate: an audience that is not everyone alike (a profile mi
     expect(noPlan.forecast.notes).toEqual([expect.stringContaining('step "trial?" reads profile.plan, which no simulated customer has')]);
   });
 
+  it('each kind of customer converts at its own rate, for its own value', async () => {
+    const profiles = [
+      { weight: 1, name: 'pro', profile: { plan: 'pro' }, baseConversion: 0.3, goalValue: { min: 500, max: 500 } },
+      { weight: 1, name: 'basic', profile: { plan: 'basic' }, baseConversion: 0, conversionPerClick: 0, goalValue: { min: 10, max: 10 } },
+    ];
+    const { forecast } = await simulate(coldTraffic, { customers: 1000, seed: 3, profiles });
+    const [pro, basic] = forecast.audience;
+    expect(pro!.converted).toBeGreaterThan(50);
+    expect(basic!.converted).toBe(0);
+    expect(pro!.revenue).toBe(500 * pro!.converted);
+    expect(forecast.conversion.revenue).toBe(pro!.revenue);
+  });
+
   it('rejects a kind of customer it cannot simulate, naming it and the bad value', async () => {
     await expect(simulate(coldTraffic, { customers: 10, profiles: [{ weight: 1, profile: { timezone: 'Europe/Madird' } }] })).rejects.toThrow(
       'profiles[0].profile.timezone: "Europe/Madird" is not an IANA time zone (did you mean "Europe/Madrid"?)',
@@ -176,12 +189,21 @@ describe('waymark simulate: per branch, per variant, per content kind', () => {
   it('each path of a branch, split or holdout: its customers, the emails that followed and the conversions', async () => {
     const { forecast } = await simulate(coldTraffic, { customers: 3000, seed: 4 });
     const { holdout, 'demo-or-offer': split } = forecast.paths;
-    // 5% held out; everything the journey sends and converts is on the other side of the holdout.
+    // 5% held out: the control group. They get no email and convert only on their own (baseConversion);
+    // every email the journey sends goes to the others, and the two sides' conversions are all of the journey's.
     expect(holdout!.type).toBe('holdout');
     expect(holdout!.reached).toBe(3000);
     expect(holdout!.paths[0]!.share).toBeCloseTo(0.05, 1);
-    expect(holdout!.paths[0]).toMatchObject({ label: 'held out (5%)', next: null, emails: 0, converted: 0 });
-    expect(holdout!.paths[1]).toMatchObject({ label: 'in the journey', next: 'welcome', emails: forecast.emails.total, converted: forecast.conversion.converted });
+    expect(holdout!.paths[0]).toMatchObject({ label: 'held out (5%)', next: null, emails: 0 });
+    expect(holdout!.paths[1]).toMatchObject({ label: 'in the journey', next: 'welcome', emails: forecast.emails.total });
+    expect(holdout!.paths[0]!.converted + holdout!.paths[1]!.converted).toBe(forecast.conversion.converted);
+    expect(holdout!.paths[0]!.converted).toBeGreaterThan(0);
+    // The lift: emailed customers convert more than the control group.
+    expect(holdout!.paths[1]!.conversionRate).toBeGreaterThan(holdout!.paths[0]!.conversionRate);
+    // Conversions carry the goal's value (goal.value: detail.amount), from 20 to 200 by default.
+    expect(forecast.conversion.revenue).toBeGreaterThanOrEqual(20 * forecast.conversion.converted);
+    expect(forecast.conversion.revenue).toBeLessThanOrEqual(200 * forecast.conversion.converted);
+    expect(holdout!.paths[0]!.revenue + holdout!.paths[1]!.revenue).toBe(forecast.conversion.revenue);
     // The A/B split: about half each, and the paths add up to the customers who reached it.
     expect(split!.type).toBe('split');
     expect(split!.paths.map((p) => p.label)).toEqual(['50% → demo', '50% → offer']);
@@ -236,11 +258,15 @@ describe('waymark simulate: conversion', () => {
 
   it('in cold-traffic-nurture, the conversion count, rate and final statuses agree', async () => {
     const { forecast } = await simulate(coldTraffic, { customers: 500, days: 30, baseConversion: 1 });
-    const { conversion, statuses } = forecast;
-    // The goal exits: every conversion is a "converted" status. Held-out customers are not in the journey to convert.
-    expect(statuses.converted).toBe(conversion.converted);
+    const { conversion, statuses, paths } = forecast;
+    // The goal exits: a conversion in the journey is a "converted" status. Held-out customers (the control
+    // group) and those who completed the journey still count while watched, and keep their status.
+    const heldOut = paths.holdout!.paths[0]!;
+    expect(heldOut.converted).toBeGreaterThan(0);
+    expect(heldOut.converted).toBeLessThanOrEqual(statuses.holdout!);
+    expect(statuses.converted! + heldOut.converted).toBeLessThanOrEqual(conversion.converted);
+    expect(statuses.converted).toBeGreaterThan(300);
     expect(conversion.rate).toBe(conversion.converted / 500);
-    expect(conversion.converted).toBeGreaterThan(300);
     expect(Object.values(statuses).reduce((a, b) => a + b, 0)).toBe(500);
   });
 });
@@ -327,7 +353,7 @@ describe('waymark simulate (CLI)', () => {
   it('--config takes the audience: kinds of customer, their weights, attributes and engagement', () => {
     const run = waymark('simulate', 'cold-traffic-nurture', '--customers', '400', '--config', 'tests/fixtures/simulate/trial-heavy-audience.json');
     expect(run.stderr).toBe('');
-    expect(run.stdout).toMatch(/Audience\n +customers like +entered +emails +opened +clicked +converted\n +plan=trial, timezone=Europe\/Berlin +\d+/);
+    expect(run.stdout).toMatch(/Audience\n +customers like +entered +emails +opened +clicked +converted +revenue\n +plan=trial, timezone=Europe\/Berlin +\d+/);
     expect(run.stdout).toMatch(/\n +free plan +\d+/);
     expect(run.stdout).toMatch(/trial\? +profile\.plan: trial → demo +\d+/);
 
