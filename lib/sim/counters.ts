@@ -46,6 +46,12 @@ interface Column {
   outside: Map<number, number> | null;
 }
 
+interface Gauge {
+  stepId: string;
+  name: string;
+  value: number;
+}
+
 /** One step's (or stage's) columns by metric: the unlabelled one, and the labelled ones by label. */
 interface MetricColumns {
   plain: Column | undefined;
@@ -62,8 +68,8 @@ const DAY_MS = 86_400_000;
 export class MetricTable {
   private readonly bySteps = new Map<string, Map<string, MetricColumns>>();
   private readonly byStages = new Map<string, Map<string, MetricColumns>>();
-  /** "waiting" and "version" are gauges of customers now: one row per step and name, day "all". */
-  private readonly gauges = new Map<string, { stepId: string; name: string; value: number }>();
+  /** "waiting" and "version" are gauges of customers now: one row per step and name, day "all" (step → metric → label). */
+  private readonly gauges = new Map<string, Map<string, Map<string | undefined, Gauge>>>();
 
   constructor(
     private readonly workflowId: string,
@@ -118,11 +124,13 @@ export class MetricTable {
 
   private addGauge(metric: { metric: string; value: number; stepId?: string; label?: string }): void {
     const stepId = metric.stepId ?? '_';
-    const name = metric.label === undefined ? metric.metric : `${metric.metric}:${metric.label}`;
-    const key = `${stepId}\u0000${name}`;
-    const gauge = this.gauges.get(key);
+    let byName = this.gauges.get(stepId);
+    if (!byName) this.gauges.set(stepId, (byName = new Map()));
+    let byLabel = byName.get(metric.metric);
+    if (!byLabel) byName.set(metric.metric, (byLabel = new Map()));
+    const gauge = byLabel.get(metric.label);
     if (gauge) gauge.value += metric.value;
-    else this.gauges.set(key, { stepId, name, value: metric.value });
+    else byLabel.set(metric.label, { stepId, name: metric.label === undefined ? metric.metric : `${metric.metric}:${metric.label}`, value: metric.value });
   }
 
   /** The rows, as the service would have written them (unsorted). */
@@ -141,7 +149,9 @@ export class MetricTable {
         }
       }
     }
-    for (const gauge of this.gauges.values()) rows.push({ workflowId: this.workflowId, day: 'all', stepId: gauge.stepId, name: gauge.name, value: gauge.value });
+    for (const byName of this.gauges.values()) {
+      for (const byLabel of byName.values()) for (const gauge of byLabel.values()) rows.push({ workflowId: this.workflowId, day: 'all', stepId: gauge.stepId, name: gauge.name, value: gauge.value });
+    }
     return rows;
   }
 }
