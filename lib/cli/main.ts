@@ -66,7 +66,7 @@ program
 
 program
   .command('simulate')
-  .description('Forecast a journey before launch: synthetic customers through the real engine on a virtual clock (emails per day, SES peaks, reach per step and stage, conversion)')
+  .description('Forecast a journey before launch: synthetic customers (your audience mix) through the real engine on a virtual clock (emails per day, SES peaks, reach per step and stage, each branch case and split variant, engagement per content kind, conversion and revenue per kind of customer)')
   .argument('<workflow>', 'a workflow file (validated with its directory and content) or a workflow id')
   .requiredOption('--customers <n>', 'how many synthetic customers enter')
   .option('--days <d>', 'days simulated', '30')
@@ -74,13 +74,13 @@ program
   .option('--entry-days <e>', 'customers enter spread over this many days from the start (default: a third of --days, rounded up)')
   .option('--start <iso-time>', 'when the period starts (default 2026-11-02T00:00:00Z, a Monday)')
   .option('--ses-rate <r>', "the account's SES maximum send rate, emails per second (default 14)")
-  .option('--config <file>', 'JSON: engagement by content kind, conversionPerClick, baseConversion, waitedEvents, sesMaxSendRate, timeZones')
+  .option('--config <file>', 'JSON: profiles (the audience mix), engagement by content kind, conversionPerClick, baseConversion, goalValue, waitedEvents, sesMaxSendRate, timeZones')
   .option('--workflows <dir>', 'where to look up a workflow given by id', 'workflows')
   .option('--workers <n>', 'worker threads (default: one per CPU core, at most 4, from 10,000 customers; the forecast is the same)')
   .option('--json', 'print the SimulationOutput (forecast, parameters and counters) as JSON, for `waymark report`')
   .addHelpText(
     'after',
-    '\nExamples:\n  $ waymark simulate workflows/cold-traffic-nurture.json --customers 100000 --days 30 --seed 1\n  $ waymark simulate post-purchase --customers 5000 --config sim.json --json > forecast.json\n\nConfig (every field optional):\n  {"engagement": {"article": {"open": 0.45, "click": 0.12}, "*": {"open": 0.3, "click": 0.05}},\n   "conversionPerClick": 0.08, "baseConversion": 0.03, "waitedEvents": {"survey.answered": 0.4},\n   "sesMaxSendRate": 14, "timeZones": ["America/New_York", "Europe/Berlin"]}\n\nExit code 1 when the workflow or the options are invalid.',
+    '\nExamples:\n  $ waymark simulate workflows/cold-traffic-nurture.json --customers 100000 --days 30 --seed 1\n  $ waymark simulate post-purchase --customers 5000 --config sim.json --json > forecast.json\n\nConfig (every field optional):\n  {"profiles": [{"weight": 3, "profile": {"plan": "trial", "timezone": "Europe/Berlin"}},\n                {"weight": 1, "name": "free plan", "profile": {"plan": "free"}, "engagement": {"*": {"open": 0.2, "click": 0.02}}}],\n   "engagement": {"article": {"open": 0.45, "click": 0.12}, "*": {"open": 0.3, "click": 0.05}},\n   "conversionPerClick": 0.08, "baseConversion": 0.03, "goalValue": {"min": 20, "max": 200},\n   "waitedEvents": {"survey.answered": 0.4}, "sesMaxSendRate": 14, "timeZones": ["America/New_York", "Europe/Berlin"]}\n\nExit code 1 when the workflow or the options are invalid.',
   )
   .action(async (workflow: string, options: Record<string, string | boolean | undefined>) => {
     const { simulateCommand } = await import('./simulate-command');
