@@ -202,19 +202,15 @@ export class ServiceJourneys implements BatchJourneys {
   private readonly engine: MemoryEngine;
   private readonly states: Array<JourneyState | null>;
   private pendingEvent: CustomerEvent | undefined;
-  private readonly counters: CounterTotals;
   /** The profiles the store holds, merged the same way (the store's own copy is read asynchronously). */
   private readonly profiles: Profile[];
   private readonly profileTimes: Array<Record<string, number>>;
 
-  constructor(
-    private readonly options: BatchJourneysOptions,
-    counters: CounterTotals,
-  ) {
+  /** `counters`: where the service adds its counter rows as it goes. */
+  constructor(options: BatchJourneysOptions, counters: CounterTotals) {
     this.states = new Array<JourneyState | null>(options.ids.length).fill(null);
     this.profiles = new Array<Profile>(options.ids.length).fill(NO_PROFILE);
     this.profileTimes = new Array<Record<string, number>>(options.ids.length).fill(NO_TIMES);
-    this.counters = counters;
     const observer = (applied: AppliedStep) => {
       const local = options.localIndex(applied.customerId);
       const before = this.states[local]!;
