@@ -113,7 +113,7 @@ export function resolveSimulationTarget(target: string, workflowsDirectory = 'wo
     const loaded = loadValidWorkflows([dirname(target)]);
     const file = loaded.files.find((f) => resolve(f.file) === resolve(target));
     if (!file?.workflow) throw new SimulateError(`${target} is not a workflow file (workflow files are the *.json beside workflows/content/, not *.test.json or *.schema.json)`);
-    return { workflow: file.workflow, catalogue: loaded.catalogue };
+    return { workflow: file.workflow, catalogue: loaded.catalogue, settings: loaded.settings };
   }
   if (looksLikeFile) throw new SimulateError(`no such workflow file: ${target}`);
   if (!existsSync(workflowsDirectory)) throw new SimulateError(`no workflow file "${target}", and no ${workflowsDirectory}/ directory to look up a workflow id in`);
@@ -124,7 +124,7 @@ export function resolveSimulationTarget(target: string, workflowsDirectory = 'wo
     const ids = [...new Set(loaded.workflows.map((w) => w.id))].sort();
     throw new SimulateError(`no workflow "${target}" in ${workflowsDirectory}/ (${ids.length > 0 ? `workflows are: ${ids.join(', ')}` : 'it holds no workflows'})`);
   }
-  return { workflow: latest, catalogue: loaded.catalogue };
+  return { workflow: latest, catalogue: loaded.catalogue, settings: loaded.settings };
 }
 
 export function simulationSettings(options: SimulateOptions): SimulationSettings {
@@ -335,7 +335,7 @@ export function formatForecast(output: SimulationOutput, definition: Workflow): 
       ? `${counted(c.converted, 'customer')} (${percent(c.rate)})${c.averageDaysToConvert === null ? '' : `, ${c.averageDaysToConvert.toFixed(1)} days after entering on average`}${revenue ? `, revenue ${n(c.revenue)}` : ''}`
       : color.dim('the workflow has no goal'),
   ]);
-  summary.push([color.bold('Deferred'), `${counted(f.deferrals.window, 'email')} by the send window, ${n(f.deferrals.cap)} by the frequency cap`]);
+  summary.push([color.bold('Deferred'), `${counted(f.deferrals.window, 'email')} by the send window, ${n(f.deferrals.cap)} by the frequency cap, ${n(f.deferrals.budget ?? 0)} by the send budget`]);
   const exhausted = contentExhaustedBySteps(output.counters);
   summary.push([
     color.bold('Content'),

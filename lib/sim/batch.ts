@@ -136,7 +136,7 @@ export function planSimulation(target: SimulationTarget, settings: PortableSetti
   for (const zone of timeZones) if (!isValidTimeZone(zone)) throw new RangeError(`"${zone}" is not an IANA time zone (e.g. "Europe/Berlin")`);
 
   const definition = target.workflow;
-  const registry = new WorkflowRegistry([definition], target.catalogue);
+  const registry = new WorkflowRegistry([definition], target.catalogue, target.settings ?? {});
   const workflow = registry.latestOf(definition.id)!;
   const { customers, seed } = parameters;
   const start = Date.parse(parameters.start);

@@ -12,7 +12,7 @@
  */
 import type { CompiledWorkflow } from '../engine/compile';
 import { mergeProfile } from '../engine/events';
-import { step } from '../engine/interpreter';
+import { type StepContext, step } from '../engine/interpreter';
 import type { CustomerEvent, Effect, JourneyState, Profile } from '../engine/model';
 import type { AppliedStep } from '../runtime/journey-service';
 import { MemoryEngine } from '../runtime/local-runner';
@@ -125,6 +125,9 @@ export class InterpreterJourneys implements BatchJourneys {
   private readonly profileTimes: Array<Record<string, number>>;
   private readonly timers = new TimerHeap();
   private readonly metrics: MetricTable;
+  /** Under a send budget (workflows/settings.json): each customer's counted sends, as the service's ledger keeps them. */
+  private readonly budget: { max: number; perMs: number } | undefined;
+  private readonly ledgers: number[][] | undefined;
 
   constructor(private readonly options: BatchJourneysOptions) {
     const size = options.ids.length;
@@ -132,6 +135,8 @@ export class InterpreterJourneys implements BatchJourneys {
     this.profiles = new Array<Profile>(size).fill(NO_PROFILE);
     this.profileTimes = new Array<Record<string, number>>(size).fill(NO_TIMES);
     this.metrics = new MetricTable(options.workflow.id, options.firstDay, options.days);
+    this.budget = options.registry.budget && options.workflow.budgeted ? options.registry.budget : undefined;
+    if (this.budget) this.ledgers = Array.from({ length: size }, () => []);
   }
 
   event(local: number, event: CustomerEvent, at: number): void {
@@ -178,8 +183,17 @@ export class InterpreterJourneys implements BatchJourneys {
 
   private step(local: number, input: { kind: 'event'; event: CustomerEvent } | { kind: 'wake' }, at: number, event: CustomerEvent | undefined): void {
     const before = this.states[local]!;
-    const result = step(this.options.workflow, before, input, at, { customerId: this.options.ids[local]!, profile: this.profiles[local]!, suppressed: false });
+    const context: StepContext = { customerId: this.options.ids[local]!, profile: this.profiles[local]!, suppressed: false };
+    let ledger: number[] | undefined;
+    if (this.budget) {
+      // As stepUnderBudget does: the sends within the period before now, and this journey's new ones reserved after.
+      ledger = this.ledgers![local]!.filter((sentAt) => sentAt > at - this.budget!.perMs);
+      this.ledgers![local] = ledger;
+      context.budget = { max: this.budget.max, perMs: this.budget.perMs, sends: ledger };
+    }
+    const result = step(this.options.workflow, before, input, at, context);
     const effects = result.effects;
+    if (ledger) for (const effect of effects) if (effect.type === 'send-email') ledger.push(effect.email.at);
     // The service counts every metric, whether or not the state changed (refusals, warnings).
     for (let i = 0; i < effects.length; i++) {
       const effect = effects[i]!;

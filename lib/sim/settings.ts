@@ -5,7 +5,7 @@
  */
 import type { ContentCatalogue } from '../engine/content';
 import { parseCustomerEvent } from '../engine/events';
-import type { Workflow } from '../engine/schema';
+import type { ProjectSettings, Workflow } from '../engine/schema';
 import { closestTimeZone, didYouMean } from '../engine/suggest';
 import { isValidTimeZone } from '../engine/time';
 import { SIMULATION_DEFAULTS } from './defaults';
@@ -69,6 +69,8 @@ export interface SimulationTarget {
   /** The workflow definition (validated): its version takes every entry. */
   workflow: Workflow;
   catalogue: ContentCatalogue;
+  /** workflows/settings.json: the send budget across journeys holds in a simulation too (this journey's emails count against it). */
+  settings?: ProjectSettings;
 }
 
 /** One kind of customer in the audience (`"profiles"` of the `--config` file). */

@@ -73,7 +73,8 @@ export interface SimulationForecast {
   stages: Record<string, { reached: number; conversionToNext: number | null }>;
   /** Conversions of the journey (after finishing too, while watched: completed customers, held-out ones), and their value (goal.value). */
   conversion: { converted: number; rate: number; averageDaysToConvert: number | null; revenue: number };
-  deferrals: { window: number; cap: number };
+  /** Emails deferred by the send window, the frequency cap, the send budget across journeys (workflows/settings.json). */
+  deferrals: { window: number; cap: number; budget: number };
   skipped: { contentExhausted: number; noAddress: number };
   /** Customers by status at the end of the period. */
   statuses: Record<string, number>;

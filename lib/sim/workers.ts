@@ -7,13 +7,14 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { createCatalogue } from '../engine/content';
-import type { ContentItem, Workflow } from '../engine/schema';
+import type { ContentItem, ProjectSettings, Workflow } from '../engine/schema';
 import { addTotals, emptyTotals, type Plan, planSimulation, type PortableSettings, type PortableTotals, progressOf, runBatch, type Totals } from './batch';
 import { type SimulationProgress, type SimulationTarget } from './settings';
 
 interface WorkerInput {
   workflow: Workflow;
   content: readonly ContentItem[];
+  project: ProjectSettings;
   settings: PortableSettings & { batchSize: number };
   batches: number[];
 }
@@ -69,7 +70,7 @@ export async function runOnWorkers(
   const runs = Array.from({ length: workers }, (_, w) => {
     const assigned: number[] = [];
     for (let batch = w; batch < batches; batch += workers) assigned.push(batch);
-    const input: WorkerInput & { worker: number } = { workflow: target.workflow, content: target.catalogue.items, settings, batches: assigned, worker: w };
+    const input: WorkerInput & { worker: number } = { workflow: target.workflow, content: target.catalogue.items, project: target.settings ?? {}, settings, batches: assigned, worker: w };
     return new Promise<void>((resolve, reject) => {
       const worker = new Worker(bootstrap, { eval: true, workerData: input });
       threads.push(worker);
@@ -98,7 +99,7 @@ export async function runOnWorkers(
 /** A worker thread's main: runs its batches and posts their sums. */
 export async function runSimulationWorker(): Promise<void> {
   const input = workerData as WorkerInput & { worker: number };
-  const target: SimulationTarget = { workflow: input.workflow, catalogue: createCatalogue(input.content) };
+  const target: SimulationTarget = { workflow: input.workflow, catalogue: createCatalogue(input.content), settings: input.project };
   const { plan } = planSimulation(target, input.settings);
   const totals = emptyTotals(plan);
   const { batchSize } = input.settings;

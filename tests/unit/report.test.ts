@@ -56,7 +56,7 @@ function simulationOf(workflow: Workflow, counters: CounterRow[]): SimulationOut
       steps: {},
       stages: {},
       conversion: { converted: 1, rate: 0.25, averageDaysToConvert: 7.1, revenue: 0 },
-      deferrals: { window: 0, cap: 0 },
+      deferrals: { window: 0, cap: 0, budget: 0 },
       skipped: { contentExhausted: 0, noAddress: 0 },
       statuses: {},
       paths: {},

@@ -16,7 +16,7 @@ import { isoTime } from '../../lib/sim/batch';
 import type { SimulationOutput } from '../../lib/sim/types';
 
 const loaded = loadValidWorkflows(['workflows']);
-const target = (id: string): SimulationTarget => ({ workflow: loaded.workflows.find((w) => w.id === id)!, catalogue: loaded.catalogue });
+const target = (id: string): SimulationTarget => ({ workflow: loaded.workflows.find((w) => w.id === id)!, catalogue: loaded.catalogue, settings: loaded.settings });
 const coldTraffic = target('cold-traffic-nurture');
 const postPurchase = target('post-purchase');
 
@@ -55,7 +55,7 @@ describe('waymark simulate: the same seed, the same forecast', () => {
 
   it('gives the same forecast and counters, row for row, stepping the interpreter directly as through the journey service', async () => {
     // The service (load, merge the profile, step, write, deliver) is production's path; the simulation steps the
-    // interpreter itself, without a store. For one workflow, with no budget, control or suppression list, they agree.
+    // interpreter itself, without a store, keeping the send budget's ledger (workflows/settings.json) as the service does.
     for (const workflow of loaded.workflows) {
       const settings = { customers: 300, days: 40, seed: 5, workers: 1, profiles: [{ weight: 1, profile: { plan: 'trial' } }, { weight: 2, profile: {} }] };
       const reference = await simulate(target(workflow.id), { ...settings, through: 'service' });
@@ -63,6 +63,12 @@ describe('waymark simulate: the same seed, the same forecast', () => {
       expect(figures(direct)).toEqual(figures(reference));
       expect(reference.counters.length).toBeGreaterThan(0);
     }
+    // Under a tight budget, both defer the same emails.
+    const tight = { ...target('cold-traffic-nurture'), settings: { budget: { max: 2, per: 'P7D' } } };
+    const settings = { customers: 200, days: 20, seed: 9, workers: 1 };
+    const [reference, direct] = [await simulate(tight, { ...settings, through: 'service' }), await simulate(tight, { ...settings, through: 'interpreter' })];
+    expect(direct.forecast.deferrals.budget).toBeGreaterThan(0);
+    expect(figures(direct)).toEqual(figures(reference));
   });
 
   it('reports the parameters it ran with: the defaults, with the engagement table filled in for every content kind', async () => {
