@@ -45,6 +45,29 @@ program
   });
 
 program
+  .command('replay')
+  .description('Run the same events through two workflow sets (the deployed baseline and a candidate change) on the virtual clock, and print what changes: journeys whose emails or final status differ, emails per step, conversions, deferrals')
+  .option('--events <files...>', 'EventBridge events, one per line (JSON Lines; .gz allowed); several files are merged by time')
+  .option('--from <source...>', 'an event archive: a directory (`waymark dev` keeps one in .waymark/events) or s3://bucket/prefix (the deployed archive, -c archiveEvents=true)')
+  .option('--since <period>', 'with --from: only events received in the last P30D (a duration) or since a date (2026-11-01)')
+  .option('--until <iso-time>', 'stop the clocks here (default: until no timer remains)')
+  .requiredOption('--baseline <dir>', 'the workflows directory as deployed')
+  .requiredOption('--candidate <dir>', 'the workflows directory with the change')
+  .option('--window <duration>', 'events this far out of time order are still applied in order; later ones are applied late', 'PT15M')
+  .option('--limit <n>', 'changed journeys printed (--json prints all)', '20')
+  .option('--region <region>', "the archive bucket's region (default: from the environment)")
+  .option('--render', 'render every email as the send function would (slower; shows content that fails to render)')
+  .option('--json', 'print {customers, changed, emails, conversions, differences, ...} as JSON')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ waymark replay --events workflows/examples/cold-traffic.jsonl --baseline workflows --candidate ../change/workflows\n  $ waymark replay --from .waymark/events --baseline workflows --candidate ../change/workflows\n  $ waymark replay --from s3://waymark-eventarchive-1a2b3c/events --since P30D --baseline workflows --candidate ../change/workflows --json\n\nExit code 2 on a usage error, invalid workflows or an unreadable source.',
+  )
+  .action(async (options) => {
+    const { replayCommand } = await import('./replay-command');
+    process.exitCode = await replayCommand(options);
+  });
+
+program
   .command('dev')
   .description('Run the whole engine on this machine (DynamoDB Local, a local SES server, the Lambda handlers) with a live journey map')
   .option('--workflows <dir>', 'the workflows directory', 'workflows')
