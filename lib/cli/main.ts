@@ -75,7 +75,7 @@ program
   .option('--ses-port <port>', 'the local SES server and its mail viewer', '8005')
   .option('--dynamo-port <port>', 'DynamoDB Local', '8000')
   .option('--host <host>', 'the interface to listen on', '127.0.0.1')
-  .option('--data <dir>', 'where DynamoDB Local keeps its data (kept across restarts)', '.waymark')
+  .option('--data <dir>', 'where DynamoDB Local keeps its data (kept across restarts), and the event archive (DIR/events, for waymark replay)', '.waymark')
   .option('--fresh', 'wipe the data directory first')
   .option('--speed <factor>', 'how much faster than real time the clock runs (3600: one simulated hour per second)', '1')
   .option('--start <iso-time>', 'where the clock starts (kept data resumes from where it stopped, never earlier)')

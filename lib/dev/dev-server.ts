@@ -39,6 +39,7 @@ import type { CustomerView, MessageView, Overview } from './api-types';
 import { LocalBus, type PutEventsEntry, rulesFor } from './bus';
 import { DevClock } from './clock';
 import { DemoAudience } from './demo';
+import { DevEventArchive } from './event-archive';
 import { DevJournal } from './journal';
 import { workflowView } from './overview';
 import { InProcessWorkQueue } from './work-queue';
@@ -223,6 +224,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   });
   const unsubscribe = createUnsubscribeHandler({ store, keys: async () => [unsubscribeKey], now, log: quiet, brand: 'Waymark demo' });
   const bus = new LocalBus(rulesFor(registry.all.map((c) => c.definition), [...registry.catalogue.items], loaded.settings.profileAttributes ?? []), (json) => queue.enqueue(json), now);
+  // Every customer event received, for `waymark replay --from <data>/events`.
+  const archive = (bus.archive = new DevEventArchive(join(dataDirectory, 'events'), { onError: (error) => log(`error: event archive: ${error.message}`) }));
   queue.start();
 
   // The sweep runs every simulated minute (at most four times a real second); the stream is read every 200 ms.
@@ -463,6 +466,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       while (sweeping) await new Promise((r) => setTimeout(r, 10));
       await pumping;
       await counters.flush();
+      archive.close();
       saveState();
       stream.stop();
       await Promise.allSettled([ses!.stop(), dynamo!.stop()]);
