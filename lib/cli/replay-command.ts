@@ -4,12 +4,10 @@
  * changes: journeys whose emails or final status differ, emails per step,
  * conversions, deferrals.
  */
-import { rulesFor } from '../engine/routing';
 import { addSignedDuration, durationMs } from '../engine/time';
-import { WorkflowRegistry } from '../runtime/registry';
-import { loadValidWorkflows, WorkflowLoadError } from '../runtime/workflow-files';
+import { WorkflowLoadError } from '../runtime/workflow-files';
 import { DEFAULT_WINDOW, orderedTimeline, type TimelineStats } from '../replay/ordered-timeline';
-import { compareEmails, type JourneyDifference, replay, type ReplayResult, type ReplaySide, type SideTotals } from '../replay/replay';
+import { compareEmails, type JourneyDifference, replay, type ReplayResult, type ReplaySide, replaySideFrom, type SideTotals } from '../replay/replay';
 import { type EventSource, pathSource, ReplaySourceError } from '../replay/sources';
 import { parseUntil } from './run-command';
 import { color, plural, shortTime, symbols, table } from './output';
@@ -48,18 +46,11 @@ export function parseSince(text: string, now: number): number {
 
 function loadSide(flag: string, directory: string | undefined): ReplaySide {
   if (!directory) throw new ReplayUsageError(`${flag} DIR is required: the workflows directory of the ${flag.slice(2)}`);
-  let loaded;
   try {
-    loaded = loadValidWorkflows([directory]);
+    return replaySideFrom(directory);
   } catch (error) {
     throw new ReplayUsageError(`${flag} ${directory}: ${(error as Error).message}`);
   }
-  return {
-    name: directory,
-    registry: new WorkflowRegistry(loaded.workflows, loaded.catalogue),
-    // Each side behind the rules it would deploy: an event only the candidate uses reaches only the candidate.
-    routing: rulesFor(loaded.workflows, [...loaded.catalogue.items], loaded.settings.profileAttributes ?? []),
-  };
 }
 
 async function sourcesFor(options: ReplayOptions, since: number | undefined): Promise<EventSource[]> {

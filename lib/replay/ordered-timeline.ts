@@ -168,11 +168,11 @@ export async function* orderedTimeline(sources: readonly EventSource[], window: 
     }
     newest = Math.max(newest, item.at);
     held.push({ item, file: entry.file });
-    stats.heldAtMost = Math.max(stats.heldAtMost, held.size);
     while (held.size > window.maxEvents || (held.size > window.minEvents && held.peek()!.item.at <= newest - window.windowMs)) {
       const next = release();
       yield { kind: 'item', item: next.item, file: next.file };
     }
+    stats.heldAtMost = Math.max(stats.heldAtMost, held.size);
   }
   while (held.size > 0) {
     const next = release();

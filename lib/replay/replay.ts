@@ -10,9 +10,10 @@
  * A journey (a customer in a workflow) differs when its final status or its
  * emails (time, step, content) differ between the two sides.
  */
-import type { LocalRule } from '../engine/routing';
+import { type LocalRule, rulesFor } from '../engine/routing';
 import { type TimelineItem, VirtualClockRunner } from '../runtime/local-runner';
-import type { WorkflowRegistry } from '../runtime/registry';
+import { WorkflowRegistry } from '../runtime/registry';
+import { loadValidWorkflows } from '../runtime/workflow-files';
 import type { CounterRow, OutboxEntry } from '../runtime/store';
 import type { ReplayInput } from './ordered-timeline';
 
@@ -22,6 +23,17 @@ export interface ReplaySide {
   registry: WorkflowRegistry;
   /** The rules this side deploys (rulesFor): an event none matches is dropped, as EventBridge drops it. */
   routing: readonly LocalRule[];
+}
+
+/** A workflows directory as a side: its workflows (validated: WorkflowLoadError otherwise) and the rules it would deploy. */
+export function replaySideFrom(directory: string): ReplaySide {
+  const loaded = loadValidWorkflows([directory]);
+  return {
+    name: directory,
+    registry: new WorkflowRegistry(loaded.workflows, loaded.catalogue),
+    // Each side behind the rules it would deploy: an event only the candidate uses reaches only the candidate.
+    routing: rulesFor(loaded.workflows, [...loaded.catalogue.items], loaded.settings.profileAttributes ?? []),
+  };
 }
 
 export interface ReplayOptions {

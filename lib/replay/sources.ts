@@ -131,7 +131,7 @@ export function pathSource(path: string, options: { since?: number } = {}): Even
   if (!stat.isDirectory()) return fileSource(path);
   const sinceDay = options.since === undefined ? undefined : utcDay(options.since);
   const names = readdirSync(path)
-    .filter((name) => EVENT_FILE.test(name))
+    .filter((name) => EVENT_FILE.test(name) && statSync(join(path, name)).isFile())
     .filter((name) => {
       const day = DAY_FILE.exec(name)?.[1];
       return sinceDay === undefined || day === undefined || day >= sinceDay;
