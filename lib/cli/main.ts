@@ -62,6 +62,8 @@ program
     'after',
     '\nExamples:\n  $ waymark replay --events workflows/examples/cold-traffic.jsonl --baseline workflows --candidate ../change/workflows\n  $ waymark replay --from .waymark/events --baseline workflows --candidate ../change/workflows\n  $ waymark replay --from s3://waymark-eventarchive-1a2b3c/events --since P30D --baseline workflows --candidate ../change/workflows --json\n\nExit code 2 on a usage error, invalid workflows or an unreadable source.',
   )
+  // A usage error exits with 2, as the command's own checks do (0 and 1 are left for outcomes).
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
   .action(async (options) => {
     const { replayCommand } = await import('./replay-command');
     process.exitCode = await replayCommand(options);
