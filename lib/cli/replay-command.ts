@@ -66,17 +66,20 @@ async function sourcesFor(options: ReplayOptions, since: number | undefined): Pr
   return sources;
 }
 
+const iso = (at: number) => new Date(at).toISOString();
+const outcome = (o: JourneyDifference['baseline']) => ({ status: o.status, emails: o.emails.map((e) => ({ at: iso(e.at), stepId: e.stepId, contentId: e.contentId })) });
+/** One entry of `differences`: a journey (customer and workflow) whose status or emails differ. */
+const differenceJson = (d: JourneyDifference) => ({ customerId: d.customerId, workflowId: d.workflowId, baseline: outcome(d.baseline), candidate: outcome(d.candidate) });
+
 /** The `--json` document: the documented fields first, then what the spec leaves room for. */
-export function replayJson(result: ReplayResult, stats: TimelineStats) {
-  const iso = (at: number) => new Date(at).toISOString();
-  const outcome = (o: JourneyDifference['baseline']) => ({ status: o.status, emails: o.emails.map((e) => ({ at: iso(e.at), stepId: e.stepId, contentId: e.contentId })) });
+export function replayJson(result: ReplayResult, stats: TimelineStats, options: { differences?: boolean } = {}) {
   const pair = <T>(pick: (t: SideTotals) => T) => ({ baseline: pick(result.baseline), candidate: pick(result.candidate) });
   return {
     customers: result.customers,
     changed: result.changed,
     emails: pair((t) => t.emails),
     conversions: pair((t) => t.conversions),
-    differences: result.differences.map((d) => ({ customerId: d.customerId, workflowId: d.workflowId, baseline: outcome(d.baseline), candidate: outcome(d.candidate) })),
+    differences: options.differences === false ? [] : result.differences.map(differenceJson),
     deferrals: pair((t) => t.deferrals),
     statuses: pair((t) => t.statuses),
     perStep: result.perStep,
@@ -145,6 +148,26 @@ function printSummary(result: ReplayResult, stats: TimelineStats, options: Repla
   if (!b.finished || !c.finished) console.log(`\n${symbols.warn} journeys were still running after the timer limit: pass --until to bound the replay`);
 }
 
+/**
+ * `JSON.stringify(replayJson(...), null, 2)`, written a difference at a time: a large history can
+ * differ in a hundred thousand journeys, and their text is never held whole.
+ */
+export async function writeJson(result: ReplayResult, stats: TimelineStats, out: NodeJS.WritableStream): Promise<void> {
+  const text = JSON.stringify(replayJson(result, stats, { differences: false }), null, 2);
+  const at = text.indexOf('"differences": []');
+  let pending = `${text.slice(0, at)}"differences": [`;
+  const flush = async () => {
+    if (!out.write(pending)) await new Promise((resolve) => out.once('drain', resolve));
+    pending = '';
+  };
+  for (let i = 0; i < result.differences.length; i++) {
+    pending += `${i === 0 ? '' : ','}\n    ${JSON.stringify(differenceJson(result.differences[i]!), null, 2).replaceAll('\n', '\n    ')}`;
+    if (pending.length > 1 << 20) await flush(); // about a megabyte at a time
+  }
+  pending += `${result.differences.length === 0 ? ']' : '\n  ]'}${text.slice(at + '"differences": []'.length)}\n`;
+  await flush();
+}
+
 export async function replayCommand(options: ReplayOptions): Promise<number> {
   let sides: [ReplaySide, ReplaySide];
   let sources: EventSource[];
@@ -179,7 +202,7 @@ export async function replayCommand(options: ReplayOptions): Promise<number> {
     throw error;
   }
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(replayJson(result, stats), null, 2)}\n`);
+    await writeJson(result, stats, process.stdout);
     return 0;
   }
   printSummary(result, stats, options, sources, limit);

@@ -9,7 +9,9 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseSince } from '../../lib/cli/replay-command';
+import { PassThrough } from 'node:stream';
+import { parseSince, replayJson, writeJson } from '../../lib/cli/replay-command';
+import type { ReplayResult } from '../../lib/replay/replay';
 import { archiveLine } from '../../lib/replay/archive-format';
 
 function waymark(...args: string[]): string {
@@ -134,5 +136,29 @@ describe('--since', () => {
     expect(new Date(parseSince('2026-11-01T09:00:00+01:00', now)).toISOString()).toBe('2026-11-01T08:00:00.000Z');
     expect(() => parseSince('last month', now)).toThrow('--since expects a duration such as P30D or PT12H, or a date such as 2026-11-01, not "last month"');
     expect(() => parseSince('P3X', now)).toThrow(/--since expects a duration/);
+  });
+});
+
+describe('--json, written a difference at a time', () => {
+  it('is exactly JSON.stringify of the whole document, with no difference, one, or many', async () => {
+    const totals = { emails: 3, conversions: 1, deferrals: { window: 1, cap: 0 }, statuses: { completed: 2 }, unrouted: 0, warnings: 0, finished: true };
+    const difference = (customerId: string) => ({
+      customerId,
+      workflowId: 'w',
+      baseline: { status: 'completed', emails: [{ at: 0, stepId: 's "quoted"', contentId: 'c' }] },
+      candidate: { status: null, emails: [] },
+    });
+    for (const count of [0, 1, 3000]) {
+      const result: ReplayResult = {
+        applied: 1, skipped: 0, rejected: [{ file: 'f', line: 1, reason: 'a "differences": [] inside a reason' }], customers: count, changed: count,
+        baseline: totals, candidate: totals, perStep: [], differences: Array.from({ length: count }, (_, i) => difference(`c-${i}`)),
+      };
+      const stats = { lines: 1, late: 0, heldAtMost: 1 };
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await writeJson(result, stats, out);
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(`${JSON.stringify(replayJson(result, stats), null, 2)}\n`);
+    }
   });
 });
