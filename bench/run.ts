@@ -11,6 +11,7 @@ import { benchBundles } from './bundles';
 import { costPerMillionEvents, LIST_PRICES } from './cost';
 import { benchEngine, formatEngineBenchmark } from './engine-throughput';
 import { startBenchServers } from './local-aws';
+import { benchReplay } from './replay';
 import { benchSegmentScan } from './segment-scan';
 import { benchSimulate } from './simulate';
 import { benchStoreCost } from './store-cost';
@@ -42,6 +43,8 @@ log('bundles and cold load…');
 const bundles = await benchBundles(quick ? 5 : 15);
 log('simulate 100,000 customers over 30 days…');
 const simulate = benchSimulate(quick ? 20_000 : 100_000, 30);
+log('replay 1,000,000 events through two workflow sets…');
+const replay = benchReplay(quick ? 100_000 : 1_000_000);
 const cost = costPerMillionEvents(store, advance);
 
 const journeyWrite = store.stateChanging.operations.saveJourney;
@@ -57,10 +60,12 @@ const targets = [
   { figure: 'cost per million events before email', measured: cost.total, target: 2.5, better: 'lower', unit: '$' },
   { figure: 'simulate 100k customers × 30 days: wall time', measured: simulate.wallSeconds, target: 30, better: 'lower', unit: 's' },
   { figure: 'simulate 100k customers × 30 days: peak memory', measured: simulate.peakMemoryMb, target: 1024, better: 'lower', unit: 'MB' },
+  { figure: 'replay 1M events, baseline and candidate: wall time', measured: replay.wallSeconds, target: 300, better: 'lower', unit: 's' },
+  { figure: 'replay 1M events, baseline and candidate: peak memory', measured: replay.peakMemoryMb, target: 2048, better: 'lower', unit: 'MB' },
 ].map((t) => ({ ...t, met: t.better === 'higher' ? t.measured >= t.target : t.measured <= t.target }));
 
 const machine = { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform, loadAverage: { start: loadAtStart, end: loadavg()[0]! } };
-const results = { generatedAt: new Date().toISOString(), quick, machine, prices: LIST_PRICES, targets, engine, store, advance, bundles, cost, simulate, segment };
+const results = { generatedAt: new Date().toISOString(), quick, machine, prices: LIST_PRICES, targets, engine, store, advance, bundles, cost, simulate, segment, replay };
 writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 
 const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -82,5 +87,9 @@ console.log(
   `segment scan, per 100,000 profiles (each with a journey item): ${fmt(segment.steady.per100k.readUnits, 0)} read units ($${fmt(segment.steady.per100k.readCostUsd, 4)}), ` +
     `${fmt(segment.steady.per100k.seconds, 1)} s on DynamoDB Local, at least ${fmt(segment.steady.per100k.minimumSecondsAtDefaultBound, 1)} s deployed (the default bound, 1,000 units/s); ` +
     `a first run where 10% join: ${fmt(segment.first.per100k.seconds, 1)} s, ${fmt(segment.first.memberWrites * (100_000 / segment.profiles), 0)} membership writes`,
+);
+console.log(
+  `replay: ${fmt(replay.events, 0)} events (${fmt(replay.fileMb, 0)} MB, ${fmt(replay.customers, 0)} leads) in ${fmt(replay.wallSeconds, 1)} s (${fmt(replay.cpuSeconds, 1)} s CPU), ${fmt(replay.peakMemoryMb, 0)} MB peak; ` +
+    `${fmt(replay.changed ?? 0, 0)} of ${fmt(replay.replayedCustomers ?? 0, 0)} customers changed (baseline \`waymark validate\`: ${fmt(replay.baseline.wallSeconds, 1)} s, ${fmt(replay.baseline.peakMemoryMb, 0)} MB)`,
 );
 console.log('\nwrote bench/results.json');

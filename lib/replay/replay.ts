@@ -4,7 +4,7 @@
  * each behind its own deployed rules, in one pass over the events (lockstep:
  * every item goes to the baseline, then to the candidate). What is kept is
  * what the comparison needs: the customers' journeys (in the memory stores,
- * as any run keeps them), each journey's emails as compact tokens, and
+ * as any run keeps them), every email as 16 bytes in a log, and
  * totals. Never the events.
  *
  * A journey (a customer in a workflow) differs when its final status or its
@@ -117,19 +117,87 @@ export interface ReplayResult {
 }
 
 const SEP = '\u0001';
-const journeyKey = (customerId: string, workflowId: string) => `${customerId}\u0000${workflowId}`;
+
+/**
+ * Journeys (customer and workflow) and the emails' steps and contents as numbers, shared by both
+ * sides: a journey's key is held once, however many emails it gets on either side.
+ */
+class Interned {
+  private readonly journeyIndex = new Map<string, number>();
+  readonly journeys: Array<[customerId: string, workflowId: string]> = [];
+  private readonly emailIndex = new Map<string, number>();
+  readonly emails: Array<[workflowId: string, stepId: string, contentId: string]> = [];
+
+  journey(customerId: string, workflowId: string): number {
+    const key = `${customerId}\u0000${workflowId}`;
+    let index = this.journeyIndex.get(key);
+    if (index === undefined) {
+      index = this.journeys.push([customerId, workflowId]) - 1;
+      this.journeyIndex.set(key, index);
+    }
+    return index;
+  }
+
+  email(workflowId: string, stepId: string, contentId: string): number {
+    const key = `${workflowId}${SEP}${stepId}${SEP}${contentId}`;
+    let index = this.emailIndex.get(key);
+    if (index === undefined) {
+      index = this.emails.push([workflowId, stepId, contentId]) - 1;
+      this.emailIndex.set(key, index);
+    }
+    return index;
+  }
+}
+
+/** Every email a side sent, in the order it sent them: 16 bytes each (journey, time, step and content). */
+class EmailLog {
+  length = 0;
+  journey = new Int32Array(1024);
+  at = new Float64Array(1024);
+  email = new Int32Array(1024);
+
+  push(journey: number, at: number, email: number): void {
+    if (this.length === this.at.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T): T => {
+        const bigger = new (a.constructor as new (n: number) => T)(a.length * 2);
+        bigger.set(a);
+        return bigger;
+      };
+      this.journey = grow(this.journey);
+      this.at = grow(this.at);
+      this.email = grow(this.email);
+    }
+    this.journey[this.length] = journey;
+    this.at[this.length] = at;
+    this.email[this.length] = email;
+    this.length += 1;
+  }
+
+  /** The log's entries grouped by journey (a counting sort, each journey's in the order sent): `order[start[j] .. start[j + 1]]`. */
+  byJourney(journeys: number): { start: Int32Array; order: Int32Array } {
+    const start = new Int32Array(journeys + 1);
+    for (let i = 0; i < this.length; i++) start[this.journey[i]! + 1]! += 1;
+    for (let j = 0; j < journeys; j++) start[j + 1]! += start[j]!;
+    const next = start.slice(0, journeys);
+    const order = new Int32Array(this.length);
+    for (let i = 0; i < this.length; i++) order[next[this.journey[i]!]!++] = i;
+    return { start, order };
+  }
+}
 
 /** One side: its runner and what the comparison keeps of what it does. */
 class SideRun {
   readonly runner: VirtualClockRunner;
-  /** Per journey, its emails as "at␁step␁content\n" tokens, in the order they were sent. */
-  readonly emails = new Map<string, string>();
+  readonly log = new EmailLog();
   readonly perStep = new Map<string, number>();
   readonly counters = new Map<string, number>();
   private readonly warningKeys = new Set<string>();
-  sent = 0;
 
-  constructor(side: ReplaySide, render: boolean) {
+  constructor(
+    side: ReplaySide,
+    render: boolean,
+    private readonly interned: Interned,
+  ) {
     this.runner = new VirtualClockRunner(side.registry, {
       render,
       routing: side.routing,
@@ -150,11 +218,9 @@ class SideRun {
   }
 
   private record(entry: OutboxEntry): void {
-    const key = journeyKey(entry.customerId, entry.workflowId);
-    this.emails.set(key, `${this.emails.get(key) ?? ''}${entry.at}${SEP}${entry.stepId}${SEP}${entry.contentId}\n`);
+    this.log.push(this.interned.journey(entry.customerId, entry.workflowId), entry.at, this.interned.email(entry.workflowId, entry.stepId, entry.contentId));
     const step = `${entry.workflowId}\u0000${entry.stepId}`;
     this.perStep.set(step, (this.perStep.get(step) ?? 0) + 1);
-    this.sent += 1;
   }
 
   async apply(item: TimelineItem): Promise<string | undefined> {
@@ -177,17 +243,18 @@ class SideRun {
     runner.warnings.length = 0;
   }
 
-  statuses(): Map<string, string> {
-    const statuses = new Map<string, string>();
-    for (const { customerId, workflowId, state } of this.runner.store.journeys()) statuses.set(journeyKey(customerId, workflowId), state.status);
+  /** Each journey's final status, by journey number (undefined: never entered on this side). */
+  statuses(): string[] {
+    const statuses: string[] = [];
+    for (const { customerId, workflowId, state } of this.runner.store.journeys()) statuses[this.interned.journey(customerId, workflowId)] = state.status;
     return statuses;
   }
 
-  totals(statuses: Map<string, string>, finished: boolean): SideTotals {
+  totals(statuses: readonly string[], finished: boolean): SideTotals {
     const byStatus: Record<string, number> = {};
-    for (const status of statuses.values()) byStatus[status] = (byStatus[status] ?? 0) + 1;
+    for (const status of statuses) if (status !== undefined) byStatus[status] = (byStatus[status] ?? 0) + 1;
     return {
-      emails: this.sent,
+      emails: this.log.length,
       conversions: this.counters.get('converted') ?? 0,
       deferrals: { window: this.counters.get('email.deferred:window') ?? 0, cap: this.counters.get('email.deferred:cap') ?? 0 },
       statuses: Object.fromEntries(Object.entries(byStatus).sort(([a], [b]) => (a < b ? -1 : 1))),
@@ -196,17 +263,6 @@ class SideRun {
       finished,
     };
   }
-}
-
-function parseEmails(tokens: string | undefined): ReplayEmail[] {
-  if (!tokens) return [];
-  return tokens
-    .slice(0, -1)
-    .split('\n')
-    .map((token) => {
-      const [at, stepId, contentId] = token.split(SEP);
-      return { at: Number(at), stepId: stepId!, contentId: contentId! };
-    });
 }
 
 /**
@@ -255,7 +311,8 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Runs the inputs through both sides and compares every journey. */
 export async function replay(inputs: AsyncIterable<ReplayInput>, baseline: ReplaySide, candidate: ReplaySide, options: ReplayOptions = {}): Promise<ReplayResult> {
   const render = options.render ?? false;
-  const sides = [new SideRun(baseline, render), new SideRun(candidate, render)] as const;
+  const interned = new Interned();
+  const sides = [new SideRun(baseline, render, interned), new SideRun(candidate, render, interned)] as const;
   const until = options.until ?? Number.POSITIVE_INFINITY;
   const since = options.since ?? Number.NEGATIVE_INFINITY;
   const rejected = new Map<string, RejectedInput>();
@@ -282,7 +339,29 @@ export async function replay(inputs: AsyncIterable<ReplayInput>, baseline: Repla
   const finished = [await sides[0].finish(until), await sides[1].finish(until)];
 
   const statuses = [sides[0].statuses(), sides[1].statuses()] as const;
-  const keys = new Set<string>([...statuses[0].keys(), ...statuses[1].keys(), ...sides[0].emails.keys(), ...sides[1].emails.keys()]);
+  const journeys = interned.journeys.length;
+  const grouped = [sides[0].log.byJourney(journeys), sides[1].log.byJourney(journeys)] as const;
+  const emailsOf = (side: 0 | 1, j: number): ReplayEmail[] => {
+    const { start, order } = grouped[side];
+    const { at, email } = sides[side].log;
+    const emails: ReplayEmail[] = [];
+    for (let k = start[j]!; k < start[j + 1]!; k++) {
+      const [, stepId, contentId] = interned.emails[email[order[k]!]!]!;
+      emails.push({ at: at[order[k]!]!, stepId, contentId });
+    }
+    return emails;
+  };
+  const sameEmails = (j: number): boolean => {
+    const [a, b] = grouped;
+    if (a.start[j + 1]! - a.start[j]! !== b.start[j + 1]! - b.start[j]!) return false;
+    for (let k = 0; k < a.start[j + 1]! - a.start[j]!; k++) {
+      const x = a.order[a.start[j]! + k]!;
+      const y = b.order[b.start[j]! + k]!;
+      if (sides[0].log.at[x] !== sides[1].log.at[y] || sides[0].log.email[x] !== sides[1].log.email[y]) return false;
+    }
+    return true;
+  };
+
   const customers = new Set<string>();
   const changedCustomers = new Set<string>();
   const differences: JourneyDifference[] = [];
@@ -294,15 +373,13 @@ export async function replay(inputs: AsyncIterable<ReplayInput>, baseline: Repla
     return change;
   };
 
-  for (const key of keys) {
-    const [customerId, workflowId] = key.split('\u0000') as [string, string];
+  for (let j = 0; j < journeys; j++) {
+    const [customerId, workflowId] = interned.journeys[j]!;
     customers.add(customerId);
-    const status = [statuses[0].get(key) ?? null, statuses[1].get(key) ?? null];
-    const tokens = [sides[0].emails.get(key), sides[1].emails.get(key)];
-    if (status[0] === status[1] && tokens[0] === tokens[1]) continue;
+    const status = [statuses[0][j] ?? null, statuses[1][j] ?? null] as const;
+    if (status[0] === status[1] && sameEmails(j)) continue;
     changedCustomers.add(customerId);
-    const outcome = (i: 0 | 1): JourneyOutcome => ({ status: status[i]!, emails: parseEmails(tokens[i]) });
-    const difference: JourneyDifference = { customerId, workflowId, baseline: outcome(0), candidate: outcome(1) };
+    const difference: JourneyDifference = { customerId, workflowId, baseline: { status: status[0], emails: emailsOf(0, j) }, candidate: { status: status[1], emails: emailsOf(1, j) } };
     differences.push(difference);
     const { added, removed, retimed } = compareEmails(difference.baseline.emails, difference.candidate.emails);
     for (const e of added) stepChange(workflowId, e.stepId).added += 1;
