@@ -207,6 +207,7 @@ export class EventArchive extends Construct {
       'The event archive\'s oldest record has waited an hour to reach S3: read the stream\'s delivery log group (bucket policy, KMS key). Firehose gives up after 24 hours.');
 
     this.uri = `s3://${this.bucket.bucketName}/${ARCHIVE_PREFIX}`;
-    new CfnOutput(this, 'Uri', { value: this.uri, description: 'The event archive: waymark replay --from <this> --since P30D' });
+    // A plain output name (EventArchiveUri in the Waymark stack), not one with a hash.
+    new CfnOutput(this, 'Uri', { value: this.uri, description: 'The event archive: waymark replay --from <this> --since P30D' }).overrideLogicalId(`${id.replace(/[^A-Za-z0-9]/g, '')}Uri`);
   }
 }
