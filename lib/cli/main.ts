@@ -98,12 +98,13 @@ program
   .option('--region <region>', 'the deployed table\'s AWS region (default: from the environment)')
   .option('--days <n>', 'only the last N days (UTC, up to today; for a simulation, up to its last day)')
   .option('--since <yyyy-mm-dd>', 'only counters from this day on (UTC)')
-  .option('--out <file>', 'the HTML file to write', 'waymark-report.html')
+  .option('--out <file>', 'the HTML file to write (default waymark-report.html; with --json, only when given)')
+  .option('--json', 'print the figures as JSON (metrics, daily series, experiments with their intervals, revenue) instead of the summary')
   .addHelpText(
     'after',
-    '\nExamples:\n  $ waymark simulate cold-traffic-nurture --customers 5000 --json > sim.json\n  $ waymark report --from sim.json --out sim-report.html\n  $ waymark report --endpoint                       # the local stack of `waymark dev`\n  $ waymark report --table waymark-JourneyTable --region eu-west-1 --days 30 --out november.html\n\nExit code 1 on an unknown workflow, a file that is not simulate output, or when no counters are found.',
+    '\nExamples:\n  $ waymark simulate cold-traffic-nurture --customers 5000 --json > sim.json\n  $ waymark report --from sim.json --out sim-report.html\n  $ waymark report --from sim.json --json          # experiments, revenue and daily series as JSON\n  $ waymark report --endpoint                       # the local stack of `waymark dev`\n  $ waymark report --table waymark-JourneyTable --region eu-west-1 --days 30 --out november.html\n\nExit code 1 on an unknown workflow, a file that is not simulate output, or when no counters are found.',
   )
-  .action(async (options: { workflows: string; workflow?: string; from?: string; endpoint?: string | boolean; table?: string; region?: string; days?: string; since?: string; out: string }) => {
+  .action(async (options: { workflows: string; workflow?: string; from?: string; endpoint?: string | boolean; table?: string; region?: string; days?: string; since?: string; out?: string; json?: boolean }) => {
     const { reportCommand } = await import('./report-command');
     process.exitCode = await reportCommand(options);
   });

@@ -165,3 +165,44 @@ describe('format', () => {
     expect(formatMoney(1_234_567, true)).toBe('1.2M');
   });
 });
+
+describe('the report with experiments, revenue and trends', () => {
+  it('draws each experiment with its intervals and verdicts, revenue by credited email, and a chart per metric', async () => {
+    // Prepare: a holdout and a split with conversions and revenue over three days
+    const rows = [
+      row('2026-11-02', '_', 'entered:webinar', 200),
+      row('2026-11-02', 'holdout', 'assigned:journey', 190),
+      row('2026-11-02', 'holdout', 'assigned:holdout', 10),
+      row('2026-11-02', 'holdout', 'holdout', 10),
+      row('2026-11-03', 'demo-or-offer', 'assigned:demo', 80),
+      row('2026-11-03', 'demo-or-offer', 'assigned:offer', 70),
+      row('2026-11-04', 'demo-or-offer', 'converted.path:demo', 48),
+      row('2026-11-04', 'demo-or-offer', 'converted.path:offer', 56),
+      row('2026-11-04', 'holdout', 'converted.path:journey', 104),
+      row('2026-11-04', 'offer', 'converted', 56),
+      row('2026-11-04', 'offer', 'revenue', 2744),
+      row('2026-11-04', 'demo', 'converted', 48),
+    ];
+    const { buildWorkflowReport } = await import('../../lib/report/build');
+    const { renderReportHtml } = await import('../../lib/report/html');
+    const { reportJson } = await import('../../lib/report/json');
+
+    // Act
+    const workflowReport = await buildWorkflowReport(coldTraffic, rows);
+    const report = { source: { kind: 'table' as const, table: 't', region: 'eu-west-1' }, period: { from: null, to: null }, generatedAt: Date.parse('2026-11-10T00:00:00Z'), workflows: [workflowReport] };
+    const html = renderReportHtml(report);
+    const json = reportJson(report) as { experiments: Array<{ kind: string; lift?: unknown }>; revenue: Array<{ total: number }>; workflows: Array<{ daily: unknown[] }> };
+
+    // Assess
+    expect(html).toContain('data-panel="experiments"');
+    expect(html).toContain('path &quot;offer&quot; converts better than path &quot;demo&quot;: +20.0 points (95% CI +5.2 to +33.4)');
+    expect(html).toContain('Held out (control)');
+    expect(html).toContain('data-panel="revenue"');
+    expect(html).toContain('data-panel="trends"');
+    expect(html.match(/class="trend"/g)).toHaveLength(6);
+    expect(json.experiments.map((e) => e.kind)).toEqual(['holdout', 'split']);
+    expect(json.experiments[0]!.lift).toBeDefined();
+    expect(json.revenue[0]!.total).toBe(2744);
+    expect(json.workflows[0]!.daily).toHaveLength(3);
+  });
+});
