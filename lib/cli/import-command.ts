@@ -27,13 +27,6 @@ export interface ImportPinpointOptions {
   json?: boolean;
 }
 
-/**
- * Whether the workflow language has the cross-journey budget (`workflows/settings.json`,
- * WORKFLOWS.md Revision 2). Until the loader reads that file, a settings.json in the
- * workflows directory would be read as a workflow, so the importer only reports the budget.
- */
-export const CROSS_JOURNEY_BUDGET = false;
-
 interface JourneyOutcome {
   file: string;
   id: string;
@@ -93,7 +86,8 @@ export function importPinpointCommand(options: ImportPinpointOptions): number {
       ...(options.from === undefined ? {} : { from: options.from }),
       identity,
       existingContent: existing,
-      budgetSupported: CROSS_JOURNEY_BUDGET,
+      // The loader reads workflows/settings.json: Pinpoint's cross-journey limits become its budget.
+      budgetSupported: true,
       schemaRef: existsSync(join(out, 'workflow.schema.json')),
     });
     // Which activity an entry is about is the importer's bookkeeping, not the reader's.

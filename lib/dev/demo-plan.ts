@@ -145,6 +145,7 @@ export function demoStories(workflows: readonly Workflow[]): WorkflowStory[] {
 
     const goalShape = workflow.goal ? eventShape(workflow.goal.on, source) : undefined;
     const goalFields = workflow.goal && workflow.goal.then !== 'exit' ? eventFieldsReadFrom(workflow, workflow.goal.then) : [];
+    const goalValuePath = workflow.goal?.value?.split('.').slice(1) ?? [];
     const awaited = new Map<string, (random: () => number) => DemoEvent>();
     for (const waited of waitedEventsOf(workflow, {})) {
       const step = workflow.steps[waited.stepId];
@@ -176,7 +177,14 @@ export function demoStories(workflows: readonly Workflow[]): WorkflowStory[] {
         detail.profile = { ...profile, ...structuredClone(requiredProfile) };
         return { source: entryShape.source, detailType: entryShape.detailType, detail };
       },
-      goal: goalShape && ((random) => ({ source: goalShape.source, detailType: goalShape.detailType, detail: withFields(goalShape.detail, goalFields, random) })),
+      goal:
+        goalShape &&
+        ((random) => {
+          const detail = withFields(goalShape.detail, goalFields, random);
+          // A goal with a value (revenue) gets a plausible order amount, so the map's revenue is not empty.
+          if (goalValuePath.length > 0) setPath(detail, goalValuePath, Math.round(19 + random() * 180));
+          return { source: goalShape.source, detailType: goalShape.detailType, detail };
+        }),
       exits,
       awaited,
       arrivalWeight: goalTypes.has(entryShape.detailType) ? 0.25 : 1,

@@ -37,7 +37,7 @@ export interface CompiledWorkflow {
   readonly reentry: CompiledReentry;
   /** An event older than this when applied makes no one enter (entry.maxAge). */
   readonly entryMaxAgeMs: number;
-  readonly goal: { match: Matcher; stage: string | undefined; then: string } | undefined;
+  readonly goal: CompiledGoal | undefined;
   readonly exits: readonly Matcher[];
   readonly steps: ReadonlyMap<string, CompiledStep>;
   readonly content: ContentCatalogue;
@@ -53,6 +53,23 @@ export interface CompiledWorkflow {
   readonly eventPatterns: readonly EventPattern[];
   /** True when the event could change a customer's place in this workflow (cheap: lets the runtime skip reads). */
   readonly concerns: (event: CustomerEvent) => boolean;
+}
+
+export interface CompiledGoal {
+  match: Matcher;
+  stage: string | undefined;
+  then: string;
+  /** How long before a conversion an email may be credited with it; and how long finished customers are watched for the goal. */
+  attributionMs: number;
+  /** The path of `goal.value` under the event's detail (empty: the goal has no value). */
+  valuePath: readonly string[];
+  /**
+   * Per holdout step, how long after being held out a customer's conversion still counts: the
+   * journey's longest timed path after the holdout plus the attribution window, so the control group
+   * is watched as long as a treated customer (who can convert anywhere on that path, and within the
+   * window after completing it).
+   */
+  holdoutWatchMs: ReadonlyMap<string, number>;
 }
 
 /** The SES engagement event kinds Waymark tracks, by EventBridge detail-type. */
@@ -91,6 +108,52 @@ function compileMoment(at: WaitAt): CompiledMoment {
   return { kind: 'attribute', source: source === 'event' ? 'event' : 'profile', path, offset: at.offset };
 }
 
+/** A timed path longer than this (or a loop through waits) is watched this long: a year. */
+const LONGEST_WATCH_MS = 365 * 86_400_000;
+
+function holdoutWatchTimes(steps: ReadonlyMap<string, CompiledStep>, attributionMs: number): Map<string, number> {
+  const watch = new Map<string, number>();
+  for (const step of steps.values()) {
+    if (step.type === 'holdout') watch.set(step.id, Math.min(LONGEST_WATCH_MS, longestTimedPathMs(steps, step.step.next, new Set())) + attributionMs);
+  }
+  return watch;
+}
+
+/**
+ * The longest a customer can spend on the steps from `id` to the journey's end, counting fixed waits
+ * and event waits' timeouts (a `wait.at` depends on the customer and counts as nothing). A loop
+ * counts as the longest watch.
+ */
+function longestTimedPathMs(steps: ReadonlyMap<string, CompiledStep>, id: string | undefined, onPath: Set<string>): number {
+  const step = id === undefined ? undefined : steps.get(id);
+  if (!step) return 0;
+  if (onPath.has(step.id)) return LONGEST_WATCH_MS;
+  onPath.add(step.id);
+  const longestOf = (ids: Array<string | undefined>): number => Math.max(0, ...ids.map((next) => longestTimedPathMs(steps, next, onPath)));
+  let ms: number;
+  switch (step.type) {
+    case 'wait-duration':
+      ms = durationMs(step.duration) + longestOf([step.step.next]);
+      break;
+    case 'wait-event':
+      ms = durationMs(step.timeout) + longestOf([step.step.next, step.step.timeoutNext]);
+      break;
+    case 'branch':
+      ms = longestOf([...step.cases.map((c) => c.next), step.step.else]);
+      break;
+    case 'split':
+      ms = longestOf(step.step.paths.map((path) => path.next));
+      break;
+    case 'exit':
+      ms = 0;
+      break;
+    default:
+      ms = longestOf([step.step.next]);
+  }
+  onPath.delete(step.id);
+  return Math.min(ms, LONGEST_WATCH_MS);
+}
+
 /** Compiles a workflow that passed `validateWorkflow` (throws on what validation would have rejected). */
 export function compileWorkflow(definition: Workflow, content: ContentCatalogue): CompiledWorkflow {
   const steps = new Map<string, CompiledStep>();
@@ -123,7 +186,14 @@ export function compileWorkflow(definition: Workflow, content: ContentCatalogue)
 
   const entry = compilePattern(definition.entry.on);
   const goal = definition.goal
-    ? { match: compilePattern(definition.goal.on), stage: definition.goal.stage, then: definition.goal.then }
+    ? {
+        match: compilePattern(definition.goal.on),
+        stage: definition.goal.stage,
+        then: definition.goal.then,
+        attributionMs: durationMs(definition.goal.attributionWindow ?? 'P7D'),
+        valuePath: definition.goal.value === undefined ? [] : definition.goal.value.split('.').slice(1),
+        holdoutWatchMs: holdoutWatchTimes(steps, durationMs(definition.goal.attributionWindow ?? 'P7D')),
+      }
     : undefined;
   if (definition.goal) eventPatterns.push(definition.goal.on);
   const exits = (definition.exitOn ?? []).map((pattern) => compilePattern(pattern));

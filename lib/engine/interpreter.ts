@@ -207,7 +207,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   const current = run?.state ?? state;
 
   const tooOldToEnter = now - eventTime > workflow.entryMaxAgeMs;
-  let action: 'exit' | 'convert' | 'resume' | 'enter' | undefined;
+  let action: 'exit' | 'convert' | 'convert-finished' | 'resume' | 'enter' | undefined;
   let resting: CompiledStep | undefined;
   if (current) {
     if (current.status === 'active') {
@@ -218,6 +218,8 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
       else if (resting?.type === 'wait-event' && eventTime >= (current.waitingSince ?? Infinity) && resting.match(event)) action = 'resume';
     } else if (mayReenter(workflow, current, eventTime) && workflow.entry(event)) {
       action = 'enter';
+    } else if (convertsAfterFinishing(workflow, current, eventTime) && workflow.goal!.match(event)) {
+      action = 'convert-finished';
     }
   } else if (workflow.entry(event)) {
     action = 'enter';
@@ -238,6 +240,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   if (engagement) run.recordEngagement(event, at);
   if (action === 'exit') run.finish('exited', at);
   else if (action === 'convert') run.convert(at, event);
+  else if (action === 'convert-finished') run.convertAfterFinishing(at, event);
   else if (action === 'resume' && resting?.type === 'wait-event') {
     run.leaveRestingStep();
     run.runFrom(resting.step.next, at, event);
@@ -301,6 +304,20 @@ function engagementChanges(state: JourneyState, event: CustomerEvent): boolean {
   return (flags & wanted) !== wanted;
 }
 
+/**
+ * Whether a goal event may still count for a customer who finished without converting: one who
+ * completed the journey, within the attribution window after; one held out, for as long as a treated
+ * customer could take to convert (CompiledGoal.holdoutWatchMs). Exits are not watched: they left.
+ */
+function convertsAfterFinishing(workflow: CompiledWorkflow, state: JourneyState, eventTime: number): boolean {
+  const goal = workflow.goal;
+  if (!goal || state.convertedAt !== null || state.finishedAt === null || eventTime < state.finishedAt) return false;
+  if (state.status === 'completed') return eventTime - state.finishedAt <= goal.attributionMs;
+  if (state.status !== 'holdout') return false;
+  const heldOutAt = (state.assigned ?? []).find(([, group]) => group === 'holdout')?.[0];
+  return heldOutAt !== undefined && eventTime - state.finishedAt <= (goal.holdoutWatchMs.get(heldOutAt) ?? goal.attributionMs);
+}
+
 function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: number): boolean {
   // Never rewind: only an event later than the end of the previous run can start a new one.
   if (state.finishedAt === null || eventTime <= state.finishedAt) return false;
@@ -327,6 +344,9 @@ function copyState(state: JourneyState): JourneyState {
     sendTimes: state.sendTimes.slice(),
     applied: state.applied.slice(),
     engaged: state.engaged.slice(),
+    // States stored before experiments were counted have none.
+    assigned: state.assigned?.slice() ?? [],
+    lastEmail: state.lastEmail ?? null,
   };
 }
 
@@ -420,6 +440,8 @@ class Run {
       emailsSent: 0,
       opens: 0,
       clicks: 0,
+      lastEmail: null,
+      assigned: [],
     } satisfies Partial<JourneyState>);
     const channel = event.detail.channel;
     this.metric('entered', at, { label: typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source });
@@ -494,9 +516,7 @@ class Run {
     if (!goal) return;
     const s = this.state;
     this.advanceClock(at);
-    s.convertedAt = at;
-    this.metric('converted', at, s.stepId === null ? {} : { stepId: s.stepId });
-    this.metric('converted.time', at, { value: Math.max(0, at - s.enteredAt) });
+    this.countConversion(at, event);
     if (goal.stage !== undefined) this.setStage(goal.stage, at);
     this.emit('Journey Converted', at);
     if (goal.then === 'exit') {
@@ -505,6 +525,56 @@ class Run {
       this.leaveRestingStep();
       this.runFrom(goal.then, at, event);
     }
+  }
+
+  /**
+   * A customer who finished (completed, or held out) meets the goal while still watched
+   * (convertsAfterFinishing): counted as a conversion of the journey, credited like any other, and
+   * the customer stays finished (no stage change, no `goal.then`). This is what makes a holdout a
+   * control group: its customers' conversions are counted too.
+   */
+  convertAfterFinishing(at: number, event: CustomerEvent): void {
+    this.advanceClock(at);
+    this.countConversion(at, event);
+    this.emit('Journey Converted', at);
+  }
+
+  /**
+   * Counts a conversion: at the email credited with it (the last one the journey sent, within the
+   * attribution window before it) or at "_", with its value (goal.value), and for each experiment
+   * group the customer is in.
+   */
+  private countConversion(at: number, event: CustomerEvent): void {
+    const goal = this.workflow.goal!;
+    const s = this.state;
+    s.convertedAt = at;
+    const credited = s.lastEmail != null && at - s.lastEmail[1] <= goal.attributionMs ? s.lastEmail[0] : '_';
+    this.metric('converted', at, { stepId: credited });
+    this.metric('converted.time', at, { value: Math.max(0, at - s.enteredAt) });
+    const value = this.goalValue(event, at);
+    if (value !== undefined) this.metric('revenue', at, { stepId: credited, value });
+    for (const [stepId, group] of s.assigned ?? []) {
+      this.metric('converted.path', at, { stepId, label: group });
+      if (value !== undefined) this.metric('revenue.path', at, { stepId, label: group, value });
+    }
+  }
+
+  /** The goal event's value (goal.value): a finite number, or a numeric string; else a warning and no value. */
+  private goalValue(event: CustomerEvent, at: number): number | undefined {
+    const path = this.workflow.goal!.valuePath;
+    if (path.length === 0) return undefined;
+    let value: unknown = event.detail;
+    for (const key of path) value = value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    const amount = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (Number.isFinite(amount)) return amount;
+    this.warn('goal-value-unreadable', at, `the goal event's detail.${path.join('.')} is ${value === undefined ? 'missing' : `${JSON.stringify(value)}, not a number`}: the conversion was counted without a value`);
+    return undefined;
+  }
+
+  /** The customer's group at a split or holdout step, counted; a conversion later counts for the group too. */
+  private assign(stepId: string, group: string, at: number): void {
+    (this.state.assigned ??= []).push([stepId, group]);
+    this.metric('assigned', at, { stepId, label: group });
   }
 
   leaveRestingStep(): void {
@@ -636,12 +706,15 @@ class Run {
         }
         case 'split':
           next = this.choosePath(current);
+          this.assign(id, next, at);
           break;
         case 'holdout':
           if (this.context.pins?.holdout ?? unitInterval(`${this.workflow.id}:${id}:${s.customerId}`) * 100 < current.step.percent) {
+            this.assign(id, 'holdout', at);
             this.finish('holdout', at);
             return;
           }
+          this.assign(id, 'journey', at);
           next = current.step.next;
           break;
         case 'stage':
@@ -733,6 +806,7 @@ class Run {
 
     s.emailSeq += 1;
     s.emailsSent += 1;
+    s.lastEmail = [current.id, at];
     if (!s.sent.includes(item.id)) s.sent.push(item.id);
     const cap = workflow.frequencyCap;
     if (cap) {

@@ -54,6 +54,10 @@ export interface JourneyState {
   emailSeq: number;
   /** Recent emails' engagement: [email seq, bit 1 = opened, bit 2 = clicked], for unique open/click counts. */
   engaged: Array<[seq: number, flags: number]>;
+  /** The last email this run sent: [step id, when], to credit a conversion to it (goal.attributionWindow). */
+  lastEmail: [stepId: string, at: number] | null;
+  /** This run's experiment groups: [split or holdout step id, the path's `next` | "holdout" | "journey"]. */
+  assigned: Array<[stepId: string, group: string]>;
 }
 
 /**
@@ -87,6 +91,8 @@ export function emptyJourney(customerId: string, workflowId: string): JourneySta
     applied: [],
     emailSeq: 0,
     engaged: [],
+    lastEmail: null,
+    assigned: [],
   };
 }
 
@@ -134,7 +140,16 @@ export type MetricName =
   | 'email.skipped'
   | 'email.opened'
   | 'email.clicked'
+  /** at the email step credited with it (the last email sent within goal.attributionWindow before it), else at "_" */
   | 'converted'
+  /** the goal's value (goal.value), at the step `converted` is counted at */
+  | 'revenue'
+  /** a customer's group at a split (label: the path's next step) or holdout step (label "holdout" or "journey") */
+  | 'assigned'
+  /** a conversion of a customer in that group (same step and label as `assigned`) */
+  | 'converted.path'
+  /** the conversion's value, by group */
+  | 'revenue.path'
   /** value: milliseconds from entering the journey to converting */
   | 'converted.time'
   | 'completed'
@@ -186,7 +201,9 @@ export type WarningCode =
   /** the attribute a `wait.at` reads is missing or not a date: the wait was skipped */
   | 'wait-at-unreadable'
   /** the event that would have started the journey was older than entry.maxAge */
-  | 'entry-too-old';
+  | 'entry-too-old'
+  /** the goal event's goal.value field is missing or not a number: the conversion was counted without a value */
+  | 'goal-value-unreadable';
 
 export interface Warning {
   code: WarningCode;

@@ -280,6 +280,14 @@ export const Workflow = z.strictObject({
       on: EventPattern.describe('The conversion event'),
       stage: Stage.optional(),
       then: z.string().default('exit').describe('"exit", or the id of a step to jump to'),
+      value: z
+        .string()
+        .regex(/^detail(\.[^.\s]+)+$/, 'a field of the goal event, such as "detail.amount"')
+        .optional()
+        .describe('The conversion\'s value (revenue): a number, or a numeric string, at this field of the goal event, e.g. "detail.amount"'),
+      attributionWindow: Duration.default('P7D').describe(
+        'A conversion is credited to the last email the journey sent within this time before it; a customer who completed the journey is still watched for the goal this long, a held-out one this long plus the journey\'s longest timed path. Default "P7D"',
+      ),
     })
     .optional(),
   exitOn: z.array(EventPattern).optional().describe('Events that remove the customer from the journey at once'),

@@ -29,7 +29,7 @@ const KNOWN_FIELDS = [
   'settings', 'from', 'replyTo', 'timezone', 'sendWindow', 'days', 'start', 'end', 'frequencyCap', 'max', 'per', 'steps', 'type',
   'template', 'content', 'kind', 'tags', 'subject', 'next', 'duration', 'until', 'timeout', 'timeoutNext', 'cases', 'if', 'else',
   'paths', 'weight', 'percent', 'at', 'attribute', 'offset', 'maxAge', 'migrate', 'priority', 'budget', 'overBudget', 'html', 'text',
-  'profileAttributes',
+  'profileAttributes', 'value', 'attributionWindow',
 ];
 
 /** The top-level keys of the document a branch condition is matched against. */

@@ -47,6 +47,8 @@ function state(customerId: string, overrides: Partial<JourneyState> = {}): Journ
     applied: ['x'],
     emailSeq: 2,
     engaged: [[1, 3]],
+    lastEmail: null,
+    assigned: [],
     ...overrides,
   };
 }

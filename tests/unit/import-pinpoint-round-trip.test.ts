@@ -58,6 +58,8 @@ describe('waymark import pinpoint: round trip', () => {
     const workflow = JSON.parse(readFileSync(join(out, 'trial-welcome-2026.json'), 'utf8'));
     expect(workflow.$schema).toBe('./workflow.schema.json');
     expect(existsSync(join(out, 'content', 'pinpoint-trial-welcome-2026.json'))).toBe(true);
+    // The application's limit on messages across journeys becomes the send budget, which validate and run honour.
+    expect(JSON.parse(readFileSync(join(out, 'settings.json'), 'utf8'))).toEqual({ budget: { max: 5, per: 'P7D' } });
 
     const { emails, customers, rejected } = JSON.parse(run.stdout);
     expect(rejected).toEqual([]);

@@ -278,7 +278,8 @@ describe('goal and exitOn', () => {
     const played = await play(withGoal('exit'), [lead('ana', '2026-11-02T10:00:00Z'), event('order.placed', 'ana', '2026-11-03T10:00:00Z')]);
     expect(played.sent).toEqual(['2026-11-02T10:00:00.000Z ana welcome article-1']);
     expect(played.stateOf('ana')).toMatchObject({ status: 'converted', stage: 'purchase', convertedAt: Date.parse('2026-11-03T10:00:00Z'), dueAt: null });
-    expect(await counter(played, 'converted', 'pause')).toBe(1);
+    // Credited to the email before it (within the default 7-day attribution window), not to the wait Ana was in.
+    expect(await counter(played, 'converted', 'welcome')).toBe(1);
   });
 
   it('a goal with a step id jumps there instead, and converts only once', async () => {
@@ -289,13 +290,118 @@ describe('goal and exitOn', () => {
     ]);
     expect(played.sent).toEqual(['2026-11-02T10:00:00.000Z ana welcome article-1', '2026-11-03T10:00:00.000Z ana thanks survey']);
     expect(played.stateOf('ana').status).toBe('completed');
-    expect(await counter(played, 'converted', 'pause')).toBe(1);
+    expect(await counter(played, 'converted', 'welcome')).toBe(1);
   });
 
   it('an exitOn event removes the customer at once, with status "exited", and cancels their timers', async () => {
     const played = await play(withGoal('exit'), [lead('ana', '2026-11-02T10:00:00Z'), event('customer.deleted', 'ana', '2026-11-03T10:00:00Z')]);
     expect(played.sent).toEqual(['2026-11-02T10:00:00.000Z ana welcome article-1']);
     expect(played.stateOf('ana')).toMatchObject({ status: 'exited', stepId: null, dueAt: null, finishedAt: Date.parse('2026-11-03T10:00:00Z') });
+  });
+});
+
+describe('conversions: credited to an email, with revenue, per experiment group', () => {
+  const nurture = (goal: Record<string, unknown> = {}) =>
+    defineWorkflow({
+      goal: { on: { 'detail-type': ['order.placed'] }, then: 'exit', value: 'detail.amount', attributionWindow: 'P1D', ...goal },
+      steps: {
+        welcome: { type: 'email', template: 'article-1', next: 'pause' },
+        pause: { type: 'wait', duration: 'P2D', next: 'follow-up' },
+        'follow-up': { type: 'email', template: 'article-2', next: 'linger' },
+        linger: { type: 'wait', duration: 'P10D', next: 'survey' },
+        survey: { type: 'email', template: 'survey' },
+      },
+    });
+  const order = (customerId: string, time: string, amount?: unknown) => event('order.placed', customerId, time, amount === undefined ? {} : { amount });
+
+  it('credits a conversion to the last email sent within the attribution window, else to no email ("_"), and sums goal.value as revenue', async () => {
+    const played = await play(nurture(), [
+      lead('ana', '2026-11-02T10:00:00Z'),
+      order('ana', '2026-11-02T20:00:00Z', 40), // 10 hours after the welcome
+      lead('ben', '2026-11-02T10:00:00Z'),
+      order('ben', '2026-11-04T12:00:00Z', '25.50'), // 2 hours after the follow-up (sent Nov 4 10:00); a numeric string counts
+      lead('cara', '2026-11-02T10:00:00Z'),
+      order('cara', '2026-11-07T10:00:00Z'), // 3 days after the follow-up: outside the 1-day window; and no amount
+    ]);
+    expect(await counter(played, 'converted', 'welcome')).toBe(1);
+    expect(await counter(played, 'revenue', 'welcome')).toBe(40);
+    expect(await counter(played, 'converted', 'follow-up')).toBe(1);
+    expect(await counter(played, 'revenue', 'follow-up')).toBe(25.5);
+    expect(await counter(played, 'converted', '_')).toBe(1);
+    expect(await counter(played, 'revenue', '_')).toBe(0);
+    // Never credited to a wait step, whatever step the customer rested at.
+    expect(await counter(played, 'converted', 'pause')).toBe(0);
+    expect(await counter(played, 'converted', 'linger')).toBe(0);
+    expect(played.warnings).toContainEqual(
+      expect.objectContaining({ customerId: 'cara', code: 'goal-value-unreadable', message: expect.stringContaining("detail.amount is missing: the conversion was counted without a value") }),
+    );
+  });
+
+  it('counts a goal reached within the attribution window after completing the journey; the customer stays completed', async () => {
+    const played = await play(nurture({ attributionWindow: 'P2D' }), [
+      lead('dan', '2026-11-02T10:00:00Z'), // completes Nov 14 10:00 with the survey (follow-up Nov 4, then 10 days)
+      order('dan', '2026-11-15T10:00:00Z', 30), // a day after completing: counted
+      lead('eve', '2026-11-02T10:00:00Z'),
+      order('eve', '2026-11-17T10:00:00Z', 30), // three days after: not the journey's any more
+    ]);
+    expect(played.stateOf('dan')).toMatchObject({ status: 'completed', convertedAt: Date.parse('2026-11-15T10:00:00Z') });
+    expect(played.stateOf('eve')).toMatchObject({ status: 'completed', convertedAt: null });
+    // Credited to the survey, the last email, a day before.
+    expect(await counter(played, 'converted', 'survey')).toBe(1);
+    expect(await counter(played, 'revenue', 'survey')).toBe(30);
+  });
+
+  it('counts every split path\'s customers and their conversions and revenue, so the paths can be compared', async () => {
+    const ab = defineWorkflow({
+      goal: { on: { 'detail-type': ['order.placed'] }, then: 'exit', value: 'detail.amount' },
+      steps: {
+        ab: { type: 'split', paths: [{ weight: 50, next: 'demo' }, { weight: 50, next: 'offer' }] },
+        demo: { type: 'email', template: 'demo' },
+        offer: { type: 'email', template: 'offer' },
+      },
+    });
+    const customers = Array.from({ length: 200 }, (_, i) => `customer-${i}`);
+    // Everyone enters; the customers on the offer path buy for 20 a day later, those on the demo path do not.
+    const entered = await play(ab, customers.map((id) => lead(id, '2026-11-02T10:00:00Z')));
+    const onOffer = entered.emails.filter((e) => e.contentId === 'offer').map((e) => e.customerId);
+    const played = await play(ab, [...customers.map((id) => lead(id, '2026-11-02T10:00:00Z')), ...onOffer.map((id) => order(id, '2026-11-03T10:00:00Z', 20))]);
+    expect(await counter(played, 'assigned:demo', 'ab')).toBe(customers.length - onOffer.length);
+    expect(await counter(played, 'assigned:offer', 'ab')).toBe(onOffer.length);
+    expect(await counter(played, 'converted.path:offer', 'ab')).toBe(onOffer.length);
+    expect(await counter(played, 'converted.path:demo', 'ab')).toBe(0);
+    expect(await counter(played, 'revenue.path:offer', 'ab')).toBe(20 * onOffer.length);
+    expect(await counter(played, 'converted', 'offer')).toBe(onOffer.length);
+  });
+
+  it('a holdout is a control group: held-out customers\' conversions are counted too, as long as a treated customer is watched', async () => {
+    const held = defineWorkflow({
+      goal: { on: { 'detail-type': ['order.placed'] }, then: 'exit', attributionWindow: 'P1D' },
+      steps: {
+        control: { type: 'holdout', percent: 50, next: 'welcome' },
+        welcome: { type: 'email', template: 'article-1', next: 'pause' },
+        pause: { type: 'wait', duration: 'P3D', next: 'offer' },
+        offer: { type: 'email', template: 'offer' },
+      },
+    });
+    const customers = Array.from({ length: 100 }, (_, i) => `customer-${i}`);
+    const entered = await play(held, customers.map((id) => lead(id, '2026-11-02T10:00:00Z')));
+    const heldOut = entered.customers.filter((c) => c.status === 'holdout').map((c) => c.customerId);
+    const treated = customers.filter((id) => !heldOut.includes(id));
+    // A treated customer can convert for up to 3 days in the journey plus a day after: so is a held-out one.
+    const [late, tooLate] = [heldOut[0]!, heldOut[1]!];
+    const played = await play(held, [
+      ...customers.map((id) => lead(id, '2026-11-02T10:00:00Z')),
+      ...treated.slice(0, 10).map((id) => order(id, '2026-11-03T10:00:00Z')),
+      order(late, '2026-11-06T09:00:00Z'),
+      order(tooLate, '2026-11-06T11:00:00Z'),
+    ]);
+    expect(await counter(played, 'assigned:holdout', 'control')).toBe(heldOut.length);
+    expect(await counter(played, 'assigned:journey', 'control')).toBe(treated.length);
+    expect(await counter(played, 'converted.path:journey', 'control')).toBe(10);
+    expect(await counter(played, 'converted.path:holdout', 'control')).toBe(1);
+    expect(played.stateOf(late)).toMatchObject({ status: 'holdout', convertedAt: Date.parse('2026-11-06T09:00:00Z') });
+    expect(played.stateOf(tooLate)).toMatchObject({ status: 'holdout', convertedAt: null });
+    expect(played.emails.some((e) => heldOut.includes(e.customerId))).toBe(false);
   });
 });
 

@@ -34,7 +34,7 @@ describe('workflows/settings.json', () => {
     const directory = samplesWithSettings('{ "budget": { "max": 0, "per": "7 days" }, "budgte": 1 }');
     const problems = allProblems(loadWorkflows([directory], { displayBase: directory })).map((p) => `${p.file}: ${p.path}: ${p.message}`);
     expect(problems).toEqual([
-      'settings.json: $.budget.max: at least 1',
+      'settings.json: $.budget.max: at least 1, got 0',
       expect.stringMatching(/^settings\.json: \$\.budget\.per: an ISO 8601 duration/),
       'settings.json: $: unknown field "budgte" (did you mean "budget"?)',
     ]);
