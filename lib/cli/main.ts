@@ -109,6 +109,21 @@ program
     process.exitCode = await reportCommand(options);
   });
 
+program
+  .command('map')
+  .description('Serve the journey map, read-only, on a deployed stack\'s table (default AWS credentials) or a running waymark dev: counters, funnel, experiments, trends, customers by id or email, the customers at a step')
+  .option('--table <name>', 'the stack\'s table (the JourneysTable output of cdk deploy); with --endpoint, the local table (default waymark)')
+  .option('--region <region>', 'the table\'s AWS region (default: from the environment)')
+  .option('--endpoint [url]', 'DynamoDB Local of a running `waymark dev` (default http://127.0.0.1:8000)')
+  .option('--workflows <dir>', 'the workflows directory (the graphs to draw)', 'workflows')
+  .option('--port <port>', 'the map\'s port (0: any free port)', '8788')
+  .option('--host <host>', 'listen on this loopback address: 127.0.0.1, localhost or ::1', '127.0.0.1')
+  .addHelpText('after', '\nExamples:\n  $ waymark map --table Waymark-JourneysTable1234 --region eu-west-1\n  $ waymark map --endpoint            # the table of a running waymark dev\n\nIt needs dynamodb:Query, dynamodb:Scan and dynamodb:GetItem on the table and its email index (see the README).')
+  .action(async (options: { table?: string; region?: string; endpoint?: string | boolean; workflows: string; port: string; host: string }) => {
+    const { mapCommand } = await import('./map-command');
+    process.exitCode = await mapCommand(options);
+  });
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const audience = program.command('audience').description('Lists and segments: customers join an audience as "Audience Joined" events, and journeys enter on it');
 /** `waymark audience` commands exit with 2 on a usage error (0 and 1 say whether every row or customer made it). */

@@ -49,6 +49,8 @@ export interface WorkflowView {
   daily: DailyPoint[];
   /** The graph laid out by the server (lib/report/layout.ts, with the map's card sizes). */
   layout: LayoutJson;
+  /** The goal's stage and what reaching it does ("exit" or a step id); null without a goal. */
+  goal: { stage: string | null; then: string } | null;
   /** The journey's live control (`waymark journeys`): active, paused or stopped. */
   control: 'active' | 'paused' | 'stopped';
   /** A PutEvents entry that makes a customer enter this workflow (its entry event, a profile with an email): the "Send an event" hint. */

@@ -46,6 +46,7 @@ export async function workflowView(workflow: Workflow, rows: readonly CounterRow
     revenue: revenueFrom(workflow.id, rows),
     daily: dailySeries(rows),
     layout: await mapLayout(workflow),
+    goal: workflow.goal ? { stage: workflow.goal.stage ?? null, then: workflow.goal.then } : null,
     control,
     entryExample: entryExample(workflow),
   };
