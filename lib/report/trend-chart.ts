@@ -64,7 +64,8 @@ export function trendChart(series: readonly DailyPoint[], metric: TrendMetric, o
     values.length > 0 && svg('path', { d: area, fill: color, 'fill-opacity': 0.14 }),
     values.length > 0 && svg('path', { d: line, fill: 'none', stroke: color, 'stroke-width': 1.6, 'stroke-linejoin': 'round' }),
     max > 0 && svg('circle', { cx: round1(x(peakIndex)), cy: round1(y(max)), r: 2.5, fill: color }),
-    max > 0 && svg('text', { x: round1(Math.min(Math.max(x(peakIndex), left + 20), right - 20)), y: round1(Math.max(y(max) - 5, top - 2)), 'text-anchor': 'middle', 'font-size': 9.5, fill: '#475569' }, `peak ${value(metric, max)}`),
+    // The peak's label stays inside the chart: anchored at its start near the left edge, at its end near the right.
+    max > 0 && svg('text', { x: round1(x(peakIndex) < left + width / 4 ? Math.max(x(peakIndex) + 5, left) : x(peakIndex) > right - width / 4 ? x(peakIndex) - 5 : x(peakIndex)), y: round1(Math.max(y(max) - 5, top - 2) + (x(peakIndex) < left + width / 4 || x(peakIndex) > right - width / 4 ? 8 : 0)), 'text-anchor': x(peakIndex) < left + width / 4 ? 'start' : x(peakIndex) > right - width / 4 ? 'end' : 'middle', 'font-size': 9.5, fill: '#475569' }, `peak ${value(metric, max)}`),
     svg('text', { x: left, y: height - 3, 'font-size': 9.5, fill: '#64748b' }, first.slice(5)),
     series.length > 1 && svg('text', { x: right, y: height - 3, 'text-anchor': 'end', 'font-size': 9.5, fill: '#64748b' }, last.slice(5)),
   );

@@ -183,6 +183,8 @@ function render(): void {
 
 function renderHeader(ov: Overview): void {
   setText($('source'), ov.source);
+  const clockLabel = document.querySelector('.clock-label');
+  if (clockLabel) setText(clockLabel, ov.mode === 'table' ? 'Now' : 'Dev clock');
   setText($('clock-speed'), ov.mode === 'table' ? 'real time' : fmtSpeed(ov.clock?.speed));
   $('clock-speed').title = ov.clock?.startedAt ? `Dev clock started ${fmtDateTime(ov.clock.startedAt)}` : '';
   tickClock();
