@@ -123,14 +123,30 @@ program
   .option('--region <region>', 'the deployed table\'s AWS region (default: from the environment)')
   .option('--days <n>', 'only the last N days (UTC, up to today; for a simulation, up to its last day)')
   .option('--since <yyyy-mm-dd>', 'only counters from this day on (UTC)')
-  .option('--out <file>', 'the HTML file to write', 'waymark-report.html')
+  .option('--out <file>', 'the HTML file to write (default waymark-report.html; with --json, only when given)')
+  .option('--json', 'print the figures as JSON (metrics, daily series, experiments with their intervals, revenue) instead of the summary')
   .addHelpText(
     'after',
-    '\nExamples:\n  $ waymark simulate cold-traffic-nurture --customers 5000 --json > sim.json\n  $ waymark report --from sim.json --out sim-report.html\n  $ waymark report --endpoint                       # the local stack of `waymark dev`\n  $ waymark report --table waymark-JourneyTable --region eu-west-1 --days 30 --out november.html\n\nExit code 1 on an unknown workflow, a file that is not simulate output, or when no counters are found.',
+    '\nExamples:\n  $ waymark simulate cold-traffic-nurture --customers 5000 --json > sim.json\n  $ waymark report --from sim.json --out sim-report.html\n  $ waymark report --from sim.json --json          # experiments, revenue and daily series as JSON\n  $ waymark report --endpoint                       # the local stack of `waymark dev`\n  $ waymark report --table waymark-JourneyTable --region eu-west-1 --days 30 --out november.html\n\nExit code 1 on an unknown workflow, a file that is not simulate output, or when no counters are found.',
   )
-  .action(async (options: { workflows: string; workflow?: string; from?: string; endpoint?: string | boolean; table?: string; region?: string; days?: string; since?: string; out: string }) => {
+  .action(async (options: { workflows: string; workflow?: string; from?: string; endpoint?: string | boolean; table?: string; region?: string; days?: string; since?: string; out?: string; json?: boolean }) => {
     const { reportCommand } = await import('./report-command');
     process.exitCode = await reportCommand(options);
+  });
+
+program
+  .command('map')
+  .description('Serve the journey map, read-only, on a deployed stack\'s table (default AWS credentials) or a running waymark dev: counters, funnel, experiments, trends, customers by id or email, the customers at a step')
+  .option('--table <name>', 'the stack\'s table (the JourneysTable output of cdk deploy); with --endpoint, the local table (default waymark)')
+  .option('--region <region>', 'the table\'s AWS region (default: from the environment)')
+  .option('--endpoint [url]', 'DynamoDB Local of a running `waymark dev` (default http://127.0.0.1:8000)')
+  .option('--workflows <dir>', 'the workflows directory (the graphs to draw)', 'workflows')
+  .option('--port <port>', 'the map\'s port (0: any free port)', '8788')
+  .option('--host <host>', 'listen on this loopback address: 127.0.0.1, localhost or ::1', '127.0.0.1')
+  .addHelpText('after', '\nExamples:\n  $ waymark map --table Waymark-JourneysTable1234 --region eu-west-1\n  $ waymark map --endpoint            # the table of a running waymark dev\n\nIt needs dynamodb:Query, dynamodb:Scan and dynamodb:GetItem on the table and its email index (see the README).')
+  .action(async (options: { table?: string; region?: string; endpoint?: string | boolean; workflows: string; port: string; host: string }) => {
+    const { mapCommand } = await import('./map-command');
+    process.exitCode = await mapCommand(options);
   });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

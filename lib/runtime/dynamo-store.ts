@@ -42,7 +42,7 @@ import {
   VersionConflictError,
   type WorkflowControl,
 } from './store';
-import { DUE_INDEX, dueShardKey, dueSortKey, heldKey, key, parkedKey } from './table';
+import { DUE_INDEX, dueShardKey, dueSortKey, EMAIL_INDEX, emailIndexKey, heldKey, key, parkedKey } from './table';
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
@@ -153,12 +153,14 @@ export class DynamoStore implements JourneyStore {
     const version = (expectedVersion ?? 0) + 1;
     const profile = { M: marshall(withoutNulls(write.profile), marshallOptions) };
     const times = { M: marshall(write.times, marshallOptions) };
+    // The email index's key rides on the profile item (sparse: none without an address).
+    const email = emailIndexKey(write.profile.email);
     // A new customer: one plain conditional put (not a merge that fails first).
     const command =
       expectedVersion === null
         ? new PutItemCommand({
             TableName: this.table,
-            Item: { ...marshall(key.profile(customerId)), p: profile, pt: times, pv: { N: String(version) }, updatedAt: { N: String(now) } },
+            Item: { ...marshall(key.profile(customerId)), p: profile, pt: times, pv: { N: String(version) }, updatedAt: { N: String(now) }, ...(email === null ? {} : { [EMAIL_INDEX.partitionKey]: { S: email } }) },
             ConditionExpression: 'attribute_not_exists(pk)',
             ReturnConsumedCapacity: this.returnCapacity,
           })
@@ -166,9 +168,9 @@ export class DynamoStore implements JourneyStore {
             TableName: this.table,
             Key: marshall(key.profile(customerId)),
             // The whole profile under the version read: per-attribute times were compared on the profile read.
-            UpdateExpression: 'SET p = :p, pt = :pt, pv = :v, updatedAt = :now',
+            UpdateExpression: `SET p = :p, pt = :pt, pv = :v, updatedAt = :now${email === null ? ` REMOVE ${EMAIL_INDEX.partitionKey}` : `, ${EMAIL_INDEX.partitionKey} = :em`}`,
             ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pv)' : 'pv = :expected',
-            ExpressionAttributeValues: { ':p': profile, ':pt': times, ':v': { N: String(version) }, ':now': { N: String(now) }, ...(expectedVersion === 0 ? {} : { ':expected': { N: String(expectedVersion) } }) },
+            ExpressionAttributeValues: { ':p': profile, ':pt': times, ':v': { N: String(version) }, ':now': { N: String(now) }, ...(email === null ? {} : { ':em': { S: email } }), ...(expectedVersion === 0 ? {} : { ':expected': { N: String(expectedVersion) } }) },
             ReturnConsumedCapacity: this.returnCapacity,
           });
     if (await this.conditionally('saveProfile', command)) return version;

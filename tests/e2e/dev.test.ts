@@ -111,7 +111,7 @@ describe('waymark dev', () => {
     expect(result.FailedEntryCount).toBe(0);
     await settle();
     const overview = await api<Overview>('/api/overview');
-    expect(overview.totals.rejected).toBe(1);
+    expect(overview.totals?.rejected).toBe(1);
     expect(overview.activity.find((a) => a.kind === 'rejected')?.text).toContain('detail.customerId: required');
   });
 
