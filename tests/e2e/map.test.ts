@@ -174,7 +174,7 @@ describe('waymark map on a table', () => {
       nodes.filter((el) => {
         const r = el.getBoundingClientRect();
         // Inside an SVG, the drawing's own viewBox clips (a print slice shows part of the graph).
-        return r.width > 0 && r.right > width + 1 && !el.closest('.graph-scroll') && (el as SVGElement).ownerSVGElement == null;
+        return r.width > 0 && r.right > width + 1 && !el.closest('.graph-scroll') && el.parentElement?.closest('svg') == null;
       }).map((el) => `${el.tagName.toLowerCase()}.${el.getAttribute('class')}: ${Math.round(el.getBoundingClientRect().right - width)}px`), 710);
     expect(overflowing).toEqual([]);
     expect(await page.locator('[data-panel="experiments"]').count()).toBe(1);
