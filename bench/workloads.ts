@@ -71,7 +71,9 @@ function ratesOf(registry: WorkflowRegistry, entry: OutboxEntry): { open: number
 
 const openDelay = (random: () => number) => MINUTE + Math.floor(Math.min(OPEN_DELAY_MAX, -Math.log(1 - random()) * OPEN_DELAY_MEAN));
 
-export function referencePipelineWorkload(customers: number, seed = 7): PipelineWorkload {
+/** `opens: false`: no SES open events (what routing only the SES events a journey uses would save). */
+export function referencePipelineWorkload(customers: number, options: { seed?: number; opens?: boolean } = {}): PipelineWorkload {
+  const { seed = 7, opens = true } = options;
   const registry = referenceRegistry();
   const names = { LEAD: 'lead.captured', ORDER: 'order.placed', DELETE: 'customer.deleted', PAGE: 'page.viewed' } as const;
   const happenings: Happening[] = referenceWorkload(customers, seed).map((e, i): Happening => {
@@ -88,12 +90,13 @@ export function referencePipelineWorkload(customers: number, seed = 7): Pipeline
     return { at: e.at, kind: 'bus', event: { id: `bench-${i}`, source: 'com.bench.app', 'detail-type': names[e.kind], time: new Date(e.at).toISOString(), detail } };
   });
   return {
-    name: 'reference',
+    name: opens ? 'reference' : 'reference without opens',
     registry,
     customers,
     happenings,
     // Opens at the simulate defaults (the workload's own clicks stand for the clicks).
     onEmail: (entry) => {
+      if (!opens) return [];
       const random = randomFor(`open|${entry.customerId}|${entry.seq}`);
       const rates = ratesOf(registry, entry);
       if (random() >= Math.max(rates.open, rates.click)) return [];
