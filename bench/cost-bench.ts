@@ -34,6 +34,8 @@ export interface CostBenchmark {
   whatIf: { withoutOpens: { perMillionEvents: number; byService: CostBreakdown['byService']; perMillion: FillCost['perMillion'] } };
   /** Counter writes of the send path per bus event, at other stream batch sizes (reference workload, counted on its records). */
   counterWritesPerEventBySendBatch: Record<string, number>;
+  /** Distinct counter rows (workflow, day, step) of a day, and stream records per bus event: counters per event at a batch of b ≈ min(b, groups) ÷ b × records. */
+  counterGroupsPerDay: number;
   /** Journey items, every write of every run: the largest, and how many were over 1 KB (one write unit). */
   journeyItems: { writes: number; maxBytes: number; medianBytes: number; overOneKb: number; largest: Record<string, number> };
 }
@@ -115,6 +117,7 @@ export async function benchCost(servers: BenchServers, customers = 200, nurtureC
     sweep,
     whatIf: { withoutOpens: { perMillionEvents: withoutOpens.total, byService: withoutOpens.byService, perMillion: withoutOpens.perMillion } },
     counterWritesPerEventBySendBatch: Object.fromEntries(Object.entries(headline.run.counterWritesBySendBatch).map(([size, writes]) => [size, writes / headline.run.busEvents])),
+    counterGroupsPerDay: headline.run.counterGroupsPerDay,
     journeyItems: {
       writes: runs.reduce((s, r) => s + r.journeyItems.writes, 0),
       maxBytes: Math.max(...runs.map((r) => r.journeyItems.maxBytes)),
