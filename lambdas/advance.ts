@@ -1,4 +1,5 @@
 /** Lambda: applies SQS batches of customer events, SES events, due wake-ups and suppression notices. It decides; the stream sends. */
+import { CachedControls } from '../lib/runtime/controls';
 import { BufferedCounters } from '../lib/runtime/counters';
 import { createStore, EventBridgeJourneyEvents, sqsClient } from '../lib/runtime/aws';
 import { parseConfig } from '../lib/runtime/config';
@@ -17,6 +18,7 @@ const service = new JourneyService({
   registry: registryFromBundleFile(config.WORKFLOW_BUNDLE),
   store,
   counters,
+  controls: new CachedControls(store),
   ...(config.EVENT_BUS_NAME ? { events: new EventBridgeJourneyEvents(config.EVENT_BUS_NAME) } : {}),
   log,
 });

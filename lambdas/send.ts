@@ -1,6 +1,7 @@
 /** Lambda, on the table's stream: delivers the emails each journey write decided (suppression checked, rendered, SES v2), and adds up the writes' counters. */
 import { createStore, sesClient, sqsClient, unsubscribeKeys } from '../lib/runtime/aws';
 import { parseConfig } from '../lib/runtime/config';
+import { CachedControls } from '../lib/runtime/controls';
 import { DeliveryService } from '../lib/runtime/delivery';
 import { createSendHandler } from '../lib/runtime/handlers/send';
 import { jsonLogger } from '../lib/runtime/log';
@@ -19,6 +20,7 @@ const [currentKey] = await unsubscribeKeys(config);
 const delivery = new DeliveryService({
   registry: registryFromBundleFile(config.WORKFLOW_BUNDLE),
   store,
+  controls: new CachedControls(store),
   mailer: new SesMailer(sesClient(), { configurationSetName: config.SES_CONFIGURATION_SET }),
   links: new SignedUnsubscribeLinks({ baseUrl: config.UNSUBSCRIBE_URL, key: currentKey!, mailto: config.UNSUBSCRIBE_MAILTO }),
   renderer: new EmailRenderer(),

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { type DevServer, startDev } from '../dev/dev-server';
+import { isLoopbackHost } from '../dev/request-guard';
 import { WorkflowLoadError } from '../runtime/workflow-files';
 import { color, plural, shortTime, symbols } from './output';
 
@@ -29,6 +30,13 @@ function describeSpeed(speed: number): string {
   return `×${speed}`;
 }
 
+/** The "Send an event" hint: an entry event of the first workflow, with a profile carrying an email. */
+function sendAnEvent(server: DevServer): string {
+  if (!server.exampleEvent) return `\n  ${color.yellow('No workflows')} in the workflows directory: add one and restart.`;
+  const entries = JSON.stringify([server.exampleEvent]).replaceAll("'", "'\\''");
+  return `\n  Send an event:\n    ${color.dim(`aws events put-events --endpoint-url ${server.urls.events} --region us-east-1 \\\n      --entries '${entries}'`)}`;
+}
+
 export async function devCommand(options: DevCommandOptions): Promise<number> {
   const speed = Number(options.speed);
   if (!(speed > 0)) {
@@ -39,6 +47,13 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
     console.error(`${symbols.fail} --start expects an ISO 8601 time such as 2026-11-02T14:00:00Z, not "${options.start}"`);
     return 2;
   }
+  if (!isLoopbackHost(options.host)) {
+    console.error(
+      `${symbols.fail} --host must be 127.0.0.1, localhost or ::1, not "${options.host}": waymark dev takes events, moves its clock and unsubscribes customers without authentication, so it listens on this machine only`,
+    );
+    return 2;
+  }
+  const host = options.host;
   console.log(`${color.bold('Waymark dev')} ${color.dim('starting DynamoDB Local and the local SES server…')}`);
   let server: DevServer | undefined;
   try {
@@ -47,7 +62,7 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
       port: Number(options.port),
       sesPort: Number(options.sesPort),
       dynamoPort: Number(options.dynamoPort),
-      host: options.host,
+      host,
       dataDirectory: options.data,
       fresh: options.fresh ?? false,
       speed,
@@ -69,9 +84,7 @@ export async function devCommand(options: DevCommandOptions): Promise<number> {
   ${color.bold('Events')}         ${color.cyan(urls.events)}  ${color.dim('(EventBridge PutEvents: --endpoint-url for the AWS CLI and SDK)')}
   ${color.bold('DynamoDB Local')} ${color.cyan(urls.dynamo)}  ${color.dim(`(data in ${options.data}${options.fresh ? ', started fresh' : '; --fresh to wipe'})`)}
   ${color.bold('Clock')}          ${describeSpeed(speed)}, now ${shortTime(running.clock.now())} UTC
-${options.demo ? `\n  ${color.green('Demo')}: leads and buyers arrive on their own; watch them on the journey map.` : ''}
-  Send an event:
-    ${color.dim(`aws events put-events --endpoint-url ${urls.events} --region us-east-1 \\\n      --entries '[{"Source":"my.app","DetailType":"lead.captured","Detail":"{\\"customerId\\":\\"c-1\\",\\"profile\\":{\\"email\\":\\"c1@example.com\\"}}"}]'`)}
+${options.demo ? `\n  ${color.green('Demo')}: customers arrive in every workflow on their own; watch them on the journey map.` : ''}${sendAnEvent(running)}
 
   Press Ctrl-C to stop.
 `);

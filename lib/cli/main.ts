@@ -51,7 +51,7 @@ program
   .option('--port <port>', 'journey map, API, PutEvents and unsubscribe endpoint (0: any free port)', '8787')
   .option('--ses-port <port>', 'the local SES server and its mail viewer', '8005')
   .option('--dynamo-port <port>', 'DynamoDB Local', '8000')
-  .option('--host <host>', 'the interface to listen on', '127.0.0.1')
+  .option('--host <host>', 'the loopback address to listen on: 127.0.0.1, localhost or ::1 (never a network interface)', '127.0.0.1')
   .option('--data <dir>', 'where DynamoDB Local keeps its data (kept across restarts)', '.waymark')
   .option('--fresh', 'wipe the data directory first')
   .option('--speed <factor>', 'how much faster than real time the clock runs (3600: one simulated hour per second)', '1')
@@ -172,6 +172,40 @@ audience
   .action(async (paths: string[], options) => {
     const { audienceSegmentsCommand } = await import('./audience-command');
     process.exitCode = audienceSegmentsCommand(paths, options);
+  });
+
+const journeys = program.command('journeys').description('Live journeys: list them, pause, resume or stop one (no deploy needed), against `waymark dev` or a deployed table');
+const journeysTarget = (command: Command) =>
+  command
+    .option('--endpoint [url]', 'a running `waymark dev` (default http://127.0.0.1:8787)')
+    .option('--table <name>', 'a deployed stack\'s table (its TableName output; default AWS credentials)')
+    .option('--region <region>', 'the table\'s AWS region (default: from the environment)')
+    .option('--workflows <dir>', 'the workflows directory that was deployed (with --table)', 'workflows')
+    .option('--json', 'print the outcome as JSON')
+    .exitOverride(usageExit);
+journeysTarget(journeys.command('list').description('Each journey: active, paused or stopped; its customers by version; those moved by a newer version\'s migrate'))
+  .addHelpText('after', '\nExamples:\n  $ waymark journeys list --endpoint\n  $ waymark journeys list --table Waymark-JourneyTable1234 --region eu-west-1')
+  .action(async (options) => {
+    const { journeysCommand } = await import('./journeys-command');
+    process.exitCode = await journeysCommand('list', undefined, options);
+  });
+journeysTarget(journeys.command('pause').description('Stop sending a journey\'s emails within a minute: customers hold at their email step, events still apply').argument('<workflow>', 'the workflow id'))
+  .action(async (workflow: string, options) => {
+    const { journeysCommand } = await import('./journeys-command');
+    process.exitCode = await journeysCommand('pause', workflow, options);
+  });
+journeysTarget(journeys.command('resume').description('Resume a paused (or stopped) journey: held emails go in their send window, under the caps and the budget').argument('<workflow>', 'the workflow id'))
+  .option('--drop-held', 'drop the emails held by the pause instead of sending them')
+  .action(async (workflow: string, options) => {
+    const { journeysCommand } = await import('./journeys-command');
+    process.exitCode = await journeysCommand('resume', workflow, options);
+  });
+journeysTarget(journeys.command('stop').description('End every active customer of a journey ("exited", counted) and let no one enter until a newer version is deployed').argument('<workflow>', 'the workflow id'))
+  .option('--yes', 'really stop it')
+  .addHelpText('after', '\nOn a deployed table, waits 35 s for every function to see the stop before ending its customers.')
+  .action(async (workflow: string, options) => {
+    const { journeysCommand } = await import('./journeys-command');
+    process.exitCode = await journeysCommand('stop', workflow, options);
   });
 
 program

@@ -46,6 +46,18 @@ export function uniqueWarnings(result: Pick<RunResult, 'warnings'>): RunResult['
   });
 }
 
+/** Emails the send budget across journeys held back or skipped, over every workflow. */
+async function budgetCounts(result: RunResult): Promise<{ deferred: number; skipped: number }> {
+  const counts = { deferred: 0, skipped: 0 };
+  for (const workflow of result.runner.registry.latest()) {
+    for (const row of await result.runner.store.readCounters(workflow.id)) {
+      if (row.name === 'email.deferred:budget') counts.deferred += row.value;
+      if (row.name === 'email.skipped:budget') counts.skipped += row.value;
+    }
+  }
+  return counts;
+}
+
 export function parseUntil(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const at = Date.parse(text);
@@ -62,7 +74,7 @@ export async function runCommand(options: RunOptions): Promise<number> {
     until = parseUntil(options.until);
     text = readFileSync(options.events, 'utf8');
     const loaded = loadValidWorkflows([options.workflows]);
-    registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+    registry = WorkflowRegistry.fromLoaded(loaded);
     // The rules the stack deploys: an event none of them routes reaches no journey and no profile.
     routing = rulesFor(loaded.workflows, [...loaded.catalogue.items], loaded.settings.profileAttributes ?? []);
   } catch (error) {
@@ -90,6 +102,10 @@ export async function runCommand(options: RunOptions): Promise<number> {
     console.log(
       table(result.customers.map((c) => [c.customerId, `${c.workflowId} v${c.version}`, statusColor(c.status), c.stepId === null ? color.dim('—') : `at ${c.stepId}`, c.stage ?? color.dim('no stage')])),
     );
+  }
+  const budget = await budgetCounts(result);
+  if (budget.deferred + budget.skipped > 0) {
+    console.log(`\n${color.bold('Send budget')}  ${plural(budget.deferred, 'email')} held until the budget allowed it, ${plural(budget.skipped, 'email')} skipped over it (workflows/settings.json)`);
   }
   const warnings = uniqueWarnings(result);
   if (warnings.length > 0) {

@@ -3,7 +3,7 @@
  * readable diff of expected and actual emails; exit code 1 on any failure.
  */
 import { describeOffset } from '../scenarios/scenario';
-import { type EmailRow, findScenarioFiles, runScenarioFile, type ScenarioFileResult } from '../scenarios/run-scenario';
+import { type EmailRow, findScenarioFiles, runScenarioFile, type ScenarioFileResult, type ScenarioWarning } from '../scenarios/run-scenario';
 import { color, plural, shortTime, symbols } from './output';
 
 export interface TestOptions {
@@ -20,15 +20,22 @@ function describeExpected(row: EmailRow, start: number): string {
 function describeActual(row: EmailRow, start: number): string {
   const a = row.actual;
   if (!a) return color.dim('(none)');
-  return `${a.stepId} · ${a.contentId} · ${describeOffset(a.at, start)} ${color.dim(`(${shortTime(a.at)} UTC)`)}`;
+  // The subject only when one was expected: then it is what differs, or may.
+  const subject = row.expected?.subject === undefined ? '' : ` · "${a.subject}"`;
+  return `${a.stepId} · ${a.contentId} · ${describeOffset(a.at, start)} ${color.dim(`(${shortTime(a.at)} UTC)`)}${subject}`;
+}
+
+function describeWarning(warning: ScenarioWarning): string {
+  return warning.customerId === undefined ? warning.reason : `${warning.customerId} in ${warning.workflowId}: ${warning.reason}`;
 }
 
 export function formatFileResult(result: ScenarioFileResult): string[] {
   const lines = [color.bold(result.file)];
   for (const problem of result.problems) lines.push(`  ${symbols.fail} ${color.red(problem)}`);
   for (const scenario of result.scenarios) {
+    const warnings = scenario.warnings.map((warning) => `      ${symbols.warn} ${color.yellow(describeWarning(warning))}`);
     if (scenario.passed) {
-      lines.push(`  ${symbols.ok} ${scenario.name} ${color.dim(`(${plural(scenario.emails.length, 'email')})`)}`);
+      lines.push(`  ${symbols.ok} ${scenario.name} ${color.dim(`(${plural(scenario.emails.length, 'email')})`)}`, ...warnings);
       continue;
     }
     lines.push(`  ${symbols.fail} ${color.red(scenario.name)}`);
@@ -49,6 +56,7 @@ export function formatFileResult(result: ScenarioFileResult): string[] {
         lines.push(`      ${color.red(failure.message)}`);
       }
     }
+    lines.push(...warnings);
   }
   return lines;
 }
@@ -68,7 +76,9 @@ export async function testCommand(paths: string[], options: TestOptions): Promis
     process.stdout.write(`${JSON.stringify({ passed, failed, files: results }, null, 2)}\n`);
   } else {
     for (const result of results) console.log(formatFileResult(result).join('\n'));
-    console.log(`\n${failed === 0 ? color.green(`${plural(passed, 'scenario')} passed`) : color.red(`${failed} failed`) + `, ${passed} passed`}`);
+    const warnings = results.flatMap((r) => r.scenarios).reduce((sum, s) => sum + s.warnings.length, 0);
+    const summary = failed === 0 ? color.green(`${plural(passed, 'scenario')} passed`) : color.red(`${failed} failed`) + `, ${passed} passed`;
+    console.log(`\n${summary}${warnings > 0 ? `, ${color.yellow(plural(warnings, 'warning'))}` : ''}`);
   }
   return failed === 0 ? 0 : 1;
 }

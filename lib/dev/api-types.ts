@@ -30,6 +30,8 @@ export interface WorkflowView {
   steps: StepView[];
   edges: EdgeView[];
   metrics: WorkflowMetrics;
+  /** A PutEvents entry that makes a customer enter this workflow (its entry event, a profile with an email): the "Send an event" hint. */
+  entryExample: { Source: string; DetailType: string; Detail: string };
 }
 
 export interface StepView {
@@ -55,7 +57,7 @@ export interface EdgeView {
 
 export interface Activity {
   at: string;
-  kind: 'entered' | 'email' | 'stage' | 'converted' | 'finished' | 'opened' | 'clicked' | 'rejected' | 'suppressed';
+  kind: 'entered' | 'email' | 'stage' | 'converted' | 'finished' | 'opened' | 'clicked' | 'rejected' | 'suppressed' | 'lifecycle';
   customerId: string | null;
   workflowId: string | null;
   text: string;

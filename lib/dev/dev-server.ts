@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { CachedControls } from '../runtime/controls';
 import { BufferedCounters } from '../runtime/counters';
 import { DynamoStore } from '../runtime/dynamo-store';
 import { DeliveryService } from '../runtime/delivery';
@@ -24,7 +25,8 @@ import { createAdvanceHandler } from '../runtime/handlers/advance';
 import { createSendHandler } from '../runtime/handlers/send';
 import { createSweepHandler } from '../runtime/handlers/sweep';
 import { createUnsubscribeHandler } from '../runtime/handlers/unsubscribe';
-import { JourneyService, type Logger } from '../runtime/journey-service';
+import { changeLifecycle, type JourneyListing, type LifecycleAction, LifecycleError, listJourneys } from '../runtime/journey-lifecycle';
+import { type AppliedStep, JourneyService, type Logger } from '../runtime/journey-service';
 import { ensureTable, freePort, type LocalDynamo, type LocalSes, startDynamoDbLocal, startSesLocal } from '../runtime/local-servers';
 import { LocalStreamReader } from '../runtime/local-stream';
 import { isSendWork } from '../runtime/outbox-stream';
@@ -39,8 +41,10 @@ import type { CustomerView, MessageView, Overview } from './api-types';
 import { LocalBus, type PutEventsEntry, rulesFor } from './bus';
 import { DevClock } from './clock';
 import { DemoAudience } from './demo';
+import { demoStories, entryExample } from './demo-plan';
 import { DevJournal } from './journal';
 import { workflowView } from './overview';
+import { guardRequest, isLoopbackHost, type LoopbackHost, loopbackListenAddress, urlHost } from './request-guard';
 import { InProcessWorkQueue } from './work-queue';
 
 export interface DevOptions {
@@ -49,7 +53,8 @@ export interface DevOptions {
   port: number;
   sesPort: number;
   dynamoPort: number;
-  host: string;
+  /** Where the map and the SES server listen: a loopback name only (DynamoDB Local is always on 127.0.0.1). */
+  host: LoopbackHost;
   /** Where DynamoDB Local keeps its data, the clock and the signing key. */
   dataDirectory: string;
   fresh: boolean;
@@ -65,7 +70,9 @@ export interface DevServer {
   urls: { map: string; events: string; mailViewer: string; dynamo: string; unsubscribe: string };
   clock: DevClock;
   journal: DevJournal;
-  /** Moves the clock forward and processes everything that falls due, then resolves. */
+  /** A PutEvents entry that makes a customer enter the first workflow (undefined without workflows): the "Send an event" hint. */
+  exampleEvent: { Source: string; DetailType: string; Detail: string } | undefined;
+  /** Moves the clock forward and processes everything that falls due (the demo audience's events too), then resolves. */
   advance(ms: number): Promise<number>;
   /** Resolves when the work queue is empty and nothing is due. */
   settle(): Promise<void>;
@@ -110,8 +117,11 @@ function send(response: ServerResponse, status: number, body: unknown, headers: 
 
 export async function startDev(options: DevOptions): Promise<DevServer> {
   const log = options.log;
+  // Never on a network interface: the endpoints take events and unsubscribes without authentication.
+  if (!isLoopbackHost(options.host)) throw new Error(`host must be 127.0.0.1, localhost or ::1, not "${String(options.host)}": waymark dev serves this machine only`);
+  const listenAddress = loopbackListenAddress(options.host);
   const loaded = loadValidWorkflows([options.workflowsDirectory]);
-  const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+  const registry = WorkflowRegistry.fromLoaded(loaded);
 
   const dataDirectory = resolve(options.dataDirectory);
   if (options.fresh) rmSync(dataDirectory, { recursive: true, force: true });
@@ -120,15 +130,20 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const saved = existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as { clock?: number; unsubscribeKey?: string; stream?: Record<string, string> }) : {};
   const unsubscribeKey = saved.unsubscribeKey ?? randomBytes(24).toString('base64url');
 
-  const [dynamoPort, sesPort, port] = [await portOrFree(options.dynamoPort, options.host), await portOrFree(options.sesPort, options.host), await portOrFree(options.port, options.host)];
+  const [dynamoPort, sesPort, port] = [await portOrFree(options.dynamoPort, '127.0.0.1'), await portOrFree(options.sesPort, listenAddress), await portOrFree(options.port, listenAddress)];
+  const baseUrl = `http://${urlHost(options.host)}:${port}`;
   let dynamo: LocalDynamo | undefined;
   let ses: LocalSes | undefined;
   try {
-    [dynamo, ses] = await Promise.all([startDynamoDbLocal({ port: dynamoPort, dataDirectory: join(dataDirectory, 'dynamodb') }), startSesLocal({ port: sesPort, host: options.host })]);
+    [dynamo, ses] = await Promise.all([
+      startDynamoDbLocal({ port: dynamoPort, dataDirectory: join(dataDirectory, 'dynamodb'), corsOrigin: baseUrl }),
+      startSesLocal({ port: sesPort, host: listenAddress }),
+    ]);
   } catch (error) {
     await Promise.allSettled([dynamo?.stop(), ses?.stop()]);
     throw error;
   }
+  if (dynamo.notice) log(`warning: ${dynamo.notice}`);
   await ensureTable(dynamo.client, TABLE);
 
   // The clock starts once the servers are up. A kept table has customers on the clock it stopped at:
@@ -140,7 +155,6 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const saveState = () => writeFileSync(statePath, JSON.stringify({ clock: clock.now(), unsubscribeKey, stream: streamCheckpoints }));
   saveState();
 
-  const baseUrl = `http://${options.host}:${port}`;
   const urls = { map: `${baseUrl}/`, events: baseUrl, mailViewer: `${ses.endpoint}/`, dynamo: dynamo.endpoint, unsubscribe: `${baseUrl}/unsubscribe` };
   const now = () => clock.now();
   const quiet: Logger = {
@@ -163,7 +177,13 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       return outcome;
     },
   };
-  const service = new JourneyService({ registry, store, counters, observer: journal.onApplied, log: quiet });
+  // Pause, resume and stop through the map or `waymark journeys --endpoint`: the cache is cleared on each change here.
+  const controls = new CachedControls(store);
+  const observer = (applied: AppliedStep) => {
+    journal.onApplied(applied);
+    demo?.onApplied(applied);
+  };
+  const service = new JourneyService({ registry, store, counters, controls, observer, log: quiet });
   const advanceHandler = createAdvanceHandler({
     service,
     store,
@@ -190,6 +210,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const delivery = new DeliveryService({
     registry,
     store,
+    controls,
     mailer,
     links: new SignedUnsubscribeLinks({ baseUrl: urls.unsubscribe, key: unsubscribeKey, mailto: 'unsubscribe@waymark.localhost' }),
     renderer: new EmailRenderer(),
@@ -212,6 +233,9 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   // the cursor: at a fast clock that "little" is the real time a batch takes, in simulated time.
   const sweep = createSweepHandler({
     store,
+    controls,
+    // Every control change goes through this process, which clears the cache: nothing to wait for.
+    controlSettleMs: 0,
     queue,
     now,
     log: quiet,
@@ -228,7 +252,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   // The sweep runs every simulated minute (at most four times a real second); the stream is read every 200 ms.
   let sweeping = false;
   const runSweep = async (): Promise<number> => {
-    if (sweeping) return 0;
+    if (sweeping || stopped) return 0;
     sweeping = true;
     try {
       return (await sweep()).enqueued;
@@ -242,6 +266,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   let pumping: Promise<number> | undefined;
   const pumpStream = async (): Promise<number> => {
     if (pumping) return pumping;
+    if (stopped) return 0;
     pumping = stream.poll().catch((error: Error) => {
       if (!stopped) log(`error: stream: ${error.message}`);
       return 0;
@@ -258,7 +283,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
 
   /** Until the queue, the stream and the sweep have nothing left to do at the current time. */
   const settle = async () => {
-    for (let round = 0; round < 10_000; round++) {
+    for (let round = 0; round < 10_000 && !stopped; round++) {
       await queue.drained();
       while (sweeping) await new Promise((r) => setTimeout(r, 10));
       const streamed = await pumpStream();
@@ -270,17 +295,24 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     }
   };
 
+  // Requests being handled: stopping waits for them (a POST /api/clock settles the work), then closes the connections.
+  const handling = new Set<Promise<void>>();
   const server: Server = createServer((request, response) => {
-    void handle(request, response).catch((error: Error) => {
-      log(`error: ${request.method} ${request.url}: ${error.message}`);
-      if (!response.headersSent) send(response, 500, { message: error.message });
-    });
+    const handled = handle(request, response)
+      .catch((error: Error) => {
+        log(`error: ${request.method} ${request.url}: ${error.message}`);
+        if (!response.headersSent) send(response, 500, { message: error.message });
+      })
+      .finally(() => handling.delete(handled));
+    handling.add(handled);
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', baseUrl);
     const path = url.pathname;
     const target = request.headers['x-amz-target'];
+    const verdict = guardRequest({ method: request.method ?? 'GET', path, host: request.headers.host, origin: request.headers.origin, amzTarget: typeof target === 'string' ? target : undefined }, port);
+    if (!verdict.allowed) return send(response, verdict.status, verdict.reason);
 
     // EventBridge PutEvents (the SDK and the AWS CLI post here with --endpoint-url).
     if (request.method === 'POST' && typeof target === 'string') {
@@ -315,6 +347,28 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     }
 
     if (path === '/api/overview' && request.method === 'GET') return send(response, 200, await overview());
+    if (path === '/api/journeys' && request.method === 'GET') return send(response, 200, await journeys());
+    const lifecycleMatch = /^\/api\/journeys\/([^/]+)\/(pause|resume|stop)$/.exec(path);
+    if (lifecycleMatch && request.method === 'POST') {
+      const workflow = registry.latestOf(decodeURIComponent(lifecycleMatch[1]!));
+      if (!workflow) return send(response, 404, { message: `no workflow "${decodeURIComponent(lifecycleMatch[1]!)}" is deployed (deployed: ${registry.latest().map((c) => c.id).join(', ')})` });
+      let body: { dropHeld?: unknown };
+      try {
+        body = JSON.parse((await readBody(request)) || '{}') as { dropHeld?: unknown };
+      } catch {
+        return send(response, 400, { message: 'the request body is not JSON' });
+      }
+      try {
+        const change = await changeLifecycle(store, workflow, lifecycleMatch[2] as LifecycleAction, { clock: now, settleMs: 0, dropHeld: body.dropHeld === true });
+        controls.clear();
+        journal.record('lifecycle', now(), null, workflow.id, `${workflow.id} ${change.control.status}${change.ended > 0 ? `: ${change.ended} customers ending` : ''}`);
+        await settle();
+        return send(response, 200, { ...change, journey: (await journeys()).journeys.find((j) => j.id === workflow.id) });
+      } catch (error) {
+        if (error instanceof LifecycleError) return send(response, 409, { message: `${workflow.id}: ${error.message}` });
+        throw error;
+      }
+    }
     if (path === '/api/health') return send(response, 200, { ok: true, now: new Date(now()).toISOString(), queue: queue.depth });
     if (path === '/api/customers' && request.method === 'GET') {
       const found = journal.recentCustomers(url.searchParams.get('query') ?? '');
@@ -370,6 +424,10 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     send(response, 404, { message: `nothing at ${path}` });
   }
 
+  async function journeys(): Promise<{ journeys: JourneyListing[] }> {
+    return { journeys: await listJourneys(store, registry.latest().map((c) => ({ id: c.id, name: c.definition.name, version: c.version }))) };
+  }
+
   async function overview(): Promise<Overview> {
     const workflows = await Promise.all(registry.latest().map(async (c) => workflowView(c.definition, await store.readCounters(c.id))));
     return {
@@ -420,12 +478,17 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   async function advance(ms: number): Promise<number> {
     clock.advance(ms);
     await settle();
+    // The demo audience sends what fell due meanwhile (at its own times); what that leads to may fall due too.
+    while (demo?.hasDue && !stopped) {
+      await demo.runDue();
+      await settle();
+    }
     return now();
   }
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(port, options.host, () => resolveListen());
+    server.listen(port, listenAddress, () => resolveListen());
   });
   const actualPort = (server.address() as AddressInfo).port;
   if (actualPort !== port) throw new Error(`listening on ${actualPort}, not ${port}`);
@@ -437,6 +500,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       // SES events reach the work queue as in AWS (the configuration set's rule targets the queue).
       sesEvents: async (event) => queue.enqueue(JSON.stringify(event)),
       catalogue: registry.catalogue.byId,
+      stories: demoStories(registry.latest().map((c) => c.definition)),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       log,
     });
@@ -447,22 +511,29 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     urls,
     clock,
     journal,
+    exampleEvent: registry.latest()[0] && entryExample(registry.latest()[0]!.definition),
     advance,
     settle,
     async stop() {
       if (stopped) return;
       stopped = true;
-      // Stop the work before the servers it talks to: nothing is left calling DynamoDB Local as it goes.
-      demo?.stop();
+      // Stop the work before the servers it talks to, so that nothing is left calling DynamoDB Local
+      // (or this server) as they go: the demo first (it posts to this server), then requests being
+      // handled (a settle in progress returns at its next round), the timers, the queue's batch in
+      // flight, a sweep and a stream read in progress, and the counters they left to write.
+      await demo?.stop();
       clearInterval(sweepTimer);
       clearInterval(streamTimer);
       clearInterval(stateTimer);
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await Promise.allSettled([...handling]);
       server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await closed;
       await queue.stop();
       while (sweeping) await new Promise((r) => setTimeout(r, 10));
       await pumping;
-      await counters.flush();
+      await counters.flush(quiet);
       saveState();
       stream.stop();
       await Promise.allSettled([ses!.stop(), dynamo!.stop()]);

@@ -4,6 +4,7 @@ import type { Workflow } from '../engine/schema';
 import { metricsFrom } from '../runtime/journey-metrics';
 import type { CounterRow } from '../runtime/store';
 import type { WorkflowView } from './api-types';
+import { entryExample } from './demo-plan';
 
 export function workflowView(workflow: Workflow, rows: readonly CounterRow[]): WorkflowView {
   const graph = journeyGraph(workflow);
@@ -16,5 +17,6 @@ export function workflowView(workflow: Workflow, rows: readonly CounterRow[]): W
     steps: graph.steps,
     edges: graph.edges,
     metrics: metricsFrom(workflow, rows),
+    entryExample: entryExample(workflow),
   };
 }

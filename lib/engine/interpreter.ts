@@ -38,6 +38,7 @@ import {
   type Warning,
   type WarningCode,
 } from './model';
+import { closestTimeZone, didYouMean } from './suggest';
 import { addDuration, addSignedDuration, durationMs, earliestUnderCap, isValidTimeZone, nextWindowOpening, parseMoment } from './time';
 
 export interface StepContext {
@@ -48,10 +49,34 @@ export interface StepContext {
   /** The customer's address is on the suppression list: no email may be decided. */
   suppressed?: boolean;
   /**
+   * The workflow's live control (`waymark journeys pause|resume|stop`): paused holds emails at their
+   * step; stopped ends every active customer and lets no one enter; emails held since before
+   * `dropHeldBefore` are dropped on release (`resume --drop-held`).
+   */
+  control?: JourneyControl;
+  /**
+   * The send budget across workflows (workflows/settings.json), with the customer's counted sends
+   * (all workflows, this one included) within its period. Absent: no budget.
+   */
+  budget?: BudgetContext;
+  /**
    * Paths fixed for this customer instead of the hash (scenarios that test one variant): a split
    * step id → the `next` of the path to take; `holdout` true or false for every holdout step.
    */
   pins?: Pins;
+}
+
+export interface JourneyControl {
+  paused: boolean;
+  stopped: boolean;
+  dropHeldBefore?: number;
+}
+
+export interface BudgetContext {
+  max: number;
+  perMs: number;
+  /** Instants of the customer's counted emails, from every workflow. */
+  sends: readonly number[];
 }
 
 export interface Pins {
@@ -85,7 +110,10 @@ export function timeZoneOf(workflow: CompiledWorkflow, profile: Profile): string
 export function profileProblem(profile: Profile, field: 'timezone' | 'email'): string | undefined {
   const value = profile[field];
   if (value === undefined || value === null) return undefined;
-  if (field === 'timezone') return typeof value === 'string' && isValidTimeZone(value) ? undefined : `profile.timezone ${JSON.stringify(value)} is not an IANA time zone`;
+  if (field === 'timezone') {
+    if (typeof value === 'string' && isValidTimeZone(value)) return undefined;
+    return `profile.timezone ${JSON.stringify(value)} is not an IANA time zone${typeof value === 'string' ? didYouMean(closestTimeZone(value)) : ''}`;
+  }
   return recipientOf(profile) !== undefined ? undefined : `profile.email ${JSON.stringify(value)} is not an email address`;
 }
 
@@ -134,6 +162,15 @@ export function branchContext(state: JourneyState, profile: Profile, event: Cust
 export function step(workflow: CompiledWorkflow, state: JourneyState | null, input: Input, now: number, context: StepContext): StepResult {
   if (state && state.status === 'active' && state.version !== workflow.version) {
     throw new Error(`customer ${state.customerId} is on ${workflow.id} version ${state.version}: step it with that version, not ${workflow.version}`);
+  }
+  // A stopped journey ends every active customer at their next input or wake-up, and nobody enters.
+  if (context.control?.stopped) {
+    if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
+    if (input.kind === 'event' && state.applied.includes(fingerprint(input.event.id))) return { outcome: 'duplicate', state, effects: [] };
+    const run = new Run(workflow, copyState(state), context, now);
+    run.finish('exited', Math.max(now, state.clock), 'stopped');
+    if (input.kind === 'event') run.state.applied.push(fingerprint(input.event.id));
+    return run.result(state);
   }
   switch (input.kind) {
     case 'event':
@@ -216,6 +253,26 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   return run.result(state);
 }
 
+/**
+ * Moves a customer who is active on an older version, resting at a step the newer version maps
+ * (its `migrate`), onto the newer version at the mapped step (WORKFLOWS.md, "Moving customers to a
+ * new version"): a wait keeps its start if the new step is a wait of the same kind; any other new
+ * step starts now. Returns undefined when the customer is not to move (unlisted version, unmapped
+ * step, held by a pause). `from` is the customer's own version when it is still deployed (to know
+ * the kind of the step they rest at).
+ */
+export function migrateJourney(to: CompiledWorkflow, from: CompiledWorkflow | undefined, state: JourneyState, now: number, context: StepContext): StepResult | undefined {
+  const plan = to.definition.migrate;
+  if (!plan || state.status !== 'active' || state.held || state.version >= to.version || !plan.from.includes(state.version) || state.stepId === null) return undefined;
+  const targetId = plan.steps[state.stepId];
+  const target = targetId === undefined ? undefined : to.steps.get(targetId);
+  if (!target) return undefined;
+  const run = new Run(to, copyState(state), context, now);
+  run.moveToVersion(target, from?.steps.get(state.stepId), Math.max(now, state.clock));
+  run.fireTimersDueBy(now);
+  return run.result(state);
+}
+
 function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTime: number, now: number): Effect[] {
   const effects: Effect[] = [];
   const refusal = new Run(workflow, emptyJourney('', workflow.id), { customerId: '', profile: {} }, now, effects);
@@ -224,8 +281,11 @@ function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTim
 }
 
 function applyWake(workflow: CompiledWorkflow, state: JourneyState | null, now: number, context: StepContext): StepResult {
-  if (!state || state.status !== 'active' || state.dueAt === null || state.dueAt > now) return { outcome: 'ignored', state, effects: [] };
+  if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
+  const release = state.held && !context.control?.paused;
+  if (!release && (state.dueAt === null || state.dueAt > now)) return { outcome: 'ignored', state, effects: [] };
   const run = new Run(workflow, copyState(state), context, now);
+  if (release) run.releaseHeld(Math.max(now, state.clock));
   run.fireTimersDueBy(now);
   return run.result(state);
 }
@@ -276,6 +336,8 @@ class Run {
   private readonly restingBefore: string | null;
   /** Warnings already reported in this run (one per code and step is enough). */
   private warned: Set<string> | undefined;
+  /** The customer's counted sends, plus those this run decides (a run may send twice at one instant). */
+  private budgetSends: number[] | undefined;
 
   constructor(
     private readonly workflow: CompiledWorkflow,
@@ -352,6 +414,8 @@ class Run {
       finishedAt: null,
       convertedAt: null,
       waitingSince: null,
+      pendingSince: null,
+      held: false,
       dueAt: null,
       emailsSent: 0,
       opens: 0,
@@ -359,19 +423,60 @@ class Run {
     } satisfies Partial<JourneyState>);
     const channel = event.detail.channel;
     this.metric('entered', at, { label: typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source });
+    this.metric('version', at, { label: `v${this.workflow.version}` });
     this.emit('Journey Entered', at, s.entries);
     this.runFrom(this.workflow.start, at, event);
   }
 
-  finish(status: Exclude<CustomerStatus, 'active'>, at: number): void {
+  finish(status: Exclude<CustomerStatus, 'active'>, at: number, label?: string): void {
     const s = this.state;
     this.advanceClock(at);
     this.closeStage(at);
     const stepId = s.stepId ?? undefined;
-    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, finishedAt: at } satisfies Partial<JourneyState>);
+    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, pendingSince: null, held: false, finishedAt: at } satisfies Partial<JourneyState>);
     // A conversion is counted when it happens (convert), not again as the way out.
-    if (status !== 'converted') this.metric(status, at, stepId === undefined ? {} : { stepId });
+    if (status !== 'converted') this.metric(status, at, { ...(stepId === undefined ? {} : { stepId }), ...(label === undefined ? {} : { label }) });
+    this.metric('version', at, { label: `v${s.version}`, value: -1 });
     this.emit('Journey Finished', at);
+  }
+
+  /** Onto this run's workflow (a newer version) at `target`: see migrateJourney. */
+  moveToVersion(target: CompiledStep, previous: CompiledStep | undefined, at: number): void {
+    const s = this.state;
+    const oldVersion = s.version;
+    this.advanceClock(at);
+    s.version = this.workflow.version;
+    this.metric('version', at, { label: `v${oldVersion}`, value: -1 });
+    this.metric('version', at, { label: `v${s.version}` });
+    this.metric('migrated', at, { stepId: target.id, label: `v${oldVersion}` });
+    const start = s.waitingSince ?? s.pendingSince;
+    if (previous?.type === target.type && start !== null && (target.type === 'wait-duration' || target.type === 'wait-event')) {
+      // The same kind of wait: it keeps its start, with the new step's length (it may be over already: then it fires now).
+      s.stepId = target.id;
+      if (target.type === 'wait-duration') this.rest(addDuration(start, target.duration), null, start);
+      else this.rest(addDuration(start, target.timeout), start, start);
+      return;
+    }
+    this.leaveRestingStep();
+    this.runFrom(target.id, at, undefined);
+  }
+
+  /** A held email goes on when the workflow is resumed: decided now (window, cap and budget checked now), or dropped. */
+  releaseHeld(at: number): void {
+    const s = this.state;
+    const current = this.workflow.steps.get(s.stepId ?? '');
+    this.advanceClock(at);
+    s.held = false;
+    if (current?.type !== 'email') return;
+    const drop = this.context.control?.dropHeldBefore;
+    if (drop !== undefined && (s.pendingSince ?? at) < drop) {
+      this.metric('email.dropped', at, { stepId: current.id, label: 'paused' });
+      s.pendingSince = null;
+      this.continueAfter(current, at, undefined);
+      return;
+    }
+    const sent = this.sendEmail(current, at, true);
+    if (sent.outcome === 'next') this.continueAfter(current, sent.at, undefined);
   }
 
   /** Changes how a finished run is counted (completed → suppressed), without counting its stage time twice. */
@@ -405,6 +510,8 @@ class Run {
   leaveRestingStep(): void {
     this.state.dueAt = null;
     this.state.waitingSince = null;
+    this.state.pendingSince = null;
+    this.state.held = false;
   }
 
   recordEngagement(event: CustomerEvent, at: number): void {
@@ -447,7 +554,10 @@ class Run {
     const s = this.state;
     this.advanceClock(at);
     const resting = this.workflow.steps.get(s.stepId ?? '');
+    const pendingSince = s.pendingSince;
     this.leaveRestingStep();
+    // An email held by the window, the cap or the budget keeps the time it first became due.
+    if (resting?.type === 'email') s.pendingSince = pendingSince;
     if (!resting) throw new Error(`${this.workflow.id}: customer ${s.customerId} rests at unknown step "${s.stepId}"`);
     switch (resting.type) {
       case 'wait-duration':
@@ -499,16 +609,16 @@ class Run {
           break;
         }
         case 'wait-duration':
-          this.rest(addDuration(at, current.duration), null);
+          this.rest(addDuration(at, current.duration), null, at);
           return;
         case 'wait-event':
-          this.rest(addDuration(at, current.timeout), at);
+          this.rest(addDuration(at, current.timeout), at, at);
           return;
         case 'wait-at': {
           const tz = timeZoneOf(this.workflow, this.context.profile);
           const until = momentOf(current.moment, this.context.profile, event, tz);
           if (until !== undefined && until > at) {
-            this.rest(until, null);
+            this.rest(until, null, at);
             return;
           }
           if (until === undefined && current.moment.kind === 'attribute') {
@@ -549,9 +659,10 @@ class Run {
     }
   }
 
-  private rest(dueAt: number, waitingSince: number | null): void {
+  private rest(dueAt: number, waitingSince: number | null, since?: number): void {
     this.state.dueAt = dueAt;
     this.state.waitingSince = waitingSince;
+    if (since !== undefined) this.state.pendingSince = since;
     this.effects.push({ type: 'schedule', at: dueAt });
   }
 
@@ -599,27 +710,37 @@ class Run {
       return { outcome: 'next', at };
     }
 
-    const cap = workflow.frequencyCap;
-    const underCap = cap ? earliestUnderCap(at, s.sendTimes, cap.max, cap.perMs) : at;
-    if (workflow.sendWindow) {
-      const tzProblem = profileProblem(profile, 'timezone');
-      if (tzProblem !== undefined) this.warn('timezone-invalid', at, `${tzProblem}: the send window was applied in ${workflow.timezone}, the workflow's zone`);
-    }
-    const sendAt = workflow.sendWindow ? nextWindowOpening(underCap, workflow.sendWindow, timeZoneOf(workflow, profile)) : underCap;
-    if (sendAt > at) {
-      if (!resumed) this.metric('email.deferred', at, { stepId: current.id, label: underCap > at ? 'cap' : 'window' });
-      this.rest(sendAt, null);
+    if (this.context.control?.paused) {
+      // Paused: the customer holds here, without a timer, until the workflow is resumed.
+      if (!s.held) this.metric('email.held', at, { stepId: current.id, label: 'paused' });
+      s.pendingSince ??= at;
+      s.held = true;
+      s.dueAt = null;
+      s.waitingSince = null;
       return { outcome: 'rest', at };
     }
+    const timing = this.sendTiming(at);
+    if (timing.outcome === 'skip') {
+      this.metric('email.skipped', at, { stepId: current.id, label: 'budget' });
+      return { outcome: 'next', at };
+    }
+    if (timing.sendAt > at) {
+      if (!resumed) this.metric('email.deferred', at, { stepId: current.id, label: timing.reason });
+      this.rest(timing.sendAt, null, s.pendingSince ?? at);
+      return { outcome: 'rest', at };
+    }
+    s.pendingSince = null;
 
     s.emailSeq += 1;
     s.emailsSent += 1;
     if (!s.sent.includes(item.id)) s.sent.push(item.id);
+    const cap = workflow.frequencyCap;
     if (cap) {
       s.sendTimes.push(at);
       const horizon = at - cap.perMs;
       s.sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
     }
+    if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
     this.effects.push({
       type: 'send-email',
       email: {
@@ -636,6 +757,46 @@ class Run {
     });
     this.metric('email.sent', at, { stepId: current.id, ...(s.stage === null ? {} : { stage: s.stage }) });
     return { outcome: 'next', at };
+  }
+
+  /**
+   * When the email of a step reached at `at` may go: the earliest moment at or after `at` that the
+   * frequency cap, the send window and the send budget all allow (each checked again after another
+   * moves it), and which of them held it first. An email due now but over the budget of a workflow
+   * whose `overBudget` is "skip" is not sent at all.
+   */
+  private sendTiming(at: number): { outcome: 'send'; sendAt: number; reason: 'cap' | 'window' | 'budget' } | { outcome: 'skip' } {
+    const workflow = this.workflow;
+    const { profile, budget } = this.context;
+    const cap = workflow.frequencyCap;
+    const window = workflow.sendWindow;
+    if (window) {
+      const tzProblem = profileProblem(profile, 'timezone');
+      if (tzProblem !== undefined) this.warn('timezone-invalid', at, `${tzProblem}: the send window was applied in ${workflow.timezone}, the workflow's zone`);
+    }
+    const tz = window ? timeZoneOf(workflow, profile) : workflow.timezone;
+    const budgetSends = budget && workflow.budgeted ? (this.budgetSends ?? budget.sends) : undefined;
+    let reason: 'cap' | 'window' | 'budget' | undefined;
+    let sendAt = at;
+    // Each constraint only moves the time later; a few rounds settle any combination.
+    for (let round = 0; round < 20; round++) {
+      const capped = cap ? earliestUnderCap(sendAt, this.state.sendTimes, cap.max, cap.perMs) : sendAt;
+      if (capped > sendAt) reason ??= 'cap';
+      const windowed = window ? nextWindowOpening(capped, window, tz) : capped;
+      if (windowed > capped) reason ??= 'window';
+      let allowed = windowed;
+      if (budgetSends) {
+        allowed = earliestUnderCap(windowed, budgetSends, budget!.max, budget!.perMs);
+        if (allowed > windowed) {
+          // Over the budget at a moment the window and the cap allow: "skip" gives up on it there and then.
+          if (windowed === at && workflow.overBudget === 'skip') return { outcome: 'skip' };
+          reason ??= 'budget';
+        }
+      }
+      if (allowed === sendAt) break;
+      sendAt = allowed;
+    }
+    return { outcome: 'send', sendAt, reason: reason ?? 'window' };
   }
 
   private setStage(stage: string, at: number): void {

@@ -5,7 +5,7 @@
  * validate` checks those.
  */
 import { z } from 'zod';
-import { Workflow } from './schema';
+import { ProjectSettings, Workflow } from './schema';
 
 export function workflowJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(Workflow, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -19,4 +19,10 @@ export function workflowJsonSchema(): Record<string, unknown> {
 
 export function workflowJsonSchemaText(): string {
   return `${JSON.stringify(workflowJsonSchema(), null, 2)}\n`;
+}
+
+/** `workflows/settings.json` (`"$schema": "./settings.schema.json"`): what holds across workflows. */
+export function settingsJsonSchemaText(): string {
+  const schema = z.toJSONSchema(ProjectSettings, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>;
+  return `${JSON.stringify({ ...schema, $id: 'https://waymark.dev/schemas/settings.schema.json', title: 'Waymark project settings', description: 'What holds across workflows: the send budget. See README.md, "The send budget across journeys".' }, null, 2)}\n`;
 }

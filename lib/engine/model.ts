@@ -28,6 +28,14 @@ export interface JourneyState {
   convertedAt: number | null;
   /** For a wait on an event: only events at or after this instant satisfy it. */
   waitingSince: number | null;
+  /**
+   * When the customer came to rest at the current step: a wait's start (kept when the customer moves
+   * to a new version's wait of the same kind), or when a held email first became due (orders
+   * same-instant emails under the budget).
+   */
+  pendingSince: number | null;
+  /** Resting at an email step because the workflow is paused: no timer; released when it is resumed. */
+  held: boolean;
   /** When the customer's next timer falls due (a wait ending, a deferred email); null for none. */
   dueAt: number | null;
   /** The latest instant applied to this customer: time never runs backwards in a journey. */
@@ -67,6 +75,8 @@ export function emptyJourney(customerId: string, workflowId: string): JourneySta
     finishedAt: null,
     convertedAt: null,
     waitingSince: null,
+    pendingSince: null,
+    held: false,
     dueAt: null,
     clock: 0,
     emailsSent: 0,
@@ -138,6 +148,13 @@ export type MetricName =
   | 'stage.left'
   /** a gauge: +1 when a customer comes to rest at `stepId`, -1 when they leave it */
   | 'waiting'
+  /** a gauge per workflow version (label "v<version>"): +1 when a customer enters or moves onto it, -1 when they finish or move off */
+  | 'version'
+  /** a customer moved to this version at `stepId` (label "v<old version>") */
+  | 'migrated'
+  /** an email held because the workflow is paused (label "paused"), or dropped on resume (email.dropped) */
+  | 'email.held'
+  | 'email.dropped'
   /** a `wait.at` whose moment had passed (label "past") or could not be read (label "unreadable"): the journey went on at once */
   | 'wait.skipped'
   /** an event that would have started the journey was older than `entry.maxAge` when applied (label "too-old") */

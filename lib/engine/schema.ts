@@ -9,14 +9,27 @@ import { z } from 'zod';
 import { validatePattern } from './patterns';
 import { DEFAULT_STAGES, MAX_ID_BYTES, utf8Length } from './constants';
 import { jsonPathToSegments } from './json-path';
+import { CONTENT_KINDS, closestSlug, closestTimeZone, didYouMean, got } from './suggest';
 import { WEEKDAYS, isValidTimeZone, parseClock, parseDuration } from './time';
 
 export { DEFAULT_STAGES, MAX_ID_BYTES, utf8Length } from './constants';
 export { jsonPathToSegments, segmentsToJsonPath } from './json-path';
 
-const Slug = z
-  .string()
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'lower-case letters, digits and single "-" between them (for example "cold-traffic-nurture")');
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const slugMessage = (example: string, known?: readonly string[]) => (issue: { input?: unknown }) =>
+  `lower-case letters, digits and single "-" between them (for example "${example}")${got(issue.input)}${typeof issue.input === 'string' ? didYouMean(closestSlug(issue.input, known)) : ''}`;
+
+/** `: "a" is listed twice`, for a list that must not repeat itself. */
+const twice = (list: unknown) => {
+  const seen = new Set<unknown>();
+  const repeated = Array.isArray(list) ? list.find((item) => seen.size === seen.add(item).size) : undefined;
+  return repeated === undefined ? '' : `: ${JSON.stringify(repeated)} is listed twice`;
+};
+
+const Slug = z.string().regex(SLUG, { error: slugMessage('cold-traffic-nurture') });
+
+/** A content kind: any slug; the documented kinds are suggested for a typo ("Case Study" → "case-study"). */
+const ContentKind = z.string().regex(SLUG, { error: slugMessage('case-study', CONTENT_KINDS) });
 
 export const WorkflowId = Slug.max(64, 'at most 64 characters');
 
@@ -59,7 +72,7 @@ const stepCommon = {
 };
 
 export const ContentSelector = z.strictObject({
-  kind: Slug.describe('Content kind, e.g. "article", "testimonial", "demo"'),
+  kind: ContentKind.describe('Content kind, e.g. "article", "testimonial", "demo"'),
   tags: z.array(Slug).optional().describe('The item must carry all these tags'),
 });
 export type ContentSelector = z.infer<typeof ContentSelector>;
@@ -196,11 +209,13 @@ export const SendWindow = z
   })
   .superRefine((window, ctx) => {
     if (window.start === window.end) ctx.addIssue({ code: 'custom', path: ['end'], message: 'the window must not start and end at the same time' });
-    if (window.days && new Set(window.days).size !== window.days.length) ctx.addIssue({ code: 'custom', path: ['days'], message: 'each day at most once' });
+    if (window.days && new Set(window.days).size !== window.days.length) ctx.addIssue({ code: 'custom', path: ['days'], message: `each day at most once${twice(window.days)}` });
   });
 export type SendWindow = z.infer<typeof SendWindow>;
 
-export const TimeZone = z.string().refine(isValidTimeZone, 'an IANA time zone name such as "Europe/Paris", "America/New_York" or "UTC"');
+export const TimeZone = z.string().refine(isValidTimeZone, {
+  error: (issue) => `an IANA time zone name such as "Europe/Paris", "America/New_York" or "UTC"${got(issue.input)}${typeof issue.input === 'string' ? didYouMean(closestTimeZone(issue.input)) : ''}`,
+});
 
 export const Settings = z.strictObject({
   from: z
@@ -252,7 +267,7 @@ export const Workflow = z.strictObject({
   stages: z
     .array(Stage)
     .min(1, 'at least one stage')
-    .refine((stages) => new Set(stages).size === stages.length, 'each stage at most once')
+    .refine((stages) => new Set(stages).size === stages.length, { error: (issue) => `each stage at most once${twice(issue.input)}` })
     .optional()
     .describe(`Default: ${DEFAULT_STAGES.join(', ')}`),
   entry: z.strictObject({
@@ -284,7 +299,7 @@ export type WorkflowInput = z.input<typeof Workflow>;
 
 export const ContentItem = z.strictObject({
   id: Slug.max(64),
-  kind: Slug.max(64),
+  kind: ContentKind.max(64),
   tags: z.array(Slug).optional(),
   stage: Stage.optional(),
   subject: z.string().min(1).max(998),

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { type ContentCatalogue, candidates } from './content';
 import { DEFAULT_STAGES, segmentsToJsonPath, type Step, Step as StepSchema, Workflow } from './schema';
+import { closest, didYouMean, quote } from './suggest';
 
 export interface ValidationProblem {
   /** The file the problem is in (as given by the caller). */
@@ -27,7 +28,8 @@ const KNOWN_FIELDS = [
   '$schema', 'id', 'version', 'name', 'description', 'stages', 'entry', 'on', 'reentry', 'after', 'goal', 'stage', 'then', 'exitOn',
   'settings', 'from', 'replyTo', 'timezone', 'sendWindow', 'days', 'start', 'end', 'frequencyCap', 'max', 'per', 'steps', 'type',
   'template', 'content', 'kind', 'tags', 'subject', 'next', 'duration', 'until', 'timeout', 'timeoutNext', 'cases', 'if', 'else',
-  'paths', 'weight', 'percent',
+  'paths', 'weight', 'percent', 'at', 'attribute', 'offset', 'maxAge', 'migrate', 'priority', 'budget', 'overBudget', 'html', 'text',
+  'profileAttributes',
 ];
 
 /** The top-level keys of the document a branch condition is matched against. */
@@ -37,7 +39,7 @@ export function validateWorkflow(raw: unknown, options: { file: string; catalogu
   const { file, catalogue } = options;
   const parsed = Workflow.safeParse(raw);
   if (!parsed.success) {
-    const shape = parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: describeIssue(issue) }));
+    const shape = parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: describeIssue(issue, raw) }));
     // Report the graph problems of what did parse too, so a marketer sees everything in one pass.
     const partial = partialWorkflow(raw);
     const graph = partial ? graphProblems(partial.workflow, catalogue, partial.options) : [];
@@ -50,12 +52,30 @@ export function validateWorkflow(raw: unknown, options: { file: string; catalogu
   return problems.length === 0 ? { ok: true, workflow: parsed.data, problems: [] } : { ok: false, workflow: undefined, problems };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/**
+ * A zod issue in words a marketer can act on, with the value that was given when there was one
+ * (`document` is the parsed JSON the issue's path points into): `"type" must be one of "email",
+ * …, got "emial" (did you mean "email"?)`.
+ */
+export function describeIssue(issue: z.core.$ZodIssue, document?: unknown): string {
+  // A bad key of a record (e.g. a step id): the value given is the key, not what it holds.
+  const given = issue.code === 'invalid_key' ? { value: issue.path[issue.path.length - 1] } : valueAt(document, issue.path);
+  return withValue(issueMessage(issue, given), given);
+}
+
+function issueMessage(issue: z.core.$ZodIssue, given: Given): string {
   switch (issue.code) {
     case 'invalid_type': {
-      const input = (issue as { input?: unknown }).input;
-      if (input === undefined && /received undefined/.test(issue.message)) return `required: expected ${withArticle(issue.expected)}`;
-      if (/^Invalid input/.test(issue.message)) return `expected ${withArticle(issue.expected)}${describeReceived(issue.message)}`;
+      if (given === undefined && /received undefined/.test(issue.message)) return `required: expected ${withArticle(issue.expected)}`;
+      if (/^Invalid input/.test(issue.message)) {
+        const value = given?.value;
+        const got =
+          given === undefined ? describeReceived(issue.message)
+          : value !== null && typeof value === 'object' ? `, got ${Array.isArray(value) ? 'an array' : 'an object'}`
+          : typeof value === 'string' || typeof value === 'number' ? `, got the ${typeof value} ${quote(value)}`
+          : `, got ${quote(value)}`;
+        return `expected ${withArticle(issue.expected)}${got}`;
+      }
       return issue.message;
     }
     case 'unrecognized_keys':
@@ -63,19 +83,68 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     case 'invalid_union': {
       const discriminated = issue as { discriminator?: string; options?: unknown[] };
       if (discriminated.discriminator === 'type' && discriminated.options) {
-        return `"type" must be one of ${discriminated.options.map((o) => `"${String(o)}"`).join(', ')}`;
+        const options = discriminated.options.map(String);
+        const value = given?.value;
+        return `"type" must be one of ${options.map((o) => `"${o}"`).join(', ')}${typeof value === 'string' ? `, got ${quote(value)}${didYouMean(closest(value, options))}` : ''}`;
       }
       if (issue.path[issue.path.length - 1] === 'reentry') return 'expected "never", "after-exit" or {"after": "P30D"}';
       return `expected one of: ${issue.errors.map((branch) => branch.map((e) => e.message).join(' and ')).join('; or ')}`;
     }
-    case 'invalid_value':
-      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
+    case 'invalid_value': {
+      const value = given?.value;
+      const options = issue.values.filter((v): v is string => typeof v === 'string');
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}${typeof value === 'string' ? `, got ${quote(value)}${didYouMean(closest(value, options))}` : ''}`;
+    }
     case 'invalid_key':
       // A bad key in a record (e.g. an empty step id): say what is wrong with the key, not "Invalid key in record".
-      return issue.issues.length > 0 ? issue.issues.map((inner) => describeIssue(inner)).join('; ') : 'this key is not allowed here';
+      return issue.issues.length > 0 ? issue.issues.map((inner) => issueMessage(inner, given)).join('; ') : 'this key is not allowed here';
+    case 'too_big':
+    case 'too_small':
+      return /^Too (big|small):/.test(issue.message) ? sizeMessage(issue) : issue.message;
     default:
       return issue.message;
   }
+}
+
+/** zod's own "Too big: expected string to have <=64 characters", in words. */
+function sizeMessage(issue: z.core.$ZodIssue & { code: 'too_big' | 'too_small' }): string {
+  const big = issue.code === 'too_big';
+  const limit = Number(big ? (issue as { maximum: number | bigint }).maximum : (issue as { minimum: number | bigint }).minimum);
+  const inclusive = (issue as { inclusive?: boolean }).inclusive !== false;
+  const bound = inclusive ? limit : big ? limit - 1 : limit + 1;
+  switch (issue.origin) {
+    case 'string':
+      if (!big && bound === 1) return 'cannot be empty';
+      return `${big ? 'at most' : 'at least'} ${bound} character${bound === 1 ? '' : 's'}`;
+    case 'array':
+    case 'set':
+      return `${big ? 'at most' : 'at least'} ${bound} item${bound === 1 ? '' : 's'}`;
+    default:
+      return inclusive ? `${big ? 'at most' : 'at least'} ${limit}` : `${big ? 'below' : 'above'} ${limit}`;
+  }
+}
+
+/** The value at an issue's path, when there is one. */
+type Given = { value: unknown } | undefined;
+
+function valueAt(document: unknown, path: readonly PropertyKey[]): Given {
+  let value = document;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key as string | number)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return document === undefined ? undefined : { value };
+}
+
+/** `message, got <value>` for a text, number, boolean or null that the message does not already quote. */
+function withValue(message: string, given: Given): string {
+  if (given === undefined) return message;
+  const { value } = given;
+  if (value !== null && typeof value === 'object') return message;
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return message;
+  if (value === '' && /empty/.test(message)) return message;
+  const shown = quote(value);
+  return message.includes(shown) || message.includes(JSON.stringify(value)!) ? message : `${message}, got ${shown}`;
 }
 
 function withArticle(type: string): string {
@@ -92,46 +161,13 @@ function describeReceived(message: string): string {
 }
 
 function suggest(key: string): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of KNOWN_FIELDS) {
-    // A known field in the wrong place is not a typo of itself.
-    if (candidate === key) continue;
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best ? ` (did you mean "${best}"?)` : '';
+  // A known field in the wrong place is not a typo of itself.
+  return didYouMean(closest(key, KNOWN_FIELDS.filter((field) => field !== key), { maxDistance: 2, prefixes: false }));
 }
 
 /** The id a mistyped reference most likely meant: a close edit, or one being the other's prefix. */
 function closestId(target: string, ids: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(target.length / 3)) + 1;
-  for (const id of ids) {
-    const distance = id.startsWith(target) || target.startsWith(id) ? Math.min(1, Math.abs(id.length - target.length)) : editDistance(target, id);
-    if (distance < bestDistance) {
-      best = id;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length]!;
+  return closest(target, ids, { maxDistance: Math.max(2, Math.floor(target.length / 3)) });
 }
 
 type PathProblem = { path: string; message: string };
@@ -216,6 +252,17 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
       if (!known.has(target)) problems.push({ path: stepPath(id, ...field), message: noSuchStep(target) });
     }
   }
+  // migrate: moves customers from older versions onto steps of this one.
+  if (workflow.migrate) {
+    workflow.migrate.from.forEach((from, index) => {
+      if (typeof from === 'number' && typeof workflow.version === 'number' && from >= workflow.version) {
+        problems.push({ path: `$.migrate.from[${index}]`, message: `version ${from} is not older than this workflow's version (${workflow.version}): customers can only move from older versions` });
+      }
+    });
+    for (const [oldStep, newStep] of Object.entries(workflow.migrate.steps ?? {})) {
+      if (!known.has(newStep)) problems.push({ path: segmentsToJsonPath(['migrate', 'steps', oldStep]), message: `customers at "${oldStep}" would move to ${noSuchStep(newStep)}` });
+    }
+  }
 
   // Every step is reachable from the start (or from the goal's jump).
   const reachable = new Set<string>();
@@ -250,7 +297,8 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
   const stages: readonly string[] = workflow.stages ?? DEFAULT_STAGES;
   const checkStage = (stage: string | undefined, path: string) => {
     if (stage !== undefined && !stages.includes(stage)) {
-      problems.push({ path, message: `"${stage}" is not one of this workflow's stages (${stages.map((s) => `"${s}"`).join(', ')})` });
+      const near = closest(stage, stages);
+      problems.push({ path, message: `"${stage}" is not one of this workflow's stages (${near === undefined ? stages.map((s) => `"${s}"`).join(', ') : `did you mean "${near}"?`})` });
     }
   };
   checkStage(workflow.goal?.stage, '$.goal.stage');
@@ -258,12 +306,10 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
     checkStage(step.stage, stepPath(id, 'stage'));
     if (step.type === 'email') {
       if (step.template !== undefined && !catalogue.byId.has(step.template)) {
-        problems.push({ path: stepPath(id, 'template'), message: `no content item with id "${step.template}" in the content catalogue` });
+        problems.push({ path: stepPath(id, 'template'), message: `no content item with id "${step.template}" in the content catalogue${didYouMean(closestId(step.template, [...catalogue.byId.keys()]))}` });
       }
       if (step.content !== undefined && candidates(catalogue, step.content).length === 0) {
-        const tags = step.content.tags?.length ? ` carrying the tags ${step.content.tags.map((t) => `"${t}"`).join(', ')}` : '';
-        const kinds = [...catalogue.byKind.keys()].map((k) => `"${k}"`).join(', ');
-        problems.push({ path: stepPath(id, 'content'), message: `no content item of kind "${step.content.kind}"${tags} (kinds in the catalogue: ${kinds || 'none'})` });
+        problems.push({ path: stepPath(id, 'content'), message: noContentFor(step.content, catalogue) });
       }
     }
     if (step.type === 'split' && !(step.paths.reduce((sum, path) => sum + path.weight, 0) > 0)) {
@@ -293,6 +339,23 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
     }
   }
   return problems;
+}
+
+/** Why a `content` selector finds nothing: a kind the catalogue lacks (did you mean …?), or tags no item of the kind carries. */
+function noContentFor(selector: { kind: string; tags?: string[] | undefined }, catalogue: ContentCatalogue): string {
+  const tags = selector.tags?.length ? ` carrying the tags ${selector.tags.map((t) => `"${t}"`).join(', ')}` : '';
+  const items = catalogue.byKind.get(selector.kind);
+  if (!items) {
+    const kinds = [...catalogue.byKind.keys()];
+    const near = closest(selector.kind, kinds);
+    return `no content item of kind "${selector.kind}"${tags} (${near === undefined ? `kinds in the catalogue: ${kinds.map((k) => `"${k}"`).join(', ') || 'none'}` : `did you mean "${near}"?`})`;
+  }
+  const known = [...new Set(items.flatMap((item) => item.tags ?? []))];
+  const missing = (selector.tags ?? []).filter((tag) => !known.includes(tag));
+  const list = (values: string[]) => values.map((t) => `"${t}"`).join(', ');
+  if (missing.length === 0) return `no content item of kind "${selector.kind}"${tags}: each carries some of these tags, none all of them`;
+  const near = closest(missing[0]!, known);
+  return `no content item of kind "${selector.kind}"${tags}: no "${selector.kind}" item carries ${list(missing)} (${near === undefined ? `their tags: ${list(known) || 'none'}` : `did you mean "${near}"?`})`;
 }
 
 /**

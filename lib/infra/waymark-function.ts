@@ -33,7 +33,7 @@ export interface WaymarkFunctionProps {
 }
 
 /** DynamoDB actions a handler may be granted, by name, so each grant reads as a list of what the code calls. */
-export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem';
+export type TableAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem';
 
 export class WaymarkFunction extends Construct {
   readonly function: NodejsFunction;

@@ -143,7 +143,8 @@ export class WaymarkStack extends Stack {
       extraFiles: workflowBundle,
       ...(reserve ? { reservedConcurrentExecutions: sendConcurrencyFor(props.sesMaxSendRate ?? 14) } : {}),
     })
-      .bindTable(table, ['Query', 'GetItem', 'UpdateItem'])
+      // PutItem: an email reaching SES's door after its workflow was paused is kept (H#) until it is resumed.
+      .bindTable(table, ['Query', 'GetItem', 'PutItem', 'UpdateItem'])
       .bindWorkQueue(this.work.queue)
       .bindSendFailures(this.work.sendFailureQueue)
       .bindUnsubscribeKeys(unsubscribeKeys)
@@ -181,7 +182,8 @@ export class WaymarkStack extends Stack {
       timeout: Duration.seconds(60),
       extraFiles: workflowBundle,
     })
-      .bindTable(table, ['UpdateItem'], { indexes: [{ name: this.table.dueIndexName, actions: ['Query'] }], dueShards })
+      // GetItem, Query and DeleteItem: reading workflows' controls, and releasing what a pause held once resumed.
+      .bindTable(table, ['GetItem', 'Query', 'UpdateItem', 'DeleteItem'], { indexes: [{ name: this.table.dueIndexName, actions: ['Query'] }], dueShards })
       .bindWorkQueue(this.work.queue);
     new events.Rule(this, 'EveryMinute', {
       description: 'Runs the Waymark sweep',

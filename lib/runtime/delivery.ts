@@ -16,6 +16,7 @@ import type { Logger } from './journey-service';
 import type { Mailer, UnsubscribeLinks } from './mailer';
 import type { WorkflowRegistry } from './registry';
 import { type EmailRenderer, RenderError } from './render';
+import { type ControlSource, engineControl } from './controls';
 import { type CounterRow, counterRow, type JourneyStore, type OutboxEntry } from './store';
 
 export type DeliveryOutcome =
@@ -23,6 +24,10 @@ export type DeliveryOutcome =
   /** Already sent by this process (a stream record delivered again): nothing was done. */
   | { status: 'duplicate' }
   | { status: 'suppressed' }
+  /** The workflow is paused: kept until it is resumed (then sent, or dropped with --drop-held). */
+  | { status: 'held' }
+  /** The workflow is stopped: not sent. */
+  | { status: 'dropped' }
   | { status: 'failed'; reason: string }
   /** SES may or may not have accepted it (the connection broke after the request went): not retried, recorded. */
   | { status: 'unknown'; reason: string };
@@ -39,7 +44,9 @@ export interface UnknownOutcomes {
 
 export interface DeliveryOptions {
   registry: WorkflowRegistry;
-  store: Pick<JourneyStore, 'isSuppressed' | 'loadCustomer'>;
+  store: Pick<JourneyStore, 'isSuppressed' | 'loadCustomer' | 'holdEmail'>;
+  /** Workflows' live controls: a paused workflow's emails are held here too, not only where they are decided. */
+  controls?: ControlSource;
   mailer: Mailer;
   links: UnsubscribeLinks;
   /** null: do not render (simulations that only count emails). */
@@ -83,6 +90,12 @@ export class DeliveryService {
         await this.options.unknown.record(entry, outcome.reason);
         this.options.log.error('email outcome unknown: recorded, not resent', { customerId: entry.customerId, workflowId: entry.workflowId, seq: entry.seq, reason: outcome.reason });
         break;
+      case 'held':
+        counters.push(counterRow(entry.workflowId, now, entry.stepId, 'email.held:in-flight'));
+        break;
+      case 'dropped':
+        counters.push(counterRow(entry.workflowId, now, entry.stepId, 'email.dropped:stopped'));
+        break;
       case 'duplicate':
         break;
     }
@@ -97,6 +110,15 @@ export class DeliveryService {
 
   private async attempt(entry: OutboxEntry, now: number): Promise<DeliveryOutcome> {
     const { store, registry, renderer, links, mailer } = this.options;
+    // A workflow paused after this email was decided: it waits for the resume, here too (within the control cache's life).
+    if (this.options.controls) {
+      const control = engineControl(await this.options.controls.get(entry.workflowId), registry.latestOf(entry.workflowId)?.version ?? 0);
+      if (control?.stopped) return { status: 'dropped' };
+      if (control?.paused) {
+        await store.holdEmail(entry);
+        return { status: 'held' };
+      }
+    }
     // Checked again at send time: an address suppressed after the decision never gets the email.
     if (await store.isSuppressed(entry.to)) return { status: 'suppressed' };
     const workflow = registry.get(entry.workflowId, entry.version) ?? registry.latestOf(entry.workflowId);

@@ -9,14 +9,17 @@
  * applied events). The stream takes the emails to the send path and the
  * counters to their totals; the next write replaces both.
  */
+import { randomBytes } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   type ConsumedCapacity,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
@@ -24,6 +27,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { hash53 } from '../engine/hash';
 import { emptyJourney, type JourneyState, type Profile } from '../engine/model';
 import {
+  type BudgetSend,
   type CounterRow,
   type CustomerRecord,
   type DueEntry,
@@ -36,8 +40,9 @@ import {
   type SweepCursor,
   UnstorableInputError,
   VersionConflictError,
+  type WorkflowControl,
 } from './store';
-import { DUE_INDEX, dueShardKey, dueSortKey, key, parkedKey } from './table';
+import { DUE_INDEX, dueShardKey, dueSortKey, heldKey, key, parkedKey } from './table';
 
 export interface DynamoStoreOptions {
   client: DynamoDBClient;
@@ -114,7 +119,7 @@ export class DynamoStore implements JourneyStore {
   }
 
   async loadCustomer(customerId: string): Promise<CustomerRecord> {
-    const record: CustomerRecord = { customerId, profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
+    const record: CustomerRecord = { customerId, profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map(), budget: { version: null, sends: [] } };
     // A stale (eventually consistent) read is caught by the version condition of the write.
     for await (const item of this.queryPartition(key.customer(customerId), 'loadCustomer')) {
       const sk = item.sk?.S ?? '';
@@ -127,6 +132,9 @@ export class DynamoStore implements JourneyStore {
         record.suppressed = plain.sup === true;
       } else if (sk.startsWith('J#')) {
         record.journeys.set(sk.slice(2), decodeJourney(customerId, sk.slice(2), item));
+      } else if (sk === 'B') {
+        const plain = unmarshall(item);
+        record.budget = { version: Number(plain.bv ?? 0), sends: Array.isArray(plain.s) ? (plain.s as BudgetSend[]) : [] };
       }
     }
     return record;
@@ -167,6 +175,22 @@ export class DynamoStore implements JourneyStore {
     throw new VersionConflictError(customerId, 'profile');
   }
 
+  async saveBudget(customerId: string, sends: BudgetSend[], expectedVersion: number | null): Promise<number> {
+    const version = (expectedVersion ?? 0) + 1;
+    const saved = await this.conditionally(
+      'saveBudget',
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { ...marshall(key.budget(customerId)), bv: { N: String(version) }, s: { L: sends.map(([at, workflowId, seq]) => ({ L: [{ N: String(at) }, { S: workflowId }, { N: String(seq) }] })) } },
+        ConditionExpression: expectedVersion === null ? 'attribute_not_exists(pk)' : 'bv = :expected',
+        ...(expectedVersion === null ? {} : { ExpressionAttributeValues: { ':expected': { N: String(expectedVersion) } } }),
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
+    if (!saved) throw new VersionConflictError(customerId, 'budget');
+    return version;
+  }
+
   async saveJourney(write: JourneyWrite): Promise<number> {
     const { customerId, workflowId, state, expectedVersion } = write;
     const version = (expectedVersion ?? 0) + 1;
@@ -183,7 +207,12 @@ export class DynamoStore implements JourneyStore {
       values[':mx'] = { S: counters };
       sets.push('mx = :mx');
     } else if (expectedVersion !== null) removes.push('mx');
-    this.setDue(dueAtOf(state), customerId, sets, removes, values);
+    if (state.status === 'active' && state.held) {
+      // Held by a pause: no timer; in the hold partition, where resuming finds it.
+      values[':dpk'] = { S: heldKey(workflowId) };
+      values[':dsk'] = { S: dueSortKey(state.pendingSince ?? write.now) };
+      sets.push(`${DUE_INDEX.partitionKey} = :dpk`, `${DUE_INDEX.sortKey} = :dsk`);
+    } else this.setDue(dueAtOf(state), customerId, sets, removes, values);
 
     try {
       const output = await this.client.send(
@@ -238,35 +267,162 @@ export class DynamoStore implements JourneyStore {
   }
 
   async unparkJourneys(workflowId: string, version: number, now: number, limit: number): Promise<number> {
+    return this.moveToDue(parkedKey(workflowId, version), now, limit, 'unparkJourneys');
+  }
+
+  async releaseHeld(workflowId: string, now: number, limit: number): Promise<number> {
+    return this.moveToDue(heldKey(workflowId), now, limit, 'releaseHeld');
+  }
+
+  /** The journeys of one index partition (parked, held), moved to the due index as due at `now`: the sweep wakes them. */
+  private async moveToDue(partition: string, now: number, limit: number, operation: string): Promise<number> {
     const page = await this.client.send(
       new QueryCommand({
         TableName: this.table,
         IndexName: DUE_INDEX.name,
-        KeyConditionExpression: `${DUE_INDEX.partitionKey} = :park`,
-        ExpressionAttributeValues: { ':park': { S: parkedKey(workflowId, version) } },
+        KeyConditionExpression: `${DUE_INDEX.partitionKey} = :from`,
+        ExpressionAttributeValues: { ':from': { S: partition } },
         Limit: limit,
         ReturnConsumedCapacity: this.returnCapacity,
       }),
     );
-    this.capacity('unparkJourneys', page);
+    this.capacity(operation, page);
     let moved = 0;
     for (const item of page.Items ?? []) {
       const customerId = (item.pk?.S ?? '').slice(2);
       const done = await this.conditionally(
-        'unparkJourneys',
+        operation,
         new UpdateItemCommand({
           TableName: this.table,
           Key: { pk: item.pk!, sk: item.sk! },
-          // Due now: the next sweep wakes it, and the engine catches up on what it missed.
+          // Due now: the next sweep wakes it, and the engine takes it from there.
           UpdateExpression: `SET ${DUE_INDEX.partitionKey} = :shard, ${DUE_INDEX.sortKey} = :due`,
-          ConditionExpression: `${DUE_INDEX.partitionKey} = :park`,
-          ExpressionAttributeValues: { ':shard': { S: dueShardKey(this.shardOf(customerId)) }, ':due': { S: dueSortKey(now) }, ':park': { S: parkedKey(workflowId, version) } },
+          ConditionExpression: `${DUE_INDEX.partitionKey} = :from`,
+          ExpressionAttributeValues: { ':shard': { S: dueShardKey(this.shardOf(customerId)) }, ':due': { S: dueSortKey(now) }, ':from': { S: partition } },
           ReturnConsumedCapacity: this.returnCapacity,
         }),
       );
       if (done) moved += 1;
     }
     return moved;
+  }
+
+  async loadControl(workflowId: string): Promise<WorkflowControl | undefined> {
+    const output = await this.client.send(new GetItemCommand({ TableName: this.table, Key: marshall(key.control(workflowId)), ReturnConsumedCapacity: this.returnCapacity }));
+    this.capacity('loadControl', output);
+    if (!output.Item) return undefined;
+    const { pk: _pk, sk: _sk, ...control } = unmarshall(output.Item);
+    return control as WorkflowControl;
+  }
+
+  async saveControl(workflowId: string, control: WorkflowControl): Promise<void> {
+    const output = await this.client.send(
+      new PutItemCommand({ TableName: this.table, Item: marshall({ ...key.control(workflowId), ...control }, marshallOptions), ReturnConsumedCapacity: this.returnCapacity }),
+    );
+    this.capacity('saveControl', output);
+  }
+
+  async holdEmail(entry: OutboxEntry): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { ...marshall(key.heldEmail(entry.workflowId, entry.customerId, entry.seq)), e: { M: encodeOutboxEntry(entry) } },
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
+  }
+
+  async releaseHeldEmails(workflowId: string, dropBefore: number | undefined, limit: number): Promise<{ released: number; dropped: number }> {
+    const result = { released: 0, dropped: 0 };
+    const page = await this.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: key.heldEmails(workflowId) } },
+        Limit: limit,
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
+    this.capacity('releaseHeldEmails', page);
+    for (const item of page.Items ?? []) {
+      const separator = (item.sk?.S ?? '').lastIndexOf('#');
+      const customerId = (item.sk?.S ?? '').slice(0, separator);
+      // Written back under a key of its own: new in the stream's image even if the outbox still holds the decision's entry.
+      const seq = `${(item.sk?.S ?? '').slice(separator + 1)}~${randomBytes(4).toString('hex')}`;
+      const decidedAt = Number(item.e?.M?.decidedAt?.N ?? 0);
+      if (dropBefore === undefined || decidedAt >= dropBefore) {
+        // Back into its journey's outbox: the stream carries it to the send path again (an entry new in
+        // the image is sent, whatever else the write did).
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: marshall(key.journey(customerId, workflowId)),
+            // mx keeps the stream's filter letting the record through (only a version change counts it).
+            UpdateExpression: 'SET ob.#seq = :entry, mx = if_not_exists(mx, :none)',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#seq': seq },
+            ExpressionAttributeValues: { ':entry': item.e!, ':none': { S: '' } },
+            ReturnConsumedCapacity: this.returnCapacity,
+          }),
+        ).catch(async (error: unknown) => {
+          // A journey written since without an outbox map: set one holding this entry.
+          if (!(error instanceof Error) || error.name !== 'ValidationException') throw error;
+          await this.client.send(
+            new UpdateItemCommand({
+              TableName: this.table,
+              Key: marshall(key.journey(customerId, workflowId)),
+              UpdateExpression: 'SET ob = :ob, mx = if_not_exists(mx, :none)',
+              ExpressionAttributeValues: { ':ob': { M: { [seq]: item.e! } }, ':none': { S: '' } },
+            }),
+          );
+        });
+        result.released += 1;
+      } else result.dropped += 1;
+      await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: item.pk!, sk: item.sk! } }));
+    }
+    return result;
+  }
+
+  async wakeActive(workflowId: string, now: number, limit: number, after?: string): Promise<{ woken: number; next?: string }> {
+    const page = await this.client.send(
+      new ScanCommand({
+        TableName: this.table,
+        FilterExpression: 'sk = :sk AND st.#status = :active',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':sk': { S: `J#${workflowId}` }, ':active': { S: 'active' } },
+        ProjectionExpression: 'pk, sk',
+        Limit: limit,
+        ...(after ? { ExclusiveStartKey: JSON.parse(after) as Record<string, AttributeValue> } : {}),
+        ReturnConsumedCapacity: this.returnCapacity,
+      }),
+    );
+    this.capacity('wakeActive', page);
+    let woken = 0;
+    for (const item of page.Items ?? []) {
+      const customerId = (item.pk?.S ?? '').slice(2);
+      // Only while still active: a journey that finished meanwhile must not come back into the due index.
+      const updated = await this.client
+        .send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: item.pk!, sk: item.sk! },
+            UpdateExpression: `SET ${DUE_INDEX.partitionKey} = :shard, ${DUE_INDEX.sortKey} = :due`,
+            ConditionExpression: 'st.#status = :active',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':shard': { S: dueShardKey(this.shardOf(customerId)) }, ':due': { S: dueSortKey(now) }, ':active': { S: 'active' } },
+            ReturnConsumedCapacity: this.returnCapacity,
+          }),
+        )
+        .then(
+          () => true,
+          (error: unknown) => {
+            if ((error as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+            throw error;
+          },
+        );
+      if (updated) woken += 1;
+    }
+    return { woken, ...(page.LastEvaluatedKey ? { next: JSON.stringify(page.LastEvaluatedKey) } : {}) };
   }
 
   async isSuppressed(address: string): Promise<boolean> {
@@ -475,7 +631,7 @@ export function encodeState(state: JourneyState): Record<string, AttributeValue>
   const { customerId: _c, workflowId: _w, ...rest } = state;
   const compact: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(rest)) {
-    if (value === null || (Array.isArray(value) && value.length === 0)) continue;
+    if (value === null || value === false || (Array.isArray(value) && value.length === 0)) continue;
     compact[name] = value;
   }
   return marshall(compact, marshallOptions);

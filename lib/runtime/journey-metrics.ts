@@ -18,6 +18,10 @@ export interface StepMetrics {
   clicked: number;
   deferred: number;
   skipped: number;
+  /** Of `deferred`: held by the send budget across journeys (not the window or the cap). */
+  deferredByBudget: number;
+  /** Of `skipped`: not sent because over the send budget ("overBudget": "skip"). */
+  skippedByBudget: number;
   failed: number;
   bounced: number;
   complained: number;
@@ -56,7 +60,7 @@ export interface WorkflowMetrics {
 const FINISHES_WITHOUT_CONVERSION = ['completed', 'exited', 'holdout', 'suppressed'];
 
 function emptyStep(): StepMetrics {
-  return { entered: 0, waiting: 0, sent: 0, opened: 0, clicked: 0, deferred: 0, skipped: 0, failed: 0, bounced: 0, complained: 0, unsubscribed: 0, converted: 0, dropped: 0 };
+  return { entered: 0, waiting: 0, sent: 0, opened: 0, clicked: 0, deferred: 0, skipped: 0, deferredByBudget: 0, skippedByBudget: 0, failed: 0, bounced: 0, complained: 0, unsubscribed: 0, converted: 0, dropped: 0 };
 }
 
 /** Adds up counter rows (all days) into the map's metrics for one workflow. */
@@ -101,8 +105,14 @@ export function metricsFrom(workflow: Workflow, rows: readonly CounterRow[]): Wo
       case 'email.sent': step.sent += row.value; break;
       case 'email.opened': step.opened += row.value; break;
       case 'email.clicked': step.clicked += row.value; break;
-      case 'email.deferred': step.deferred += row.value; break;
-      case 'email.skipped': step.skipped += row.value; break;
+      case 'email.deferred':
+        step.deferred += row.value;
+        if (label === 'budget') step.deferredByBudget += row.value;
+        break;
+      case 'email.skipped':
+        step.skipped += row.value;
+        if (label === 'budget') step.skippedByBudget += row.value;
+        break;
       case 'email.failed': step.failed += row.value; break;
       case 'email.bounced': step.bounced += row.value; break;
       case 'email.complained': step.complained += row.value; break;

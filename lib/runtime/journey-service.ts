@@ -11,8 +11,9 @@
  * (memory), so what a marketer tests is what production decides.
  */
 import { MAX_STORED_PROFILE_BYTES, mergeProfile, parseCustomerEvent, unstorableValue } from '../engine/events';
-import { type Pins, step } from '../engine/interpreter';
-import type { CustomerEvent, Effect, Input, JourneyState, Metric, StepOutcome, Warning } from '../engine/model';
+import { type BudgetContext, type JourneyControl, migrateJourney, type Pins, step } from '../engine/interpreter';
+import { type ControlSource, engineControl } from './controls';
+import type { CustomerEvent, Effect, Input, JourneyState, Metric, StepOutcome, StepResult, Warning } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
 import { type WorkflowRegistry, UnknownWorkflowVersionError } from './registry';
 import {
@@ -84,6 +85,8 @@ export interface JourneyServiceOptions {
   observer?: (applied: AppliedStep) => void;
   /** Split paths or holdout fixed for a customer (`waymark test` scenarios that pin a variant); never in production. */
   pins?: (customerId: string, workflowId: string) => Pins | undefined;
+  /** Workflows' live controls (pause, resume, stop); absent: every workflow is active. */
+  controls?: ControlSource;
 }
 
 export interface AppliedStep {
@@ -149,9 +152,16 @@ export class JourneyService {
   /** A wake-up: the customer's journeys whose timer is due, highest priority first, then the earliest due. */
   private async applyToDue(customerId: string, only: string | undefined, now: number): Promise<ApplyReport> {
     const customer = await this.options.store.loadCustomer(customerId);
-    const due = [...customer.journeys]
-      .filter(([workflowId, j]) => (only === undefined || workflowId === only) && j.state.status === 'active' && j.state.dueAt !== null && j.state.dueAt <= now)
-      .sort(([a, ja], [b, jb]) => this.priorityOf(b) - this.priorityOf(a) || ja.state.dueAt! - jb.state.dueAt! || compare(a, b))
+    const candidates: Array<[string, StoredJourney]> = [];
+    for (const [workflowId, j] of customer.journeys) {
+      if ((only !== undefined && workflowId !== only) || j.state.status !== 'active') continue;
+      // Due by its timer, held by a pause (released once resumed), or in a stopped workflow (to exit).
+      const control = j.state.held || j.state.dueAt === null || j.state.dueAt > now ? await this.controlOf(workflowId) : undefined;
+      if ((j.state.dueAt !== null && j.state.dueAt <= now) || (j.state.held && !control?.paused) || control?.stopped) candidates.push([workflowId, j]);
+    }
+    const due = candidates
+      // Same-instant emails under the budget: higher priority first, then the one due first, then by id.
+      .sort(([a, ja], [b, jb]) => this.priorityOf(b) - this.priorityOf(a) || (ja.state.pendingSince ?? ja.state.dueAt ?? now) - (jb.state.pendingSince ?? jb.state.dueAt ?? now) || compare(a, b))
       .map(([workflowId]) => workflowId);
     if (due.length === 0) return { status: 'ignored' };
     return this.stepJourneys(customer, due, { kind: 'wake' }, now, undefined);
@@ -185,82 +195,160 @@ export class JourneyService {
   }
 
   private async stepJourneys(customer: CustomerRecord, workflowIds: string[], input: Input, now: number, event: CustomerEvent | undefined): Promise<ApplyReport> {
-    const journeys: JourneyOutcome[] = [];
-    const warnings: CustomerWarning[] = [];
-    let decided = 0;
+    if (this.options.registry.budget) return this.stepUnderBudget(customer, workflowIds, input, now, event);
+    const report = newReport(customer.customerId);
     for (const workflowId of workflowIds) {
       const applied = await this.applyToJourney(customer, workflowId, input, now, event);
-      journeys.push({ workflowId, outcome: applied.outcome, ...(applied.reason ? { reason: applied.reason } : {}) });
-      decided += applied.decided;
-      for (const warning of applied.warnings) warnings.push({ ...warning, customerId: customer.customerId, workflowId });
+      addOutcome(report, customer.customerId, workflowId, applied);
       if (applied.stored) customer.journeys.set(workflowId, applied.stored);
     }
-    return { status: 'applied', customerId: customer.customerId, journeys, decided, warnings };
+    return report;
+  }
+
+  /**
+   * Under a send budget across workflows (WORKFLOWS.md, "Send budget across journeys, and
+   * priority"): every concerned journey is decided first, in priority order, each against the budget
+   * after the ones before it; the counted emails they decide are reserved on the customer's ledger
+   * with one conditional write (another input reserving meanwhile makes it fail: everything is
+   * decided again on fresh data), and only then are the journeys written. The budget is never
+   * exceeded, whatever runs concurrently; a crash between the two writes leaves a reservation that
+   * only makes the budget stricter until it ages out.
+   */
+  private async stepUnderBudget(customer: CustomerRecord, workflowIds: string[], input: Input, now: number, event: CustomerEvent | undefined): Promise<ApplyReport> {
+    const budget = this.options.registry.budget!;
+    const { store } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const report = newReport(customer.customerId);
+      const ledger = customer.budget.sends.filter(([at]) => at > now - budget.perMs);
+      const sends = [...ledger];
+      const decisions: Array<{ workflowId: string; decided: Decided }> = [];
+      for (const workflowId of workflowIds) {
+        const decided = await this.decide(customer, workflowId, customer.journeys.get(workflowId), input, now, event, { ...budget, sends: sends.map(([at]) => at) });
+        if (decided.kind === 'step' && decided.counted) {
+          for (const effect of decided.result.effects) {
+            if (effect.type !== 'send-email') continue;
+            // A reservation is its workflow and email: deciding the same email again (a retry) reserves nothing more.
+            const existing = sends.findIndex(([, w, seq]) => w === workflowId && seq === effect.email.seq);
+            if (existing >= 0) sends[existing] = [effect.email.at, workflowId, effect.email.seq];
+            else sends.push([effect.email.at, workflowId, effect.email.seq]);
+          }
+        }
+        decisions.push({ workflowId, decided });
+      }
+      try {
+        if (sends.length !== ledger.length || sends.some((send, i) => send !== ledger[i])) {
+          const version = await store.saveBudget(customer.customerId, sends, customer.budget.version);
+          customer.budget = { version, sends };
+        }
+        for (const { workflowId, decided } of decisions) {
+          const applied = await this.commit(customer, workflowId, decided, now, event);
+          addOutcome(report, customer.customerId, workflowId, applied);
+          if (applied.stored) customer.journeys.set(workflowId, applied.stored);
+        }
+        return report;
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt >= this.maxAttempts) throw error;
+        await this.backOff(attempt);
+        // Decide again on fresh data: journeys already written see this input as applied.
+        const fresh = await store.loadCustomer(customer.customerId);
+        Object.assign(customer, { journeys: fresh.journeys, budget: fresh.budget, suppressed: customer.suppressed || fresh.suppressed });
+      }
+    }
+  }
+
+  private async controlOf(workflowId: string): Promise<JourneyControl | undefined> {
+    if (!this.options.controls) return undefined;
+    return engineControl(await this.options.controls.get(workflowId), this.options.registry.latestOf(workflowId)?.version ?? 0);
   }
 
   private priorityOf(workflowId: string): number {
     return this.options.registry.latestOf(workflowId)?.priority ?? 0;
   }
 
-  /** Steps one journey and writes it, retrying on version conflicts. */
-  private async applyToJourney(
-    customer: CustomerRecord,
-    workflowId: string,
-    input: Input,
-    now: number,
-    event: CustomerEvent | undefined,
-  ): Promise<{ outcome: JourneyOutcome['outcome']; reason?: string; stored: StoredJourney | undefined; decided: number; warnings: Warning[] }> {
-    const { store, registry } = this.options;
-    const customerId = customer.customerId;
+  /** Steps one journey and writes it, retrying on version conflicts (no budget: journeys are independent). */
+  private async applyToJourney(customer: CustomerRecord, workflowId: string, input: Input, now: number, event: CustomerEvent | undefined): Promise<Applied> {
     let stored = customer.journeys.get(workflowId);
     for (let attempt = 1; ; attempt++) {
-      const state = stored?.state ?? null;
-      let result;
+      const decided = await this.decide(customer, workflowId, stored, input, now, event, undefined);
       try {
-        const workflow = registry.forState(workflowId, state);
-        const pins = this.options.pins?.(customerId, workflowId);
-        const context = { customerId, profile: customer.profile, suppressed: customer.suppressed, ...(pins ? { pins } : {}) };
-        result = step(workflow, state, input, now, context);
-        // About to decide an email: check the address against the suppression list first, so the
-        // decision itself (and its one write) is right, not corrected after the fact.
-        if (!customer.suppressed && (await this.decidesSuppressedEmail(result.effects))) {
-          customer.suppressed = true;
-          result = step(workflow, state, input, now, { ...context, suppressed: true });
-        }
-      } catch (error) {
-        // A journey that cannot be stepped must not block the customer's other journeys.
-        return this.cannotStep(customerId, workflowId, stored, error as Error, now);
-      }
-      const warnings = result.effects.flatMap((effect) => (effect.type === 'warn' ? [effect] : []));
-      if (result.outcome !== 'applied' || !result.state) {
-        // Nothing to write, but refusals and warnings are still counted.
-        if (result.effects.length > 0) await this.options.counters.add(countersFrom(workflowId, metricsOf(result.effects)));
-        return { outcome: result.outcome, stored: undefined, decided: 0, warnings };
-      }
-
-      const outbox = result.effects.flatMap((effect) =>
-        effect.type === 'send-email' ? [{ ...effect.email, decidedAt: now, ...this.eventSnapshot(workflowId, effect.email.version, effect.email.contentId, event) }] : [],
-      );
-      try {
-        const version = await store.saveJourney({
-          customerId,
-          workflowId,
-          state: result.state,
-          expectedVersion: stored?.version ?? null,
-          outbox,
-          counters: countersFrom(workflowId, metricsOf(result.effects)),
-          now,
-        });
-        this.options.faults?.('after-state-write');
-        await this.publish(workflowId, result.effects);
-        this.options.observer?.({ customerId, workflowId, now, state: result.state, effects: result.effects });
-        return { outcome: 'applied', stored: { state: result.state, version, outbox }, decided: outbox.length, warnings };
+        return await this.commit(customer, workflowId, decided, now, event);
       } catch (error) {
         if (!(error instanceof VersionConflictError) || attempt >= this.maxAttempts) throw error;
         await this.backOff(attempt);
-        stored = await store.loadJourney(customerId, workflowId);
+        stored = await this.options.store.loadJourney(customer.customerId, workflowId);
       }
     }
+  }
+
+  /** Steps one journey with the pure engine; writes nothing. */
+  private async decide(
+    customer: CustomerRecord,
+    workflowId: string,
+    stored: StoredJourney | undefined,
+    input: Input,
+    now: number,
+    event: CustomerEvent | undefined,
+    budget: BudgetContext | undefined,
+  ): Promise<Decided> {
+    const customerId = customer.customerId;
+    const { registry } = this.options;
+    try {
+      const pins = this.options.pins?.(customerId, workflowId);
+      const control = await this.controlOf(workflowId);
+      const context = { customerId, profile: customer.profile, suppressed: customer.suppressed, ...(pins ? { pins } : {}), ...(budget ? { budget } : {}), ...(control ? { control } : {}) };
+      const decideWith = (suppressed: boolean): StepResult => {
+        const withSuppression = suppressed ? { ...context, suppressed: true } : context;
+        let state = stored?.state ?? null;
+        // A customer on an older version at a step the latest maps moves onto it first (WORKFLOWS.md, "Moving customers").
+        const latest = registry.latestOf(workflowId);
+        const moved = state && latest ? migrateJourney(latest, registry.get(workflowId, state.version), state, now, withSuppression) : undefined;
+        if (moved?.state) state = moved.state;
+        const result = step(registry.forState(workflowId, state), state, input, now, withSuppression);
+        if (!moved) return result;
+        return { outcome: 'applied', state: result.state ?? state, effects: [...moved.effects, ...result.effects] };
+      };
+      let result = decideWith(false);
+      // About to decide an email: check the address against the suppression list first, so the
+      // decision itself (and its one write) is right, not corrected after the fact.
+      if (!customer.suppressed && (await this.decidesSuppressedEmail(result.effects))) {
+        customer.suppressed = true;
+        result = decideWith(true);
+      }
+      const workflow = registry.forState(workflowId, result.state ?? stored?.state ?? null);
+      return { kind: 'step', stored, result, counted: workflow.budgeted };
+    } catch (error) {
+      // A journey that cannot be stepped must not block the customer's other journeys.
+      return { kind: 'cannot-step', stored, error: error as Error };
+    }
+  }
+
+  /** Writes a decided journey (one conditional write); throws VersionConflictError when it changed since it was read. */
+  private async commit(customer: CustomerRecord, workflowId: string, decided: Decided, now: number, event: CustomerEvent | undefined): Promise<Applied> {
+    const customerId = customer.customerId;
+    if (decided.kind === 'cannot-step') return this.cannotStep(customerId, workflowId, decided.stored, decided.error, now);
+    const { result, stored } = decided;
+    const warnings = result.effects.flatMap((effect) => (effect.type === 'warn' ? [effect] : []));
+    if (result.outcome !== 'applied' || !result.state) {
+      // Nothing to write, but refusals and warnings are still counted.
+      if (result.effects.length > 0) await this.options.counters.add(countersFrom(workflowId, metricsOf(result.effects)));
+      return { outcome: result.outcome, stored: undefined, decided: 0, warnings };
+    }
+    const outbox = result.effects.flatMap((effect) =>
+      effect.type === 'send-email' ? [{ ...effect.email, decidedAt: now, ...this.eventSnapshot(workflowId, effect.email.version, effect.email.contentId, event) }] : [],
+    );
+    const version = await this.options.store.saveJourney({
+      customerId,
+      workflowId,
+      state: result.state,
+      expectedVersion: stored?.version ?? null,
+      outbox,
+      counters: countersFrom(workflowId, metricsOf(result.effects)),
+      now,
+    });
+    this.options.faults?.('after-state-write');
+    await this.publish(workflowId, result.effects);
+    this.options.observer?.({ customerId, workflowId, now, state: result.state, effects: result.effects });
+    return { outcome: 'applied', stored: { state: result.state, version, outbox }, decided: outbox.length, warnings };
   }
 
   /**
@@ -268,7 +356,7 @@ export class JourneyService {
    * stops waking it), counted (the JourneysParked alarm), and put back by the sweep when the version
    * is deployed again. Anything else that keeps a journey from being stepped is logged and counted.
    */
-  private async cannotStep(customerId: string, workflowId: string, stored: StoredJourney | undefined, error: Error, now: number) {
+  private async cannotStep(customerId: string, workflowId: string, stored: StoredJourney | undefined, error: Error, now: number): Promise<Applied> {
     const missingVersion = error instanceof UnknownWorkflowVersionError && stored !== undefined && stored.state.status === 'active';
     this.log.error(missingVersion ? 'journey parked: its workflow version is not deployed' : 'journey could not be stepped', { customerId, workflowId, error: error.message });
     if (missingVersion) {
@@ -321,6 +409,29 @@ export class JourneyService {
     }
     return uses;
   }
+}
+
+/** One journey stepped and not yet written. */
+type Decided =
+  | { kind: 'step'; stored: StoredJourney | undefined; result: StepResult; counted: boolean }
+  | { kind: 'cannot-step'; stored: StoredJourney | undefined; error: Error };
+
+interface Applied {
+  outcome: JourneyOutcome['outcome'];
+  reason?: string;
+  stored: StoredJourney | undefined;
+  decided: number;
+  warnings: Warning[];
+}
+
+function newReport(customerId: string): Extract<ApplyReport, { status: 'applied' }> {
+  return { status: 'applied', customerId, journeys: [], decided: 0, warnings: [] };
+}
+
+function addOutcome(report: Extract<ApplyReport, { status: 'applied' }>, customerId: string, workflowId: string, applied: Applied): void {
+  report.journeys.push({ workflowId, outcome: applied.outcome, ...(applied.reason ? { reason: applied.reason } : {}) });
+  report.decided += applied.decided;
+  for (const warning of applied.warnings) report.warnings.push({ ...warning, customerId, workflowId });
 }
 
 /** The metric effects among an input's effects, in order. */

@@ -7,10 +7,15 @@
  * table's stream would carry them. `waymark run`, `waymark test`, `waymark
  * replay` and `waymark simulate` are built on it.
  */
+import { createHash } from 'node:crypto';
+import { ENGAGEMENT_DETAIL_TYPES, SES_SOURCE } from '../engine/compile';
 import { parseCustomerEvent } from '../engine/events';
 import type { LocalRule } from '../engine/routing';
-import type { JourneyState } from '../engine/model';
+import type { CustomerEvent, JourneyState } from '../engine/model';
+import type { ControlSource } from './controls';
+import { changeLifecycle, type LifecycleAction, type LifecycleChange, LifecycleError, releaseHeldWork } from './journey-lifecycle';
 import { DeliveryService, type DeliveryOutcome } from './delivery';
+import { locateJsonError } from './json-error';
 import { type ApplyReport, type CustomerWarning, JourneyService, type JourneyServiceOptions, type Logger, type ServiceInput, silentLogger } from './journey-service';
 import { RecordingMailer, type RecordedEmail, type UnsubscribeLinks } from './mailer';
 import { MemoryStore } from './memory-store';
@@ -34,6 +39,11 @@ export type TimelineItem =
   | { at: number; order: number; kind: 'event'; event: unknown; line?: number }
   | { at: number; order: number; kind: 'suppress'; entry: SuppressionEntry; line?: number };
 
+/** A warning about an input the runner applied: an open or a click of a journey that had sent the customer nothing. */
+export interface RunnerWarning extends Omit<CustomerWarning, 'code'> {
+  code: 'engagement-without-email';
+}
+
 /** Keeps journeys from running forever when nothing bounds them (a journey that loops through waits). */
 export const MAX_TIMER_FIRINGS = 5_000_000;
 
@@ -50,6 +60,8 @@ export interface MemoryEngineOptions {
   links?: UnsubscribeLinks;
   /** Split paths or holdout fixed per customer (scenarios). */
   pins?: JourneyServiceOptions['pins'];
+  /** Workflows' live controls (pause, resume, stop): the memory store's own, by default. */
+  controls?: ControlSource;
 }
 
 export interface RunnerOptions extends MemoryEngineOptions {
@@ -69,20 +81,31 @@ export interface RunnerOptions extends MemoryEngineOptions {
 export class MemoryEngine {
   readonly store: MemoryStore;
   readonly mailer = new RecordingMailer();
-  readonly service: JourneyService;
-  readonly delivery: DeliveryService;
+  service!: JourneyService;
+  delivery!: DeliveryService;
   readonly unknown = new MemoryUnknownOutcomes();
+  readonly controls: ControlSource;
   private readonly notices: Array<{ customerId: string; workflowId: string }> = [];
 
   constructor(
-    readonly registry: WorkflowRegistry,
-    options: MemoryEngineOptions = {},
+    public registry: WorkflowRegistry,
+    private readonly options: MemoryEngineOptions = {},
   ) {
-    const log = options.log ?? silentLogger;
     this.store = new MemoryStore(options.counters ? { counters: options.counters } : {});
+    // Read through no cache: a pause in a test or a run takes effect at the next input.
+    this.controls = options.controls ?? { get: (workflowId) => this.store.loadControl(workflowId) };
+    this.deploy(registry);
+  }
+
+  /** Deploys a workflow set over the same store: what `cdk deploy` of new versions does to live customers. */
+  deploy(registry: WorkflowRegistry): void {
+    const options = this.options;
+    const log = options.log ?? silentLogger;
+    this.registry = registry;
     this.service = new JourneyService({
       ...(options.observer ? { observer: options.observer } : {}),
       ...(options.pins ? { pins: options.pins } : {}),
+      controls: this.controls,
       registry,
       store: this.store,
       counters: { add: (rows: CounterRow[]) => this.store.addCounters(rows) },
@@ -91,6 +114,7 @@ export class MemoryEngine {
     this.delivery = new DeliveryService({
       registry,
       store: this.store,
+      controls: this.controls,
       mailer: this.mailer,
       renderer: options.render === false ? null : new EmailRenderer(),
       links: options.links ?? new SignedUnsubscribeLinks({ baseUrl: 'http://localhost:8787/unsubscribe', key: 'waymark-local-run' }),
@@ -99,6 +123,20 @@ export class MemoryEngine {
       log,
       ...(options.onDelivered ? { onSent: options.onDelivered } : {}),
     });
+  }
+
+  /**
+   * Pauses, resumes or stops a workflow at `now`, as `waymark journeys` does (the functions' caches
+   * need no settling here): a stop ends its active customers at once; a resume releases what the
+   * pause held (customers are woken now, held emails delivered now).
+   */
+  async changeLifecycle(workflowId: string, action: LifecycleAction, now: number, options: { dropHeld?: boolean } = {}): Promise<LifecycleChange> {
+    const latest = this.registry.latestOf(workflowId);
+    if (!latest) throw new LifecycleError(`no workflow "${workflowId}" is deployed`);
+    const change = await changeLifecycle(this.store, latest, action, { clock: () => now, settleMs: 0, ...options });
+    await releaseHeldWork(this.store, workflowId, change.control, now, { limit: Number.POSITIVE_INFINITY, settleMs: 0 });
+    await this.deliver(now);
+    return change;
   }
 
   /** Applies one input at `now`, then delivers what it decided. */
@@ -127,15 +165,19 @@ export class VirtualClockRunner {
   /** Customer events no deployed rule matches (dropped, as EventBridge drops them). */
   unrouted = 0;
   private readonly routing: readonly LocalRule[] | undefined;
-  /** Every warning about a customer's data, in the order they happened. */
-  readonly warnings: CustomerWarning[] = [];
+  /** Every warning about a customer's data or an events line, in the order they happened. */
+  readonly warnings: Array<CustomerWarning | RunnerWarning> = [];
 
   constructor(
-    readonly registry: WorkflowRegistry,
+    registry: WorkflowRegistry,
     options: RunnerOptions = {},
   ) {
     this.engine = new MemoryEngine(registry, options);
     this.routing = options.routing;
+  }
+
+  get registry(): WorkflowRegistry {
+    return this.engine.registry;
   }
 
   get store(): MemoryStore {
@@ -183,8 +225,62 @@ export class VirtualClockRunner {
       this.unrouted += 1;
       return {};
     }
-    const report = await this.applyInput({ kind: 'event', event: item.event }, item.at);
+    const resolved = this.engagedEmail(item.event);
+    if ('reason' in resolved) return { rejected: resolved.reason };
+    if (resolved.warning) this.warnings.push(resolved.warning);
+    const report = await this.applyInput({ kind: 'event', event: resolved.event }, item.at);
     return report.status === 'rejected' ? { rejected: report.reason } : {};
+  }
+
+  /** Pauses, resumes or stops a workflow at `at` (after the timers due before it). */
+  async changeLifecycle(workflowId: string, action: LifecycleAction, at: number, options: { dropHeld?: boolean } = {}): Promise<LifecycleChange> {
+    await this.advanceTo(at);
+    this.now = Math.max(this.now, at);
+    const change = await this.engine.changeLifecycle(workflowId, action, this.now, options);
+    // The customers it woke (released from a pause, or ending in a stop) are applied now.
+    await this.advanceTo(this.now);
+    return change;
+  }
+
+  /** Deploys a workflow set at `at` (after the timers due before it): customers move at their next input or wake-up. */
+  async deploy(registry: WorkflowRegistry, at: number): Promise<void> {
+    await this.advanceTo(at);
+    this.now = Math.max(this.now, at);
+    this.engine.deploy(registry);
+  }
+
+  /**
+   * An SES open or click that does not say which email it is about (no `emailSeq`, as an events
+   * file may write it: `{"detail-type": "Email Clicked", "detail": {"customerId", "workflowId"}}`)
+   * is about the latest email this runner sent that customer in that journey (of that step, with
+   * `stepId`; in any journey, without `workflowId`) by the event's own time. When that journey had
+   * sent none, the event is applied as it is, as the deployed engine would apply it (it still ends
+   * a wait for a click that began before it), with a warning; without `workflowId` it is rejected,
+   * since it would be a click on every journey.
+   */
+  private engagedEmail(event: unknown): { event: unknown; warning?: RunnerWarning } | { reason: string } {
+    const e = event as CustomerEvent;
+    if (e.source !== SES_SOURCE || !Object.hasOwn(ENGAGEMENT_DETAIL_TYPES, e['detail-type']) || typeof e.detail.emailSeq === 'number') return { event };
+    const { customerId } = e.detail;
+    const workflowId = typeof e.detail.workflowId === 'string' ? e.detail.workflowId : undefined;
+    const stepId = typeof e.detail.stepId === 'string' ? e.detail.stepId : undefined;
+    const time = Date.parse(e.time);
+    let latest: RecordedEmail | undefined;
+    for (const sent of this.mailer.sent) {
+      if (sent.customerId !== customerId || sent.at > time) continue;
+      if ((workflowId !== undefined && sent.workflowId !== workflowId) || (stepId !== undefined && sent.stepId !== stepId)) continue;
+      if (latest === undefined || sent.at >= latest.at) latest = sent;
+    }
+    if (latest !== undefined) {
+      return { event: { ...e, detail: { ...e.detail, workflowId: latest.workflowId, version: latest.version, stepId: latest.stepId, emailSeq: latest.seq, contentId: latest.contentId } } };
+    }
+    const what = stepId === undefined ? 'email' : `email of step "${stepId}"`;
+    const verb = e['detail-type'] === 'Email Clicked' ? 'click' : 'open';
+    if (workflowId === undefined) {
+      return { reason: `${e['detail-type']} by ${customerId} at ${e.time}: no journey had sent ${customerId} an ${what} by then, so there is nothing to ${verb} (say whose email it is with "workflowId")` };
+    }
+    const message = `${e['detail-type']} at ${e.time}: the journey had sent ${customerId} no ${what} by then; applied as a ${verb} on no particular email (it still ends a wait for one)`;
+    return { event, warning: { code: 'engagement-without-email', at: time, message, customerId, workflowId } };
   }
 
   customers(): CustomerSummary[] {
@@ -217,7 +313,8 @@ export function timelineFromJsonLines(text: string): { items: TimelineItem[]; re
     try {
       raw = JSON.parse(content);
     } catch (error) {
-      rejected.push({ line, reason: `invalid JSON: ${(error as Error).message}` });
+      const located = locateJsonError(content);
+      rejected.push({ line, reason: located ? `invalid JSON at column ${located.column}: ${located.message}` : `invalid JSON: ${(error as Error).message}` });
       return;
     }
     const placed = timelineItemsFor(raw, items.length, line);
@@ -236,9 +333,9 @@ export function timelineItemsFor(raw: unknown, order: number, line?: number): { 
   const where = line === undefined ? {} : { line };
   const late = lateDelivery(raw);
   if ('reason' in late) return late;
-  let event = late.event;
-  if (isSesEvent(raw)) {
-    const ses = classifySesEvent(raw);
+  let event = engagementShorthand(late.event, line);
+  if (isSesEvent(event)) {
+    const ses = classifySesEvent(event);
     if (ses.suppressions.length > 0) {
       return { items: ses.suppressions.map((entry, i) => ({ at: entry.at, order: order + i, kind: 'suppress' as const, entry, ...where })) };
     }
@@ -246,12 +343,33 @@ export function timelineItemsFor(raw: unknown, order: number, line?: number): { 
     event = ses.engagement;
   }
   const parsed = parseCustomerEvent(event);
-  if (!parsed.ok) return { reason: parsed.reason };
+  if (!parsed.ok) {
+    // An events line has no default time, a click or an open neither: say when it happened.
+    const noTime = typeof event === 'object' && event !== null && (event as { time?: unknown }).time === undefined;
+    return { reason: noTime ? parsed.reason.replace(/time: required: [^;]*/, 'time: required: every events line says when it happened, as an ISO 8601 time with a zone (e.g. "2026-11-03T15:00:00Z"); there is no default') : parsed.reason };
+  }
   const own = Date.parse(parsed.event.time);
   if (late.deliveredAt !== undefined && late.deliveredAt < own) {
     return { reason: `deliveredAt ${new Date(late.deliveredAt).toISOString()} is before the event's own time ${parsed.event.time}: an event cannot be delivered before it happened` };
   }
   return { items: [{ at: late.deliveredAt ?? own, order, kind: 'event', event: parsed.event, ...where }] };
+}
+
+/**
+ * An open or a click written by hand: `{"detail-type": "Email Clicked", "time", "detail":
+ * {"customerId", "workflowId"}}`. Without `source` it is SES's (`aws.ses`); without `id` it gets
+ * one from its line number and content (the same file gives the same ids; two equal lines are two
+ * clicks). Which email it is about is settled when it is applied (VirtualClockRunner.engagedEmail).
+ */
+function engagementShorthand(event: unknown, line: number | undefined): unknown {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return event;
+  const fields = event as Record<string, unknown>;
+  const type = fields['detail-type'];
+  if (typeof type !== 'string' || !Object.hasOwn(ENGAGEMENT_DETAIL_TYPES, type)) return event;
+  const detail = fields.detail as Record<string, unknown> | undefined;
+  if (typeof detail?.customerId !== 'string' || (fields.source !== undefined && fields.id !== undefined)) return event;
+  const id = fields.id ?? `line-${line ?? 0}-${createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 16)}`;
+  return { ...fields, source: fields.source ?? SES_SOURCE, id };
 }
 
 /** `{"deliveredAt", "event"}` → the event and when it is applied; anything else is the event itself. */
@@ -275,7 +393,7 @@ export interface RunResult {
   emails: RecordedEmail[];
   customers: CustomerSummary[];
   rejected: RejectedLine[];
-  warnings: CustomerWarning[];
+  warnings: Array<CustomerWarning | RunnerWarning>;
   /** False when journeys were still running at the firing limit (no --until and an endless journey). */
   finished: boolean;
   runner: VirtualClockRunner;

@@ -41,8 +41,8 @@ export interface Mailer {
   send(email: OutgoingEmail): Promise<SendOutcome>;
 }
 
-/** An email as a recording mailer keeps it: what was decided, with its subject and message id. */
-export interface RecordedEmail extends Omit<DecidedEmail, 'seq'> {
+/** An email as a recording mailer keeps it: what was decided (with its `seq` in the journey, as SES tags carry it), its subject and message id. */
+export interface RecordedEmail extends DecidedEmail {
   messageId: string;
   subject: string;
 }
@@ -56,6 +56,7 @@ export class RecordingMailer implements Mailer {
     const messageId = `local-${this.sent.length + 1}`;
     this.sent.push({
       messageId,
+      seq: entry.seq,
       at: entry.at,
       customerId: entry.customerId,
       workflowId: entry.workflowId,

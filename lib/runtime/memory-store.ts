@@ -9,6 +9,8 @@
 import type { JourneyState, Profile } from '../engine/model';
 import {
   addCounterRows,
+  type BudgetLedger,
+  type BudgetSend,
   type CounterRow,
   type CustomerRecord,
   type DueEntry,
@@ -20,10 +22,12 @@ import {
   type SuppressionEntry,
   type SweepCursor,
   VersionConflictError,
+  type WorkflowControl,
 } from './store';
 import { dueSortKey } from './table';
 
 interface CustomerItem {
+  budget: BudgetLedger;
   profile: Profile;
   profileTimes: Record<string, number>;
   profileVersion: number | null;
@@ -82,6 +86,11 @@ export class MemoryStore implements JourneyStore {
   private readonly wakes = new WakeHeap();
   private readonly parked = new Map<string, Set<string>>();
   private sweepState: { lease: number | null; shards: SweepCursor['shards'] } = { lease: null, shards: [] };
+  private readonly controls = new Map<string, WorkflowControl>();
+  /** Customers held at an email step by a pause, per workflow. */
+  private readonly held = new Map<string, Set<string>>();
+  /** Emails decided before a pause, kept until resume, per workflow. */
+  private readonly heldEmails = new Map<string, OutboxEntry[]>();
   /** Outbox entries written and not yet taken by the runner: the memory store's stream. */
   private stream: OutboxEntry[] = [];
   /** Counts of operations, for tests that check how much work an input costs. */
@@ -93,7 +102,7 @@ export class MemoryStore implements JourneyStore {
   private customer(customerId: string): CustomerItem {
     let item = this.customers.get(customerId);
     if (!item) {
-      item = { profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
+      item = { budget: { version: null, sends: [] }, profile: {}, profileTimes: {}, profileVersion: null, suppressed: false, journeys: new Map() };
       this.customers.set(customerId, item);
     }
     return item;
@@ -109,7 +118,17 @@ export class MemoryStore implements JourneyStore {
       profileVersion: item?.profileVersion ?? null,
       suppressed: item?.suppressed ?? false,
       journeys: new Map(item?.journeys ?? []),
+      budget: item ? { version: item.budget.version, sends: [...item.budget.sends] } : { version: null, sends: [] },
     };
+  }
+
+  async saveBudget(customerId: string, sends: BudgetSend[], expectedVersion: number | null): Promise<number> {
+    const item = this.customer(customerId);
+    if (item.budget.version !== expectedVersion) throw new VersionConflictError(customerId, 'budget');
+    this.operations.writes += 1;
+    const version = (expectedVersion ?? 0) + 1;
+    item.budget = { version, sends: [...sends] };
+    return version;
   }
 
   async loadJourney(customerId: string, workflowId: string): Promise<StoredJourney | undefined> {
@@ -136,6 +155,11 @@ export class MemoryStore implements JourneyStore {
     const stored: StoredJourney = { state: write.state, version, outbox: write.outbox };
     item.journeys.set(write.workflowId, stored);
     for (const [parkedKey, customers] of this.parked) if (parkedKey.startsWith(`${write.workflowId}#`)) customers.delete(write.customerId);
+    let held = this.held.get(write.workflowId);
+    if (write.state.status === 'active' && write.state.held) {
+      if (!held) this.held.set(write.workflowId, (held = new Set()));
+      held.add(write.customerId);
+    } else held?.delete(write.customerId);
     this.index(write.customerId, write.workflowId, stored);
     // What DynamoDB's stream would carry: the new emails, and this write's counters (added at once).
     if (write.outbox.length > 0) this.stream.push(...write.outbox);
@@ -170,6 +194,54 @@ export class MemoryStore implements JourneyStore {
       moved += 1;
     }
     return moved;
+  }
+
+  async loadControl(workflowId: string): Promise<WorkflowControl | undefined> {
+    return this.controls.get(workflowId);
+  }
+
+  async saveControl(workflowId: string, control: WorkflowControl): Promise<void> {
+    this.controls.set(workflowId, { ...control });
+  }
+
+  async releaseHeld(workflowId: string, now: number, limit: number): Promise<number> {
+    const held = this.held.get(workflowId);
+    if (!held) return 0;
+    let moved = 0;
+    for (const customerId of [...held].slice(0, limit)) {
+      held.delete(customerId);
+      this.indexed.set(`${customerId}\u0000${workflowId}`, now);
+      this.wakes.push({ at: now, customerId, workflowId });
+      moved += 1;
+    }
+    return moved;
+  }
+
+  async holdEmail(entry: OutboxEntry): Promise<void> {
+    const held = this.heldEmails.get(entry.workflowId) ?? [];
+    held.push(entry);
+    this.heldEmails.set(entry.workflowId, held);
+  }
+
+  async releaseHeldEmails(workflowId: string, dropBefore: number | undefined, limit: number): Promise<{ released: number; dropped: number }> {
+    const held = this.heldEmails.get(workflowId) ?? [];
+    const taken = held.splice(0, limit);
+    const kept = taken.filter((entry) => dropBefore === undefined || entry.decidedAt >= dropBefore);
+    this.stream.push(...kept);
+    return { released: kept.length, dropped: taken.length - kept.length };
+  }
+
+  async wakeActive(workflowId: string, now: number): Promise<{ woken: number }> {
+    let woken = 0;
+    for (const [customerId, item] of this.customers) {
+      const stored = item.journeys.get(workflowId);
+      if (stored?.state.status !== 'active') continue;
+      this.held.get(workflowId)?.delete(customerId);
+      this.indexed.set(`${customerId}\u0000${workflowId}`, now);
+      this.wakes.push({ at: now, customerId, workflowId });
+      woken += 1;
+    }
+    return { woken };
   }
 
   async isSuppressed(address: string): Promise<boolean> {

@@ -35,11 +35,15 @@ export function decodeStreamRecord(record: DynamoDBRecord): StreamWork {
   const sk = newImage.sk?.S ?? '';
   if (!pk.startsWith('C#') || !sk.startsWith('J#')) return { entries: [], counters: [] };
   const oldImage = data?.OldImage as Image | undefined;
-  // Only a journey write moves the version; the counters on the item belong to that write.
-  if (oldImage && oldImage.v?.N === newImage.v?.N) return { entries: [], counters: [] };
   const customerId = pk.slice(2);
   const workflowId = sk.slice(2);
   const before = new Set(Object.keys(oldImage?.ob?.M ?? {}));
-  const entries = decodeOutbox(customerId, workflowId, newImage).filter((entry) => !before.has(String(entry.seq)));
-  return { entries, counters: decodeCounters(workflowId, newImage.mx?.S) };
+  // An email is to send when its outbox key is new in this image: decided by a journey write (keyed by its
+  // sequence number), or written back after a pause (under a key of its own, so it is new even when the
+  // journey's outbox still holds it from its decision).
+  const fresh = Object.entries(newImage.ob?.M ?? {}).filter(([entryKey]) => !before.has(entryKey));
+  const entries = fresh.length === 0 ? [] : decodeOutbox(customerId, workflowId, { ob: { M: Object.fromEntries(fresh) } });
+  // Only a journey write moves the version; the counters on the item belong to that write.
+  const counters = oldImage && oldImage.v?.N === newImage.v?.N ? [] : decodeCounters(workflowId, newImage.mx?.S);
+  return { entries, counters };
 }

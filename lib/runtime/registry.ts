@@ -5,7 +5,8 @@
 import { type CompiledWorkflow, compileWorkflow } from '../engine/compile';
 import { type ContentCatalogue, createCatalogue } from '../engine/content';
 import type { CustomerEvent, JourneyState } from '../engine/model';
-import type { ContentItem, Workflow } from '../engine/schema';
+import type { ContentItem, ProjectSettings, Workflow } from '../engine/schema';
+import { durationMs } from '../engine/time';
 
 export class UnknownWorkflowVersionError extends Error {
   override readonly name = 'UnknownWorkflowVersionError';
@@ -15,8 +16,15 @@ export class WorkflowRegistry {
   private readonly versions = new Map<string, Map<number, CompiledWorkflow>>();
   private readonly latestById = new Map<string, CompiledWorkflow>();
   readonly all: readonly CompiledWorkflow[];
+  /** The send budget across workflows (workflows/settings.json), if any. */
+  readonly budget: { max: number; perMs: number } | undefined;
 
-  constructor(workflows: readonly Workflow[], readonly catalogue: ContentCatalogue) {
+  constructor(
+    workflows: readonly Workflow[],
+    readonly catalogue: ContentCatalogue,
+    readonly settings: ProjectSettings = {},
+  ) {
+    this.budget = settings.budget ? { max: settings.budget.max, perMs: durationMs(settings.budget.per) } : undefined;
     const all: CompiledWorkflow[] = [];
     for (const definition of workflows) {
       const compiled = compileWorkflow(definition, catalogue);
@@ -35,9 +43,23 @@ export class WorkflowRegistry {
    * `cdk synth` validated before writing it. Only its outline is checked here,
    * so the workflow schema (zod) stays out of the Lambda bundles.
    */
-  static fromBundle(bundle: { workflows: unknown[]; content: ContentItem[] }): WorkflowRegistry {
+  static fromBundle(bundle: { workflows: unknown[]; content: ContentItem[]; settings?: unknown }): WorkflowRegistry {
     if (!Array.isArray(bundle?.workflows) || !Array.isArray(bundle?.content)) throw new Error('the workflow bundle must have "workflows" and "content" arrays');
-    return new WorkflowRegistry(bundle.workflows as Workflow[], createCatalogue(bundle.content));
+    return new WorkflowRegistry(bundle.workflows as Workflow[], createCatalogue(bundle.content), (bundle.settings ?? {}) as ProjectSettings);
+  }
+
+  /** From loaded workflow files (workflows, content and settings.json). */
+  static fromLoaded(loaded: { workflows: readonly Workflow[]; catalogue: ContentCatalogue; settings: ProjectSettings }): WorkflowRegistry {
+    return new WorkflowRegistry(loaded.workflows, loaded.catalogue, loaded.settings);
+  }
+
+  /**
+   * This registry as it was before a workflow's newer versions were deployed: that workflow's versions
+   * above `version` left out (scenarios that deploy a version part-way, `waymark test`).
+   */
+  upTo(workflowId: string, version: number): WorkflowRegistry {
+    const kept = this.all.filter((c) => c.id !== workflowId || c.version <= version).map((c) => c.definition);
+    return new WorkflowRegistry(kept, this.catalogue, this.settings);
   }
 
   latest(): CompiledWorkflow[] {

@@ -40,7 +40,14 @@ const noFileSystem = {
   resolve: (_dir: string, file: string) => file,
 };
 
-const common = { strictFilters: true, ownPropertyOnly: true, fs: noFileSystem, relativeReference: false, timezoneOffset: 0 } as const;
+/**
+ * Bounds on one render, so a template (or customer data) that runs away fails that email with a
+ * reason instead of holding the send function: template text parsed, time spent rendering, and the
+ * memory strings and arrays may take (a loop over a long list, a filter that repeats a string).
+ */
+export const RENDER_LIMITS = { parseLimit: 1_000_000, renderLimit: 1_000, memoryLimit: 10_000_000 } as const;
+
+const common = { strictFilters: true, ownPropertyOnly: true, fs: noFileSystem, relativeReference: false, timezoneOffset: 0, ...RENDER_LIMITS } as const;
 const htmlLiquid = new Liquid({ ...common, outputEscape: 'escape' });
 const textLiquid = new Liquid({ ...common });
 

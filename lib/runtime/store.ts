@@ -29,6 +29,16 @@ export interface StoredJourney {
   outbox: OutboxEntry[];
 }
 
+/** One counted email in a customer's send budget: when, which workflow, its sequence number there. */
+export type BudgetSend = [at: number, workflowId: string, seq: number];
+
+/** The customer's send-budget ledger (the item `C#<id>`/`B`), with its version for conditional writes. */
+export interface BudgetLedger {
+  /** null: no ledger item yet. */
+  version: number | null;
+  sends: BudgetSend[];
+}
+
 export interface CustomerRecord {
   customerId: string;
   profile: Profile;
@@ -39,6 +49,8 @@ export interface CustomerRecord {
   /** Marketing email to this customer's address is suppressed (bounce, complaint, unsubscribe). */
   suppressed: boolean;
   journeys: Map<string, StoredJourney>;
+  /** The counted emails of every workflow, for the send budget across journeys. */
+  budget: BudgetLedger;
 }
 
 export interface JourneyWrite {
@@ -83,6 +95,20 @@ export type CounterKey = {
 
 export interface CounterRow extends CounterKey {
   value: number;
+}
+
+/**
+ * A workflow's live control (`waymark journeys pause|resume|stop`), one item per workflow, read by
+ * `advance` and `send` through a short cache, so it works without a deploy.
+ */
+export interface WorkflowControl {
+  status: 'active' | 'paused' | 'stopped';
+  /** When the status last changed. */
+  changedAt: number;
+  /** Stopped: the latest version when it was stopped; a newer version deployed lifts the stop. */
+  stoppedVersion?: number;
+  /** Resumed with --drop-held: emails held since before this instant are dropped, not sent. */
+  dropHeldBefore?: number;
 }
 
 /** A journey the due index pointed at: who to wake. */
@@ -134,6 +160,11 @@ export interface JourneyStore {
   /** One conditional write; returns the new item version. Throws VersionConflictError. */
   saveJourney(write: JourneyWrite): Promise<number>;
   /**
+   * Writes the customer's send-budget ledger, conditional on the version read; returns the new
+   * version. Throws VersionConflictError (another input reserved a send meanwhile: decide again).
+   */
+  saveBudget(customerId: string, sends: BudgetSend[], expectedVersion: number | null): Promise<number>;
+  /**
    * Takes a journey out of the due index into a parking partition (its workflow version is not
    * deployed): the sweep stops waking it, and puts it back when that version is deployed again.
    */
@@ -157,6 +188,21 @@ export interface JourneyStore {
   dueEntries(shard: number, after: string | null, upTo: string, limit: number): Promise<DueEntry[]>;
   /** Journeys parked for a workflow version, put back into the due index as due at `now`; returns how many. */
   unparkJourneys(workflowId: string, version: number, now: number, limit: number): Promise<number>;
+
+  // Pause, resume, stop.
+  loadControl(workflowId: string): Promise<WorkflowControl | undefined>;
+  saveControl(workflowId: string, control: WorkflowControl): Promise<void>;
+  /** Customers held at an email step while the workflow was paused, put back into the due index as due at `now`. */
+  releaseHeld(workflowId: string, now: number, limit: number): Promise<number>;
+  /** An email decided before a pause and reaching the send path after it: kept until the workflow is resumed. */
+  holdEmail(entry: OutboxEntry): Promise<void>;
+  /**
+   * Emails kept by holdEmail: sent again on resume (written back into their journey's outbox, so the
+   * stream carries them), or dropped when decided before `dropBefore`; returns how many of each.
+   */
+  releaseHeldEmails(workflowId: string, dropBefore: number | undefined, limit: number): Promise<{ released: number; dropped: number }>;
+  /** Every active customer of a workflow put into the due index as due at `now` (stopping it: each is woken and exits). */
+  wakeActive(workflowId: string, now: number, limit: number, after?: string): Promise<{ woken: number; next?: string }>;
 }
 
 const DAY_MS = 86_400_000;
@@ -180,8 +226,8 @@ export function countersFrom(workflowId: string, metrics: readonly Metric[]): Co
     const day = utcDay(m.at);
     const stepId = m.stepId ?? (m.stage !== undefined && m.metric.startsWith('stage.') ? `stage:${m.stage}` : '_');
     const name = m.label === undefined ? m.metric : `${m.metric}:${m.label}`;
-    // "waiting" is a gauge of customers resting at a step now: not split by day.
-    const rowDay = m.metric === 'waiting' ? 'all' : day;
+    // "waiting" and "version" are gauges of customers now (at a step, on a version): not split by day.
+    const rowDay = m.metric === 'waiting' || m.metric === 'version' ? 'all' : day;
     const key = `${rowDay}\u0000${stepId}\u0000${name}`;
     const row = rows.get(key);
     if (row) row.value += m.value;

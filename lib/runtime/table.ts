@@ -6,9 +6,12 @@
  * |-----------------------|---------------------|------------------------|-------|
  * | a customer's journey  | `C#<customerId>`    | `J#<workflowId>`       | `v` version, `st` state, `ob` outbox of the last write, `mx` its counters; `dpk`/`dsk` while a timer is set |
  * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `pt` their times, `pv` version, `sup` suppressed flag |
+ * | a customer's budget   | `C#<customerId>`    | `B`                    | `s` counted sends of every workflow in the budget's period, `bv` version |
  * | a suppressed address  | `S#<address>`       | `S`                    | reason, time, customer |
  * | counters              | `M#<workflowId>`    | `<day>#<stepId>`       | one number attribute per metric, atomic ADD |
  * | the sweep's cursor    | `SWEEP`             | `cursor`               | lease, and per shard where it stopped |
+ * | a workflow's control  | `W#<workflowId>`    | `control`              | active, paused or stopped (`waymark journeys`) |
+ * | an email held by a pause | `H#<workflowId>` | `<customerId>#<seq>`   | decided before the pause, kept until resume |
  *
  * One customer's profile and journeys share a partition: one Query reads
  * everything an input needs.
@@ -25,7 +28,9 @@
  * whatever the timing of a campaign, and a sweep is one range query per shard
  * from where it stopped, however long since the last one. A journey whose
  * workflow version is not deployed is parked in `park#<workflowId>#<version>`
- * of the same index, out of the sweep's way, until that version returns.
+ * of the same index, out of the sweep's way, until that version returns; a
+ * customer held at an email step by a pause is in `hold#<workflowId>` until
+ * the workflow is resumed.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
@@ -65,12 +70,21 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 export const key = {
   journey: (customerId: string, workflowId: string) => ({ pk: `C#${customerId}`, sk: `J#${workflowId}` }),
   profile: (customerId: string) => ({ pk: `C#${customerId}`, sk: 'P' }),
+  budget: (customerId: string) => ({ pk: `C#${customerId}`, sk: 'B' }),
   customer: (customerId: string) => `C#${customerId}`,
   suppression: (address: string) => ({ pk: `S#${address.trim().toLowerCase()}`, sk: 'S' }),
   counterPartition: (workflowId: string) => `M#${workflowId}`,
   counters: (workflowId: string, day: string, stepId: string) => ({ pk: key.counterPartition(workflowId), sk: `${day}#${stepId}` }),
   sweepCursor: { pk: 'SWEEP', sk: 'cursor' },
+  control: (workflowId: string) => ({ pk: `W#${workflowId}`, sk: 'control' }),
+  heldEmails: (workflowId: string) => `H#${workflowId}`,
+  heldEmail: (workflowId: string, customerId: string, seq: number) => ({ pk: `H#${workflowId}`, sk: `${customerId}#${seq}` }),
 };
+
+/** The due-index partition of customers held at an email step while their workflow is paused. */
+export function heldKey(workflowId: string): string {
+  return `hold#${workflowId}`;
+}
 
 /** The due-index partition of journeys parked because their workflow version is not deployed. */
 export function parkedKey(workflowId: string, version: number): string {

@@ -5,23 +5,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { ContentItem, Workflow } from '../engine/schema';
+import type { ContentItem, ProjectSettings, Workflow } from '../engine/schema';
 import { WorkflowRegistry } from './registry';
 import type { LoadedWorkflows } from './workflow-files';
 
 export interface WorkflowBundle {
   workflows: Workflow[];
   content: ContentItem[];
+  /** workflows/settings.json (the send budget). */
+  settings: ProjectSettings;
 }
 
 export function bundleOf(loaded: LoadedWorkflows): WorkflowBundle {
-  return { workflows: loaded.workflows, content: [...loaded.catalogue.items] };
+  return { workflows: loaded.workflows, content: [...loaded.catalogue.items], settings: loaded.settings };
 }
 
-function readBundle(path: string): { workflows: unknown[]; content: ContentItem[] } {
+function readBundle(path: string): { workflows: unknown[]; content: ContentItem[]; settings?: unknown } {
   // Relative paths from the Lambda task root, or the working directory.
   const absolute = isAbsolute(path) ? path : join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), path);
-  return JSON.parse(readFileSync(absolute, 'utf8')) as { workflows: unknown[]; content: ContentItem[] };
+  return JSON.parse(readFileSync(absolute, 'utf8')) as { workflows: unknown[]; content: ContentItem[]; settings?: unknown };
 }
 
 /** The deployed registry, from the bundle beside the function's code. */

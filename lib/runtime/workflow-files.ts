@@ -13,8 +13,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { type ContentCatalogue, createCatalogue } from '../engine/content';
-import { ContentFile, type ContentItem, ProjectSettings, segmentsToJsonPath, type Workflow } from '../engine/schema';
-import { formatProblem, type ValidationProblem, validateWorkflow } from '../engine/validate';
+import { ContentItem, ProjectSettings, segmentsToJsonPath, type Workflow } from '../engine/schema';
+import { quote } from '../engine/suggest';
+import { describeIssue, formatProblem, type ValidationProblem, validateWorkflow } from '../engine/validate';
+import { lineAndColumn, locateJsonError } from './json-error';
 import { templateProblems } from './render';
 
 export interface WorkflowFile {
@@ -94,12 +96,20 @@ export function loadContent(contentDirectory: string, displayBase = process.cwd(
       problems.push(json.problem);
       continue;
     }
-    const parsed = ContentFile.safeParse(json.value);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push({ file, path: segmentsToJsonPath(issue.path), message: issue.message });
+    if (!Array.isArray(json.value)) {
+      problems.push({ file, path: '$', message: `expected an array of content items, got ${json.value === null ? 'null' : typeof json.value === 'object' ? 'an object' : quote(json.value)}` });
       continue;
     }
-    parsed.data.forEach((item, index) => {
+    // Item by item: one bad item is reported with its index and id, and the others are still read.
+    json.value.forEach((raw: unknown, index) => {
+      const parsed = ContentItem.safeParse(raw);
+      if (!parsed.success) {
+        const id = (raw as { id?: unknown } | null)?.id;
+        const label = typeof id === 'string' && id !== '' ? `content item ${quote(id)}` : `content item ${index + 1} of the file`;
+        for (const issue of parsed.error.issues) problems.push({ file, path: segmentsToJsonPath([index, ...issue.path]), message: `${label}: ${describeIssue(issue, raw)}` });
+        return;
+      }
+      const item = parsed.data;
       const firstFile = seen.get(item.id);
       if (firstFile !== undefined) {
         problems.push({ file, path: `$[${index}].id`, message: `content id "${item.id}" is already used in ${firstFile}` });
@@ -164,8 +174,32 @@ export function loadWorkflows(paths: string[] = ['workflows'], options: { conten
     }
     files.push({ file, workflow: fileProblems.length === 0 ? result.workflow : undefined, problems: fileProblems });
   }
+  migrationProblems(files);
   const workflows = files.flatMap((f) => (f.workflow ? [f.workflow] : []));
   return { workflows, catalogue, settings: settings.settings, files, problems };
+}
+
+/**
+ * A `migrate` names steps of older versions: where an older version's file is loaded (workflows/archive/),
+ * each mapped old step must be one of its steps, or customers resting there would never move.
+ */
+function migrationProblems(files: WorkflowFile[]): void {
+  const byVersion = new Map<string, Workflow>();
+  for (const f of files) if (f.workflow) byVersion.set(`${f.workflow.id}@${f.workflow.version}`, f.workflow);
+  for (const f of files) {
+    const migrate = f.workflow?.migrate;
+    if (!f.workflow || !migrate) continue;
+    for (const from of migrate.from) {
+      const older = byVersion.get(`${f.workflow.id}@${from}`);
+      if (!older) continue;
+      for (const oldStep of Object.keys(migrate.steps)) {
+        if (!(oldStep in older.steps)) {
+          f.problems.push({ file: f.file, path: segmentsToJsonPath(['migrate', 'steps', oldStep]), message: `version ${from} of ${f.workflow.id} has no step "${oldStep}" (its steps are: ${Object.keys(older.steps).map((id) => `"${id}"`).join(', ')})` });
+        }
+      }
+    }
+  }
+  for (const f of files) if (f.problems.length > 0) f.workflow = undefined;
 }
 
 /** workflows/settings.json, validated like a workflow: every problem with its JSON path. */
@@ -176,7 +210,7 @@ export function loadProjectSettings(path: string, displayBase = process.cwd()): 
   if (!json.ok) return { settings: {}, problems: [json.problem] };
   const parsed = ProjectSettings.safeParse(json.value);
   if (parsed.success) return { settings: parsed.data, problems: [] };
-  return { settings: {}, problems: parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: issue.message })) };
+  return { settings: {}, problems: parsed.error.issues.map((issue) => ({ file, path: segmentsToJsonPath(issue.path), message: describeIssue(issue, json.value) })) };
 }
 
 /** Loads workflows and throws a WorkflowLoadError listing every problem, if any. */
@@ -203,15 +237,18 @@ function readJson(path: string, file: string): JsonRead {
   }
 }
 
-/** "invalid JSON at line 3, column 7: Expected ',' or '}' after property value" */
+/**
+ * "invalid JSON at line 3, column 7: missing "," before "b"": where the text stops being JSON,
+ * found by scanning it (Node's own messages differ by version, and some carry no position);
+ * Node's message, with its position when it gives one, if the scan finds nothing.
+ */
 export function describeJsonError(text: string, error: Error): string {
+  const located = locateJsonError(text);
+  if (located) return `invalid JSON at line ${located.line}, column ${located.column}: ${located.message}`;
   const message = error.message.replace(/ in JSON at position \d+.*$/, '').replace(/\s*\(line \d+ column \d+\)$/, '');
   const position = /at position (\d+)/.exec(error.message);
   if (!position) return `invalid JSON: ${message}`;
-  const offset = Number(position[1]);
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  const column = offset - before.lastIndexOf('\n');
+  const { line, column } = lineAndColumn(text, Number(position[1]));
   return `invalid JSON at line ${line}, column ${column}: ${message}`;
 }
 

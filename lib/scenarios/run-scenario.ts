@@ -4,7 +4,12 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import type { CompiledWorkflow } from '../engine/compile';
+import type { Pins } from '../engine/interpreter';
+import { segmentsToJsonPath } from '../engine/json-path';
 import type { JourneyState } from '../engine/model';
+import { compilePattern } from '../engine/patterns';
+import { closest, didYouMean } from '../engine/suggest';
 import { sortTimeline, type TimelineItem, timelineItemsFor, VirtualClockRunner } from '../runtime/local-runner';
 import { WorkflowRegistry } from '../runtime/registry';
 import { describeJsonError, loadValidWorkflows } from '../runtime/workflow-files';
@@ -29,10 +34,25 @@ export type Failure =
   | { kind: 'value'; message: string; expected: unknown; actual: unknown }
   | { kind: 'error'; message: string };
 
+/**
+ * Something the scenario's author should know that does not fail it: customer data the engine
+ * could not use (the codes of `waymark run`'s warnings), or an event no pattern of the workflow
+ * matches (`event-unmatched`, with the event's number).
+ */
+export interface ScenarioWarning {
+  code: string;
+  reason: string;
+  customerId?: string;
+  workflowId?: string;
+  /** The scenario's event the warning is about, from 1. */
+  event?: number;
+}
+
 export interface ScenarioResult {
   name: string;
   passed: boolean;
   failures: Failure[];
+  warnings: ScenarioWarning[];
   emails: ActualEmail[];
   final: { status: string; stage: string | null; step: string | null; converted: boolean } | null;
   /** The steps the customer passed through in the workflow, in order (for coverage). */
@@ -61,12 +81,113 @@ function snapshot(runner: VirtualClockRunner, customerId: string, workflowId: st
   return undefined;
 }
 
-export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile, scenario: Scenario): Promise<ScenarioResult> {
+/** The split paths and holdout pinned for the scenario's customer: the file's customer, then the scenario's customer, then the scenario. */
+export function pinsOf(file: ScenarioFile, scenario: Scenario): Pins | undefined {
+  const layers = [file.customer, scenario.customer, scenario];
+  const splits = Object.assign({}, ...layers.map((layer) => layer?.splits ?? {})) as Record<string, string>;
+  const holdout = layers.reduce<boolean | undefined>((pinned, layer) => layer?.holdout ?? pinned, undefined);
+  if (Object.keys(splits).length === 0 && holdout === undefined) return undefined;
+  return { ...(Object.keys(splits).length > 0 ? { splits } : {}), ...(holdout === undefined ? {} : { holdout }) };
+}
+
+const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
+
+/** Why pinned splits or a pinned holdout cannot apply to the workflow: each with the JSON path of the pin. */
+export function pinProblems(workflow: CompiledWorkflow, pinned: { splits?: Record<string, string> | undefined; holdout?: boolean | undefined } | undefined, at: (...segments: (string | number)[]) => string): string[] {
+  const problems: string[] = [];
+  const steps = workflow.definition.steps;
+  const splitIds = Object.keys(steps).filter((id) => steps[id]!.type === 'split');
+  for (const [stepId, next] of Object.entries(pinned?.splits ?? {})) {
+    const step = steps[stepId];
+    const splitsAre = splitIds.length === 0 ? `${workflow.id} has no split` : `its splits: ${list(splitIds)}`;
+    if (step === undefined) {
+      const near = closest(stepId, splitIds) ?? closest(stepId, Object.keys(steps));
+      problems.push(`${at('splits', stepId)}: no split "${stepId}" in ${workflow.id} (${near === undefined ? splitsAre : `did you mean "${near}"?`})`);
+    } else if (step.type !== 'split') {
+      problems.push(`${at('splits', stepId)}: "${stepId}" is ${step.type === 'exit' || step.type === 'email' ? 'an' : 'a'} ${step.type} step, not a split (${splitsAre})`);
+    } else {
+      const paths = step.paths.map((path) => path.next);
+      if (!paths.includes(next)) {
+        const near = closest(next, paths);
+        problems.push(`${at('splits', stepId)}: "${next}" is not a path of the split "${stepId}" (${near === undefined ? `its paths go to ${list(paths)}` : `did you mean "${near}"?`})`);
+      }
+    }
+  }
+  if (pinned?.holdout !== undefined && !Object.values(steps).some((step) => step.type === 'holdout')) {
+    problems.push(`${at('holdout')}: ${workflow.id} has no holdout step, so "holdout": ${pinned.holdout} pins nothing`);
+  }
+  return problems;
+}
+
+/** Expectations naming steps, content or stages the workflow does not have: each with its JSON path and what was likely meant. */
+function expectationProblems(workflow: CompiledWorkflow, expect: Scenario['expect'], at: (...segments: (string | number)[]) => string): string[] {
+  const problems: string[] = [];
+  const steps = workflow.definition.steps;
+  const stepIds = Object.keys(steps);
+  const noStep = (id: string) => `no step "${id}" in ${workflow.id}${didYouMean(closest(id, stepIds))}`;
+  const checkStep = (id: string | null | undefined, path: (string | number)[]) => {
+    if (id !== undefined && id !== null && !Object.hasOwn(steps, id)) problems.push(`${at(...path)}: ${noStep(id)}`);
+  };
+  const checkStage = (stage: string | null | undefined, path: (string | number)[]) => {
+    if (stage !== undefined && stage !== null && !workflow.stages.includes(stage)) {
+      problems.push(`${at(...path)}: "${stage}" is not one of ${workflow.id}'s stages (${list(workflow.stages)})${didYouMean(closest(stage, workflow.stages))}`);
+    }
+  };
+  const emailSteps = stepIds.filter((id) => steps[id]!.type === 'email');
+  (expect.emails === 'none' ? [] : (expect.emails ?? [])).forEach((email, i) => {
+    if (email.step !== undefined) {
+      const step = steps[email.step];
+      if (step === undefined) problems.push(`${at('expect', 'emails', i, 'step')}: no step "${email.step}" in ${workflow.id}${didYouMean(closest(email.step, emailSteps) ?? closest(email.step, stepIds))}`);
+      else if (step.type !== 'email') problems.push(`${at('expect', 'emails', i, 'step')}: "${email.step}" is a ${step.type} step: it sends no email (email steps: ${list(emailSteps)})`);
+    }
+    if (email.content !== undefined && !workflow.content.byId.has(email.content)) {
+      problems.push(`${at('expect', 'emails', i, 'content')}: no content item "${email.content}" in the catalogue${didYouMean(closest(email.content, [...workflow.content.byId.keys()]))}`);
+    }
+  });
+  checkStep(expect.step, ['expect', 'step']);
+  checkStage(expect.stage, ['expect', 'stage']);
+  (expect.checkpoints ?? []).forEach((checkpoint, i) => {
+    checkStep(checkpoint.step, ['expect', 'checkpoints', i, 'step']);
+    checkStage(checkpoint.stage, ['expect', 'checkpoints', i, 'stage']);
+  });
+  return problems;
+}
+
+const matchers = new WeakMap<CompiledWorkflow, Array<(event: unknown) => boolean>>();
+
+/** Whether any pattern of the workflow (entry, goal, exits, waits) matches the event. */
+function anyPatternMatches(workflow: CompiledWorkflow, event: unknown): boolean {
+  let compiled = matchers.get(workflow);
+  if (!compiled) matchers.set(workflow, (compiled = workflow.eventPatterns.map((pattern) => compilePattern(pattern))));
+  return compiled.some((match) => match(event));
+}
+
+/** The detail-types a workflow's patterns name, to suggest one for a mistyped event type. */
+function detailTypesOf(workflow: CompiledWorkflow): string[] {
+  return [...new Set(workflow.eventPatterns.flatMap((pattern) => (Array.isArray(pattern['detail-type']) ? pattern['detail-type'].filter((t): t is string => typeof t === 'string') : [])))];
+}
+
+export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile, scenario: Scenario, index = file.scenarios.indexOf(scenario)): Promise<ScenarioResult> {
   const start = Date.parse(file.start);
   const at = (text: string) => resolveTime(text, start)!;
   const customerId = scenario.customer?.id ?? file.customer?.id ?? 'scenario-customer';
   const profile = { ...(file.customer?.profile ?? {}), ...(scenario.customer?.profile ?? {}) };
   const failures: Failure[] = [];
+  const warnings: ScenarioWarning[] = [];
+  const workflow = registry.latestOf(file.workflow);
+  const path = (...segments: (string | number)[]) => segmentsToJsonPath(['scenarios', index, ...segments]);
+  const failed = (): ScenarioResult => ({ name: scenario.name, passed: false, failures, warnings, emails: [], final: null, path: [] });
+
+  // What the scenario names must exist: a typo would otherwise fail, or pass, for the wrong reason.
+  if (workflow) {
+    const problems = [
+      ...pinProblems(workflow, scenario.customer, (...segments) => path('customer', ...segments)),
+      ...pinProblems(workflow, scenario, path),
+      ...expectationProblems(workflow, scenario.expect, path),
+    ];
+    for (const message of problems) failures.push({ kind: 'error', message });
+    if (failures.length > 0) return failed();
+  }
 
   const items: TimelineItem[] = [];
   let profileSent = false;
@@ -85,22 +206,43 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
     const placed = timelineItemsFor(raw, index, index + 1);
     if ('reason' in placed) failures.push({ kind: 'error', message: `event ${index + 1} (${event.type}) is not a valid event: ${placed.reason}` });
     else items.push(...placed.items);
+    if (workflow && !isEngagement && event.profile === undefined && !anyPatternMatches(workflow, raw)) {
+      // An event that only updates the profile (it carries one) is fine; any other is likely a typo.
+      const types = detailTypesOf(workflow);
+      const others = registry.latest().filter((other) => other.id !== workflow.id && anyPatternMatches(other, raw)).map((other) => other.id);
+      const hint = types.includes(event.type) ? '' : didYouMean(closest(event.type, types));
+      warnings.push({
+        code: 'event-unmatched',
+        event: index + 1,
+        reason: `event ${index + 1} ("${event.type}" at ${event.at}) matches no pattern of ${workflow.id} (entry, goal, exits, waits): it changes nothing in this journey${hint}${others.length > 0 ? `; it is for ${others.join(', ')}` : ''}`,
+      });
+    }
   });
-  if (failures.length > 0) return { name: scenario.name, passed: false, failures, emails: [], final: null, path: [] };
+  if (failures.length > 0) return failed();
 
-  const path: string[] = [];
+  const steps: string[] = [];
+  const pins = pinsOf(file, scenario);
   const runner = new VirtualClockRunner(registry, {
     observer: (applied) => {
       if (applied.customerId !== customerId || applied.workflowId !== file.workflow) return;
-      for (const effect of applied.effects) if (effect.type === 'metric' && effect.metric === 'step.entered' && effect.stepId) path.push(effect.stepId);
+      for (const effect of applied.effects) if (effect.type === 'metric' && effect.metric === 'step.entered' && effect.stepId) steps.push(effect.stepId);
     },
+    // Pinned for the scenario's customer in its workflow only: other customers of the scenario take the hash.
+    ...(pins ? { pins: (id: string, workflowId: string) => (id === customerId && workflowId === file.workflow ? pins : undefined) } : {}),
   });
+  const apply = async (item: TimelineItem) => {
+    const outcome = await runner.apply(item);
+    if (outcome.rejected !== undefined) {
+      const event = scenario.events[item.order];
+      failures.push({ kind: 'error', message: `event ${item.order + 1}${event ? ` ("${event.type}" at ${event.at})` : ''} was not applied: ${outcome.rejected}` });
+    }
+  };
   const timeline = sortTimeline(items);
   const checkpoints = [...(scenario.expect.checkpoints ?? [])].sort((a, b) => at(a.at) - at(b.at));
   let next = 0;
   for (const checkpoint of checkpoints) {
     const when = at(checkpoint.at);
-    while (next < timeline.length && timeline[next]!.at <= when) await runner.apply(timeline[next++]!);
+    while (next < timeline.length && timeline[next]!.at <= when) await apply(timeline[next++]!);
     await runner.advanceTo(when);
     const state = snapshot(runner, customerId, file.workflow);
     const actual = { status: state?.status ?? null, stage: state?.stage ?? null, step: state?.status === 'active' ? state.stepId : null };
@@ -110,7 +252,7 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
       }
     }
   }
-  while (next < timeline.length) await runner.apply(timeline[next++]!);
+  while (next < timeline.length) await apply(timeline[next++]!);
   const finished = await runner.advanceTo(scenario.until === undefined ? Number.POSITIVE_INFINITY : at(scenario.until));
   if (!finished) failures.push({ kind: 'error', message: 'the journey was still running after the timer limit: give the scenario an "until"' });
 
@@ -148,7 +290,15 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   check('step', scenario.expect.step, final?.step ?? null);
   check('converted', scenario.expect.converted, final?.converted ?? false);
 
-  return { name: scenario.name, passed: failures.length === 0, failures, emails, final, path };
+  const seen = new Set<string>();
+  for (const warning of runner.warnings) {
+    const key = `${warning.customerId}\u0000${warning.workflowId}\u0000${warning.code}\u0000${warning.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    warnings.push({ code: warning.code, reason: warning.message, customerId: warning.customerId, workflowId: warning.workflowId });
+  }
+
+  return { name: scenario.name, passed: failures.length === 0, failures, warnings, emails, final, path: steps };
 }
 
 /** Scenario files under the given paths (default: every `*.test.json` under workflows/). */
@@ -188,15 +338,20 @@ export async function runScenarioFile(path: string, options: { workflowsDirector
   if (!registry) {
     try {
       const loaded = loadValidWorkflows([options.workflowsDirectory ?? dirname(path)]);
-      registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+      registry = WorkflowRegistry.fromLoaded(loaded);
     } catch (error) {
       return empty([(error as Error).message], scenarioFile.workflow);
     }
   }
-  if (!registry.latestOf(scenarioFile.workflow)) {
-    return empty([`${file}: $.workflow: no workflow "${scenarioFile.workflow}" (workflows: ${registry.latest().map((w) => `"${w.id}"`).join(', ')})`], scenarioFile.workflow);
+  const workflow = registry.latestOf(scenarioFile.workflow);
+  if (!workflow) {
+    const ids = registry.latest().map((w) => w.id);
+    const near = closest(scenarioFile.workflow, ids);
+    return empty([`${file}: $.workflow: no workflow "${scenarioFile.workflow}" (${near === undefined ? `workflows: ${list(ids)}` : `did you mean "${near}"?`})`], scenarioFile.workflow);
   }
+  const filePins = pinProblems(workflow, scenarioFile.customer, (...segments) => segmentsToJsonPath(['customer', ...segments]));
+  if (filePins.length > 0) return empty(filePins.map((problem) => `${file}: ${problem}`), scenarioFile.workflow, Date.parse(scenarioFile.start));
   const scenarios: ScenarioResult[] = [];
-  for (const scenario of scenarioFile.scenarios) scenarios.push(await runScenario(registry, scenarioFile, scenario));
+  for (const [index, scenario] of scenarioFile.scenarios.entries()) scenarios.push(await runScenario(registry, scenarioFile, scenario, index));
   return { file, workflow: scenarioFile.workflow, start: Date.parse(scenarioFile.start), problems: [], scenarios };
 }

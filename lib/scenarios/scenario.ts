@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { segmentsToJsonPath } from '../engine/json-path';
+import { describeIssue } from '../engine/validate';
 import { parseDuration, durationMs } from '../engine/time';
 
 const OFFSET = /^\+(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
@@ -87,11 +88,24 @@ export const Expectations = z.strictObject({
 });
 export type Expectations = z.infer<typeof Expectations>;
 
-const Customer = z.strictObject({ id: z.string().min(1).optional(), profile: Profile.optional() });
+/**
+ * Variants fixed for the scenario's customer instead of the hash, so a scenario tests the path it
+ * means whatever the customer's id: `"splits": {"demo-or-offer": "offer"}`, `"holdout": false`.
+ */
+const pins = {
+  splits: z
+    .record(z.string().min(1), z.string().min(1))
+    .optional()
+    .describe('The path each split takes for this customer: {"<split step id>": "<the next step of one of its paths>"}'),
+  holdout: z.boolean().optional().describe('true: the customer is held out at every holdout step; false: never held out'),
+};
+
+const Customer = z.strictObject({ id: z.string().min(1).optional(), profile: Profile.optional(), ...pins });
 
 export const Scenario = z.strictObject({
   name: z.string().min(1),
   customer: Customer.optional(),
+  ...pins,
   events: z.array(ScenarioEvent).min(1, 'a scenario needs at least one event'),
   /** Keep the clock running until then (default: until no timer is left). */
   until: Time.optional(),
@@ -113,5 +127,5 @@ export type ScenarioFile = z.infer<typeof ScenarioFile>;
 
 export function scenarioFileProblems(raw: unknown): Array<{ path: string; message: string }> {
   const parsed = ScenarioFile.safeParse(raw);
-  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: segmentsToJsonPath(issue.path), message: issue.message }));
+  return parsed.success ? [] : parsed.error.issues.map((issue) => ({ path: segmentsToJsonPath(issue.path), message: describeIssue(issue, raw) }));
 }

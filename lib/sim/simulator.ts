@@ -289,13 +289,13 @@ function numberInRange(operand: unknown[]): number {
 }
 
 /** What branch conditions test in `event.detail`: per field, the thresholds and the exact values they name. */
-interface FieldSpec {
+export interface FieldSpec {
   path: string[];
   thresholds: number[];
   values: Leaf[];
 }
 
-function collectDetailFields(pattern: unknown, path: string[], fields: Map<string, FieldSpec>): void {
+export function collectDetailFields(pattern: unknown, path: string[], fields: Map<string, FieldSpec>): void {
   if (!pattern || typeof pattern !== 'object') return;
   for (const [key, value] of Object.entries(pattern)) {
     if (key === '$or') {
@@ -326,7 +326,7 @@ function collectDetailFields(pattern: unknown, path: string[], fields: Map<strin
 }
 
 /** Draws a value for a field so that, over many customers, every branch case (and the else) is taken. */
-function drawField(spec: FieldSpec, random: () => number): Leaf {
+export function drawField(spec: FieldSpec, random: () => number): Leaf {
   const name = spec.path[spec.path.length - 1] ?? '';
   if (spec.thresholds.length > 0) {
     const lo = Math.min(...spec.thresholds);
@@ -347,7 +347,7 @@ function drawField(spec: FieldSpec, random: () => number): Leaf {
   return 'simulated';
 }
 
-function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+export function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (let i = 0; i < path.length - 1; i++) {
     const key = path[i]!;
@@ -368,7 +368,7 @@ function hasPath(target: Record<string, unknown>, path: readonly string[]): bool
 }
 
 /** A non-email event a `wait` step waits for, and how the simulation makes one. */
-interface WaitedEvent {
+export interface WaitedEvent {
   stepId: string;
   /** The awaited event's detail-type (the key of `waitedEvents`). */
   key: string;
@@ -382,7 +382,7 @@ interface WaitedEvent {
 }
 
 /** The steps an event's context reaches from `start` without passing a wait: where `event` is still in scope. */
-function stepsReachedAtOnce(workflow: Workflow, start: string): string[] {
+export function stepsReachedAtOnce(workflow: Workflow, start: string): string[] {
   const seen = new Set<string>();
   const queue = [start];
   while (queue.length > 0) {
@@ -420,7 +420,7 @@ function isEngagementType(detailType: string): boolean {
   return detailType in ENGAGEMENT_DETAIL_TYPES;
 }
 
-function waitedEventsOf(workflow: Workflow, probabilities: Record<string, number>): WaitedEvent[] {
+export function waitedEventsOf(workflow: Workflow, probabilities: Record<string, number>): WaitedEvent[] {
   const waited: WaitedEvent[] = [];
   for (const [stepId, step] of Object.entries(workflow.steps)) {
     if (step.type !== 'wait' || !step.until) continue;

@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -44,6 +45,8 @@ beforeAll(async () => {
   dev = spawn(process.execPath, ['bin/waymark.js', 'dev', '--port', '0', '--ses-port', '0', '--dynamo-port', '0', '--data', join(directory, 'data'), '--fresh', '--speed', '1', '--start', '2026-11-02T14:00:00Z', '--ready-file', readyFile], {
     env: { ...process.env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, so that the test can press Ctrl-C as a terminal does: to the whole group.
+    detached: true,
   });
   dev.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   dev.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -91,6 +94,23 @@ describe('waymark dev', () => {
     const customer = await api<{ journeys: Array<{ workflowId: string; status: string; stage: string }> }>('/api/customers/e2e-ana');
     expect(customer.journeys).toEqual(expect.arrayContaining([expect.objectContaining({ workflowId: 'cold-traffic-nurture', status: 'converted', stage: 'purchase' })]));
     await ses.stop();
+  });
+
+  it('answers only this machine: refuses a rebound host name and another site\'s changes to the API', async () => {
+    const port = new URL(urls.map).port;
+    const status = (method: string, path: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const request = httpRequest(new URL(path, urls.map), { method, headers }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+        request.end(method === 'POST' ? '{"advanceByMs":0}' : undefined);
+      });
+    expect(await status('GET', '/api/overview', { Host: `rebound.example:${port}` })).toBe(403);
+    expect(await status('POST', '/api/clock', { Origin: 'https://elsewhere.example', 'Content-Type': 'text/plain' })).toBe(403);
+    expect(await status('POST', '/api/clock', { Origin: new URL(urls.map).origin })).toBe(200);
+    expect(await status('GET', '/api/overview', { Host: `localhost:${port}` })).toBe(200);
   });
 
   it('reports an event that is not valid to the dead-letter path without stopping', async () => {
@@ -141,10 +161,17 @@ describe('waymark dev', () => {
   });
 
   it('stops cleanly on Ctrl-C, stopping the servers it started', async () => {
-    dev.kill('SIGINT');
+    // Work in progress when Ctrl-C comes: events still being applied.
+    const entries = Array.from({ length: 10 }, (_, i) => ({ Source: 'com.ledgerly.web', DetailType: 'lead.captured', Detail: JSON.stringify({ customerId: `e2e-late-${i}`, profile: { email: `late${i}.e2e@example.com` } }) }));
+    expect((await events.send(new PutEventsCommand({ Entries: entries }))).FailedEntryCount).toBe(0);
+    // Ctrl-C in a terminal signals the foreground process group: waymark dev and any child it left in that group.
+    process.kill(-dev.pid!, 'SIGINT');
     const code = await new Promise<number | null>((resolve) => dev.once('exit', resolve));
     expect(code).toBe(0);
-    expect(output).toContain('stopped');
+    // The work stops before the servers it uses: nothing fails on the way out (no ECONNREFUSED from DynamoDB Local), and nothing failed before.
+    const stopping = output.slice(output.indexOf('stopping:'));
+    expect(stopping.split('\n').slice(1).filter((line) => line.trim() !== '')).toEqual(['✔ stopped']);
+    expect(output.split('\n').filter((line) => /error/i.test(line))).toEqual([]);
     await expect(fetch(urls.dynamo)).rejects.toThrow();
     await expect(fetch(urls.mailViewer)).rejects.toThrow();
   });

@@ -133,7 +133,7 @@ describe('the functions', () => {
     const withWorkflows = manifest.filter((dir) => existsSync(join(app.outdir, dir, 'workflows.json')));
     expect(withWorkflows).toHaveLength(3);
     const bundle = JSON.parse(readFileSync(join(app.outdir, withWorkflows[0]!, 'workflows.json'), 'utf8'));
-    expect(bundle.workflows.map((w: { id: string }) => w.id).sort()).toEqual(['cold-traffic-nurture', 'post-purchase']);
+    expect(bundle.workflows.map((w: { id: string }) => w.id).sort()).toEqual(['cold-traffic-nurture', 'post-purchase', 'year-end-promotion']);
     expect(bundle.content.length).toBeGreaterThan(20);
   });
 
@@ -145,8 +145,10 @@ describe('the functions', () => {
     expect(actionsOf('Advance')).toEqual([...logs, ...consume, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'].sort());
     // send delivers: reads the stream, the customer and the suppression list, adds counters, sends, tells the work queue.
     // (GetQueueAttributes and GetQueueUrl are the stream's on-failure destination's grant.)
-    expect(actionsOf('Send')).toEqual([...logs, ...stream, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'ses:SendEmail', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort());
-    expect(actionsOf('Sweep')).toEqual([...logs, 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'].sort());
+    // PutItem: an email that reaches SES's door after its workflow was paused is kept until it is resumed.
+    expect(actionsOf('Send')).toEqual([...logs, ...stream, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'ses:SendEmail', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort());
+    // The sweep reads workflows' controls (GetItem) and releases what a pause held (Query, UpdateItem, DeleteItem).
+    expect(actionsOf('Sweep')).toEqual([...logs, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'].sort());
     expect(actionsOf('Unsubscribe')).toEqual([...logs, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'].sort());
 
     const everyAction = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) => s.Action));
@@ -167,7 +169,7 @@ describe('the functions', () => {
     expect(write.Condition?.['ForAllValues:StringEquals']?.['dynamodb:Attributes']).not.toContain('st');
   });
 
-  it('let the sweep query only the due index, and send email only from the workflows\' senders through the configuration set', () => {
+  it('let the sweep query the due index, and send email only from the workflows\' senders through the configuration set', () => {
     const sweepPolicy = JSON.stringify(Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('dynamodb:Query') && !JSON.stringify(p).includes('ses:SendEmail')));
     expect(sweepPolicy).toContain('/index/due');
     const sesStatement = Object.values(template.findResources('AWS::IAM::Policy'))

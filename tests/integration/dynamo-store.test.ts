@@ -19,7 +19,7 @@ import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { createLocalRuntime, uniqueAddress } from '../support/local-runtime';
 
 const loaded = loadValidWorkflows(['workflows']);
-const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+const registry = WorkflowRegistry.fromLoaded(loaded);
 
 function state(customerId: string, overrides: Partial<JourneyState> = {}): JourneyState {
   return {
@@ -35,6 +35,8 @@ function state(customerId: string, overrides: Partial<JourneyState> = {}): Journ
     finishedAt: null,
     convertedAt: null,
     waitingSince: null,
+    pendingSince: null,
+    held: false,
     dueAt: Date.parse('2026-11-05T10:00:00Z'),
     clock: 2,
     emailsSent: 2,
@@ -148,6 +150,60 @@ describe('DynamoStore', () => {
     expect(await store.unparkJourneys('cold-traffic-nurture', 1, Date.parse('2026-11-02T10:05:00Z'), 100)).toBe(1);
     await sweep(Date.parse('2026-11-02T10:06:00Z'));
     expect(woken).toEqual(['c-parked']);
+  });
+
+  it('pause, resume, stop: the control item; a held customer leaves the due index and comes back due at once on release', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z', dueShards: 1 });
+    expect(await store.loadControl('cold-traffic-nurture')).toBeUndefined();
+    await store.saveControl('cold-traffic-nurture', { status: 'paused', changedAt: 5 });
+    expect(await store.loadControl('cold-traffic-nurture')).toEqual({ status: 'paused', changedAt: 5 });
+
+    await store.saveJourney(write('c-held', { state: state('c-held', { stepId: 'welcome', held: true, dueAt: null, pendingSince: 4 }) }));
+    const woken: string[] = [];
+    const sweep = (now: number) => sweepDue({ store, shards: 1, limit: 100, marginMs: 120_000, leaseMs: 70_000, log: silentLogger, enqueue: async (m) => void woken.push(...m.map((w) => (w as { customerId: string }).customerId)) }, now);
+    await sweep(Date.parse('2026-11-09T10:00:00Z'));
+    expect(woken).toEqual([]);
+    expect((await store.loadJourney('c-held', 'cold-traffic-nurture'))?.state).toMatchObject({ held: true, dueAt: null, pendingSince: 4 });
+    expect(await store.releaseHeld('cold-traffic-nurture', Date.parse('2026-11-09T10:05:00Z'), 100)).toBe(1);
+    expect(await store.releaseHeld('cold-traffic-nurture', Date.parse('2026-11-09T10:05:00Z'), 100)).toBe(0);
+    await sweep(Date.parse('2026-11-09T10:06:00Z'));
+    expect(woken).toEqual(['c-held']);
+  });
+
+  it('an email held on its way to SES is kept, then written back into its journey\'s outbox (the stream carries it) or dropped', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    const email = (customerId: string, seq: number, decidedAt: number) => ({ seq, customerId, workflowId: 'cold-traffic-nurture', version: 1, stepId: 'welcome', stage: null, contentId: 'article-get-paid-faster', to: `${customerId}@example.com`, at: decidedAt, decidedAt });
+    await store.saveJourney(write('c-kept', { outbox: [email('c-kept', 1, 100)] }));
+    await store.saveJourney(write('c-dropped', { outbox: [email('c-dropped', 1, 50)] }));
+    await store.holdEmail(email('c-kept', 1, 100));
+    await store.holdEmail(email('c-dropped', 1, 50));
+    // A later write of the journey replaced its outbox meanwhile: the held email must survive that.
+    await store.saveJourney(write('c-kept', { expectedVersion: 1 }));
+    // One whose journey still holds it in its outbox (not written since): written back beside it, under a key of its own.
+    await store.saveJourney(write('c-same', { outbox: [email('c-same', 1, 100)] }));
+    await store.holdEmail(email('c-same', 1, 100));
+    expect(await store.releaseHeldEmails('cold-traffic-nurture', 80, 100)).toEqual({ released: 2, dropped: 1 });
+    expect((await store.loadJourney('c-kept', 'cold-traffic-nurture'))?.outbox.map((e) => e.seq)).toEqual([1]);
+    expect((await store.loadJourney('c-same', 'cold-traffic-nurture'))?.outbox.map((e) => e.seq)).toEqual([1, 1]);
+    expect(await store.releaseHeldEmails('cold-traffic-nurture', undefined, 100)).toEqual({ released: 0, dropped: 0 });
+  });
+
+  it('stopping wakes every active customer of the workflow, page by page, and never one that finished', async () => {
+    const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z', dueShards: 2 });
+    for (let i = 0; i < 7; i++) await store.saveJourney(write(`c-s${i}`, { state: state(`c-s${i}`, { dueAt: Date.parse('2026-12-01T00:00:00Z') }) }));
+    await store.saveJourney(write('c-done', { state: state('c-done', { status: 'completed', stepId: null, dueAt: null }) }));
+    let woken = 0;
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.wakeActive('cold-traffic-nurture', Date.parse('2026-11-02T10:00:00Z'), 3, after);
+      woken += page.woken;
+      after = page.next;
+      pages += 1;
+    } while (after !== undefined && pages < 20);
+    expect(woken).toBe(7);
+    const due = [...(await store.dueEntries(0, null, '9', 100)), ...(await store.dueEntries(1, null, '9', 100))].map((e) => e.customerId).sort();
+    expect(due).toEqual(Array.from({ length: 7 }, (_, i) => `c-s${i}`).sort());
   });
 
   it('profiles: a new customer is one plain put; a conflicting writer retries on the version; per-attribute times travel with it', async () => {

@@ -28,6 +28,8 @@
  * 7. late input: a 40-day-old entry, a redriven dead letter, a sweep down for
  *    three days over 1,000 customers: no customer gets more than one instant's
  *    emails per journey, and caps and windows hold at real send time;
+ * 8. the send budget across journeys with every message twice on 8 workers:
+ *    never exceeded;
  * and input that can never apply (too deep, numbers DynamoDB cannot store)
  * goes to the dead-letter path with its reason on the first delivery; an SES
  * complaint that keeps failing ends in the dead-letter queue, never dropped;
@@ -719,5 +721,62 @@ describe('late input (WORKFLOWS.md, "Time in production")', () => {
     expect(burstsAtRecovery).toBe(0);
     expect(byCustomer.size).toBe(CUSTOMERS);
     report('sweep outage', { customers: CUSTOMERS, emailsBeforeOutage: beforeOutage, emails: handed.length, handedAtRecovery: handed.filter((h) => h.at === recovery).length });
+  });
+});
+
+describe('the send budget across journeys, under concurrent workers', () => {
+  it('is never exceeded: 200 customers in three journeys, every message twice, 8 workers at once', { timeout: 600_000 }, async () => {
+    const CUSTOMERS = 200;
+    const journey = (id: string, priority: number, overBudget: 'wait' | 'skip') =>
+      defineWorkflow({
+        id,
+        settings: { priority, overBudget },
+        steps: {
+          first: { type: 'email', template: 'article-1', next: 'pause' },
+          pause: { type: 'wait', duration: 'PT6H', next: 'second' },
+          second: { type: 'email', template: 'article-2' },
+        },
+      });
+    const workflows = [journey('nurture', 10, 'wait'), journey('onboarding', 5, 'wait'), journey('promotion', 0, 'skip')];
+    const handed: Array<{ customerId: string; workflowId: string; at: number }> = [];
+    const runtime = await createLocalRuntime({
+      registry: registryOf(workflows, testContent, { budget: { max: 2, per: 'P1D' } }),
+      start: iso(T0),
+      mailer: (mailer) => ({
+        send: async (email) => {
+          const outcome = await mailer.send(email);
+          if (outcome.status === 'sent') handed.push({ customerId: email.entry.customerId, workflowId: email.entry.workflowId, at: email.entry.at });
+          return outcome;
+        },
+      }),
+    });
+    const tag = randomUUID().slice(0, 6);
+    const leads = Array.from({ length: CUSTOMERS }, (_, i) =>
+      JSON.stringify({ id: `b-lead-${i}`, source: 'test.web', 'detail-type': 'lead.captured', time: iso(T0 + i * 1000), detail: { customerId: `b${i}`, profile: { email: `b${i}.${tag}@budget.example` } } }),
+    );
+    const random = seededRandom(77);
+    const stats: ConsumeStats = { received: 0, failed: 0 };
+    await consume(runtime, redeliveredAndShuffled(leads, { copies: 2, window: 20, random }), { workers: 8 }, stats);
+    await runTimersUntil(runtime, T0 + 4 * DAY, { workers: 8, copies: 2, window: 20, random }, stats);
+    await runtime.settle();
+
+    const byCustomer = new Map<string, number[]>();
+    for (const h of handed) byCustomer.set(h.customerId, [...(byCustomer.get(h.customerId) ?? []), h.at]);
+    let worst = 0;
+    for (const [customerId, times] of byCustomer) {
+      for (const t of times) {
+        const inDay = times.filter((u) => u > t - DAY && u <= t).length;
+        worst = Math.max(worst, inDay);
+        expect({ customerId, at: iso(t), inRollingDay: inDay <= 2 }).toEqual({ customerId, at: iso(t), inRollingDay: true });
+      }
+    }
+    // Every customer got the two highest-priority emails first; promotions over budget were skipped, not queued.
+    expect(byCustomer.size).toBe(CUSTOMERS);
+    const firstOf = (workflowId: string) => handed.filter((h) => h.workflowId === workflowId).length;
+    expect(firstOf('nurture')).toBe(2 * CUSTOMERS);
+    expect(worst).toBe(2);
+    const promotionSkips = (await runtime.store.readCounters('promotion')).filter((r) => r.name === 'email.skipped:budget').reduce((sum, r) => sum + r.value, 0);
+    expect(promotionSkips).toBeGreaterThan(0);
+    report('budget', { customers: CUSTOMERS, inputs: stats.received, emails: handed.length, byWorkflow: { nurture: firstOf('nurture'), onboarding: firstOf('onboarding'), promotion: firstOf('promotion') }, promotionSkips });
   });
 });

@@ -4,7 +4,8 @@
  * - redelivery and racing batches send each email once and leave one state;
  * - a crash after the state write still sends the email once (the write is what sends it, through the stream);
  * - nothing is ever sent to a suppressed address; the customer becomes "suppressed";
- * - older events apply by their own time where the workflow allows, and never rewind a finished customer.
+ * - older events apply by their own time where the workflow allows, and never rewind a finished customer;
+ * - a paused journey sends nothing, an email already on its way included, and sends what it held once on resume.
  */
 import { describe, expect, it } from 'vitest';
 import { defineWorkflow, registryOf } from '../support/journeys';
@@ -120,6 +121,65 @@ describe('suppressed addresses', () => {
     await runtime.advanceTo('2026-11-06T00:00:00Z');
     expect((await runtime.messagesTo(address)).map((m) => m.subject)).toEqual(['Article 1 for Ana']);
     expect((await runtime.journey('c-bounced', 'guarantees'))?.state.status).toBe('suppressed');
+  });
+});
+
+describe('a paused journey, through the handlers', () => {
+  it('an email decided before the pause and reaching the send path after it is held, not sent, and goes once on resume', async () => {
+    const runtime = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    const address = uniqueAddress('in-flight');
+    // advance decides the welcome email; the pause lands before the send function reads the stream.
+    await runtime.advanceOnly([JSON.stringify(lead('c-in-flight', address, '2026-11-02T10:00:00Z'))]);
+    await runtime.lifecycle('guarantees', 'pause');
+    await runtime.settle();
+    expect(await runtime.messagesTo(address)).toEqual([]);
+
+    // Paused for a week: the follow-up is held at its step too.
+    await runtime.advanceTo('2026-11-09T10:00:00Z');
+    expect(await runtime.messagesTo(address)).toEqual([]);
+    expect((await runtime.journey('c-in-flight', 'guarantees'))?.state).toMatchObject({ status: 'active', stepId: 'follow-up', held: true });
+
+    await runtime.lifecycle('guarantees', 'resume');
+    await runtime.sweepOnce();
+    await runtime.settle();
+    expect((await runtime.messagesTo(address)).map((m) => m.subject).sort()).toEqual(['Article 1 for Ana', 'Article 2']);
+    // Nothing goes twice: more sweeps and stream reads send nothing new.
+    runtime.clock.now += 60_000;
+    await runtime.sweepOnce();
+    await runtime.settle();
+    expect(await runtime.messagesTo(address)).toHaveLength(2);
+    expect((await runtime.journey('c-in-flight', 'guarantees'))?.state.status).toBe('completed');
+  });
+
+  it('resumed with --drop-held: the held emails are dropped, counted, and never sent', async () => {
+    const runtime = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    const address = uniqueAddress('dropped');
+    await runtime.advanceOnly([JSON.stringify(lead('c-dropped', address, '2026-11-02T10:00:00Z'))]);
+    await runtime.lifecycle('guarantees', 'pause');
+    await runtime.settle();
+    await runtime.advanceTo('2026-11-05T10:00:00Z');
+    runtime.clock.now += 60_000;
+    await runtime.lifecycle('guarantees', 'resume', { dropHeld: true });
+    await runtime.sweepOnce();
+    await runtime.settle();
+    expect(await runtime.messagesTo(address)).toEqual([]);
+    expect((await runtime.journey('c-dropped', 'guarantees'))?.state.status).toBe('completed');
+    const counters = await runtime.store.readCounters('guarantees');
+    expect(counters.filter((r) => r.name.startsWith('email.dropped:')).reduce((sum, r) => sum + r.value, 0)).toBe(2);
+  });
+
+  it('a stop ends the active customers through the sweep, and an email on its way is not sent', async () => {
+    const runtime = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    const address = uniqueAddress('stopped');
+    await runtime.advanceOnly([JSON.stringify(lead('c-stopped', address, '2026-11-02T10:00:00Z'))]);
+    const { ended } = await runtime.lifecycle('guarantees', 'stop');
+    expect(ended).toBe(1);
+    await runtime.settle();
+    await runtime.sweepOnce();
+    expect(await runtime.messagesTo(address)).toEqual([]);
+    expect((await runtime.journey('c-stopped', 'guarantees'))?.state.status).toBe('exited');
+    await runtime.send(lead('c-late', uniqueAddress('late'), '2026-11-02T11:00:00Z'));
+    expect(await runtime.journey('c-late', 'guarantees')).toBeUndefined();
   });
 });
 

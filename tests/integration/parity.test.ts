@@ -15,7 +15,7 @@ import { defineWorkflow, registryOf } from '../support/journeys';
 import { createLocalRuntime, uniqueAddress } from '../support/local-runtime';
 
 const loaded = loadValidWorkflows(['workflows']);
-const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+const registry = WorkflowRegistry.fromLoaded(loaded);
 
 type Line = { time?: string; source?: string; detail?: { customerId?: string } };
 

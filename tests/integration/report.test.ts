@@ -19,7 +19,7 @@ import type { CounterRow } from '../../lib/runtime/store';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 
 const loaded = loadValidWorkflows(['workflows']);
-const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+const registry = WorkflowRegistry.fromLoaded(loaded);
 const workflowById = (id: string) => loaded.workflows.find((w) => w.id === id)!;
 
 async function waymark(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {

@@ -4,7 +4,7 @@
  */
 import { createCatalogue } from '../../lib/engine/content';
 import type { JourneyState } from '../../lib/engine/model';
-import type { ContentItem, Workflow } from '../../lib/engine/schema';
+import type { ContentItem, ProjectSettings, Workflow } from '../../lib/engine/schema';
 import { formatProblem, validateWorkflow } from '../../lib/engine/validate';
 import { type RunResult, runTimeline, sortTimeline, type TimelineItem, timelineItemsFor } from '../../lib/runtime/local-runner';
 import { WorkflowRegistry } from '../../lib/runtime/registry';
@@ -38,8 +38,8 @@ export function defineWorkflow(overrides: WorkflowOverrides, content: ContentIte
   return result.workflow;
 }
 
-export function registryOf(workflows: Workflow | Workflow[], content: ContentItem[] = testContent): WorkflowRegistry {
-  return new WorkflowRegistry(Array.isArray(workflows) ? workflows : [workflows], createCatalogue(content));
+export function registryOf(workflows: Workflow | Workflow[], content: ContentItem[] = testContent, settings: ProjectSettings = {}): WorkflowRegistry {
+  return new WorkflowRegistry(Array.isArray(workflows) ? workflows : [workflows], createCatalogue(content), settings);
 }
 
 let eventCounter = 0;
@@ -67,8 +67,8 @@ export interface Played extends RunResult {
 }
 
 /** Plays events (in time order, timers between them) until `until` or until nothing is left. */
-export async function play(workflows: Workflow | Workflow[], events: object[], options: { until?: string; content?: ContentItem[] } = {}): Promise<Played> {
-  const registry = registryOf(workflows, options.content);
+export async function play(workflows: Workflow | Workflow[], events: object[], options: { until?: string; content?: ContentItem[]; settings?: ProjectSettings } = {}): Promise<Played> {
+  const registry = registryOf(workflows, options.content, options.settings);
   const items: TimelineItem[] = [];
   events.forEach((raw, index) => {
     const placed = timelineItemsFor(raw, index, index + 1);

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { inject } from 'vitest';
 import { rulesFor } from '../../lib/dev/bus';
+import type { ControlSource } from '../../lib/runtime/controls';
 import { BufferedCounters } from '../../lib/runtime/counters';
 import { DeliveryService } from '../../lib/runtime/delivery';
 import { DynamoStore } from '../../lib/runtime/dynamo-store';
@@ -17,6 +18,7 @@ import { createAdvanceHandler } from '../../lib/runtime/handlers/advance';
 import { createSendHandler } from '../../lib/runtime/handlers/send';
 import { createSweepHandler } from '../../lib/runtime/handlers/sweep';
 import { createUnsubscribeHandler } from '../../lib/runtime/handlers/unsubscribe';
+import { changeLifecycle, type LifecycleAction } from '../../lib/runtime/journey-lifecycle';
 import { type FaultPoint, JourneyService, silentLogger } from '../../lib/runtime/journey-service';
 import { ensureTable, localDynamoClient, localSes, type StoredSesMessage } from '../../lib/runtime/local-servers';
 import { LocalStreamReader } from '../../lib/runtime/local-stream';
@@ -95,10 +97,13 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
   const unknown = new MemoryUnknownOutcomes();
   const queue = new InProcessQueue();
   const keys = options.keys ?? [UNSUBSCRIBE_KEY];
+  // Workflows' controls read through no cache: a pause in a test applies from the next input.
+  const controls: ControlSource = { get: (workflowId) => store.loadControl(workflowId) };
   const service = new JourneyService({
     registry: options.registry,
     store,
     counters,
+    controls,
     sleep: async () => {},
     ...(options.faults ? { faults: options.faults } : {}),
   });
@@ -112,6 +117,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
     new DeliveryService({
       registry: options.registry,
       store,
+      controls,
       mailer: {
         send: async (email) => {
           const outcome = await mailer.send(email);
@@ -161,7 +167,7 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
   // Another runtime processed this table's stream so far: this one (a new deployment) reads on from here.
   if (options.tableName) await stream.startAtLatest();
   const advance = createAdvanceHandler({ service, store, deadLetters, counters, now, log: silentLogger });
-  const sweep = createSweepHandler({ store, queue, now, log: silentLogger, shards: dueShards, batchLimit: 10_000, deployed: options.registry.all.map((c) => ({ id: c.id, version: c.version })), unparkEveryMs: 0 });
+  const sweep = createSweepHandler({ store, controls, controlSettleMs: 0, queue, now, log: silentLogger, shards: dueShards, batchLimit: 10_000, deployed: options.registry.all.map((c) => ({ id: c.id, version: c.version })), unparkEveryMs: 0 });
   const unsubscribe = createUnsubscribeHandler({ store, keys: async () => keys, now, log: silentLogger, brand: 'Ledgerly' });
   const bus = rulesFor(options.registry.all.map((c) => c.definition), [...options.registry.catalogue.items]);
 
@@ -222,6 +228,11 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
     /** An SES event from the configuration set: its rule targets the work queue. */
     async sesEvents(event: object) {
       return runtime.deliver([JSON.stringify(event)]);
+    },
+    /** `waymark journeys pause|resume|stop` at the current time (no cache to wait for: the stop's customers are woken at once). */
+    async lifecycle(workflowId: string, action: LifecycleAction, lifecycleOptions: { dropHeld?: boolean } = {}) {
+      const workflow = options.registry.latestOf(workflowId)!;
+      return changeLifecycle(store, workflow, action, { clock: now, settleMs: 0, ...lifecycleOptions });
     },
     /** One sweep at the current time, and the wake-ups it enqueued, processed. */
     async sweepOnce() {

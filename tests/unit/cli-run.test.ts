@@ -71,4 +71,28 @@ describe('waymark run', () => {
     expect(text).toContain('Warnings (1)');
     expect(text).toContain('c-old in cold-traffic-nurture: lead.captured of 2026-10-20T15:00:00Z was 41 days old when applied, older than entry.maxAge (P1D): it did not start the journey');
   });
+
+  it('warns, per customer and reason, about a time zone it could not use (with what was meant) and an address it could not mail', () => {
+    const events = join(mkdtempSync(join(tmpdir(), 'waymark-warn-')), 'leads.jsonl');
+    const lead = (id: string, customerId: string, profile: object) => ({ id, source: 'com.ledgerly.web', 'detail-type': 'lead.captured', time: '2026-11-02T14:05:00Z', detail: { customerId, profile } });
+    writeFileSync(
+      events,
+      [lead('1', 'c-chi', { email: 'chi@example.com', timezone: 'America/Chicgo' }), lead('2', 'c-nomail', { email: 'not-an-email' }), { 'detail-type': 'Email Clicked', time: '2026-11-03T15:00:00Z', detail: { customerId: 'c-chi', workflowId: 'cold-traffic-nurture' } }]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    const output = JSON.parse(waymark('run', '--events', events, '--until', '2026-11-06T00:00:00Z', '--json'));
+    expect(output.rejected).toEqual([]);
+    expect(output.warnings).toEqual([
+      { customerId: 'c-chi', workflowId: 'cold-traffic-nurture', reason: 'profile.timezone "America/Chicgo" is not an IANA time zone (did you mean "America/Chicago"?): the send window was applied in America/New_York, the workflow\'s zone' },
+      { customerId: 'c-nomail', workflowId: 'cold-traffic-nurture', reason: 'profile.email "not-an-email" is not an email address: the email of step "welcome" was skipped' },
+      { customerId: 'c-nomail', workflowId: 'cold-traffic-nurture', reason: 'profile.email "not-an-email" is not an email address: the email of step "article-2" was skipped' },
+    ]);
+    // The shorthand click is a click on c-chi's welcome: the guide follows at once.
+    expect(output.emails.map((e: { customerId: string; stepId: string }) => `${e.customerId} ${e.stepId}`)).toEqual(['c-chi welcome', 'c-chi guide', 'c-chi testimonial']);
+    const text = waymark('run', '--events', events, '--until', '2026-11-06T00:00:00Z');
+    expect(text).toContain('Warnings (3)');
+    expect(text).toContain('! c-chi in cold-traffic-nurture: profile.timezone "America/Chicgo" is not an IANA time zone (did you mean "America/Chicago"?)');
+    expect(text).toContain('! c-nomail in cold-traffic-nurture: profile.email "not-an-email" is not an email address');
+  });
 });

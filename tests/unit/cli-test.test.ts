@@ -75,5 +75,34 @@ describe('waymark test', () => {
     const { status, stdout } = waymark('test', path, '--workflows', 'workflows');
     expect(status).toBe(1);
     expect(stdout).toContain('$.scenarios[0].events[0].at: a time: "+0", "+3d"');
+    expect(stdout).toContain('or an ISO 8601 instant such as "2026-11-02T14:00:00Z", got "tomorrow"');
+  });
+
+  it('pins a split path: a scenario says which side of the A/B split it tests, and a bad pin is an error naming the path', () => {
+    const path = scenarioFile((file) => {
+      const offerSide = file.scenarios.find((s) => s.name.startsWith('one click, then silence'))!;
+      // "ana" would take the demo: pinned, she takes the offer.
+      const pinned = { ...offerSide, name: 'ana, pinned to the offer', customer: { id: 'ana' } };
+      const typo = { ...offerSide, name: 'a pin with a typo', splits: { 'demo-or-offer': 'ofer' } };
+      file.scenarios = [pinned, typo];
+    });
+    const { status, stdout } = waymark('test', path, '--workflows', 'workflows');
+    expect(status).toBe(1);
+    expect(stdout).toContain('✔ ana, pinned to the offer (5 emails)');
+    expect(stdout).toContain('✖ a pin with a typo\n      $.scenarios[1].splits.demo-or-offer: "ofer" is not a path of the split "demo-or-offer" (did you mean "offer"?)');
+    expect(stdout).toContain('1 failed, 1 passed');
+  });
+
+  it('--json: each scenario with its warnings', () => {
+    const path = scenarioFile((file) => {
+      const sunset = file.scenarios.find((s) => s.name.startsWith('a lead who never clicks'))!;
+      (sunset as unknown as { customer: { profile?: object } }).customer.profile = { timezone: 'Europe/Madird' };
+      file.scenarios = [sunset];
+    });
+    const { stdout } = waymark('test', path, '--workflows', 'workflows', '--json');
+    const report = JSON.parse(stdout);
+    expect(report.files[0].scenarios[0].warnings).toEqual([
+      { code: 'timezone-invalid', customerId: 'grace', workflowId: 'cold-traffic-nurture', reason: 'profile.timezone "Europe/Madird" is not an IANA time zone (did you mean "Europe/Madrid"?): the send window was applied in America/New_York, the workflow\'s zone' },
+    ]);
   });
 });

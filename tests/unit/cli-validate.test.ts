@@ -187,7 +187,7 @@ describe('waymark validate: shapes, patterns and JSON', () => {
   });
 
   it('a field of the wrong type, and a misspelt field', () => {
-    expect(run.stdout).toContain(`${shown(directory, 'wrong-type.json')}: $.steps.holdout.percent: expected a number, got a string`);
+    expect(run.stdout).toContain(`${shown(directory, 'wrong-type.json')}: $.steps.holdout.percent: expected a number, got the string "5"`);
     expect(run.stdout).toContain(`${shown(directory, 'typo.json')}: $.steps.settle-in: unknown field "durtion" (did you mean "duration"?)`);
     expect(run.stdout).toContain(`${shown(directory, 'typo.json')}: $.steps.settle-in: a wait step needs exactly one of "duration"`);
   });
@@ -244,8 +244,8 @@ describe('waymark validate: one file, --json', () => {
     expect(report.workflows).toHaveLength(1);
     expect(report.workflows[0]).toMatchObject({ file: shown(directory, NURTURE), id: null, version: null });
     expect(report.problems).toEqual([
-      { file: shown(directory, NURTURE), path: '$.settings.timezone', message: expect.stringContaining('an IANA time zone name') },
-      { file: shown(directory, NURTURE), path: '$.settings.frequencyCap.max', message: 'at least 1' },
+      { file: shown(directory, NURTURE), path: '$.settings.timezone', message: 'an IANA time zone name such as "Europe/Paris", "America/New_York" or "UTC", got "America/New York" (did you mean "America/New_York"?)' },
+      { file: shown(directory, NURTURE), path: '$.settings.frequencyCap.max', message: 'at least 1, got 0' },
     ]);
     expect(report.workflows[0].problems).toEqual(report.problems);
   });

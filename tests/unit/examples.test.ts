@@ -10,7 +10,7 @@ import { WorkflowRegistry } from '../../lib/runtime/registry';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 
 const loaded = loadValidWorkflows(['workflows']);
-const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+const registry = WorkflowRegistry.fromLoaded(loaded);
 
 async function runExample(name: string) {
   const result = await runTimeline(registry, timelineFromJsonLines(readFileSync(`workflows/examples/${name}`, 'utf8')));

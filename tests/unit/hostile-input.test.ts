@@ -510,6 +510,16 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('dangling' as const), at: fc.nat(), target: fc.oneof(fc.string({ minLength: 1, maxLength: 20 }), fc.constantFrom('trail?', 'welcom', 'guide ', 'GUIDE', '')) }),
 );
 
+/**
+ * A mutation that removed or replaced `path` also removed the dangling references under it; deleting
+ * from an array shifts the later elements, so any reference in that array no longer has its path.
+ */
+function forgetDanglingUnder(dangling: Array<{ path: string; holder: string }>, path: Segment[], inArray: boolean): void {
+  const gone = segmentsToJsonPath(inArray ? path.slice(0, -1) : path);
+  const under = (inner: string) => inner === gone || inner.startsWith(`${gone}.`) || inner.startsWith(`${gone}[`);
+  for (let i = dangling.length - 1; i >= 0; i--) if (under(dangling[i]!.path)) dangling.splice(i, 1);
+}
+
 /** Applies mutations to a copy; returns it with the JSON paths of the references made dangling. */
 function mutate(sample: Record<string, unknown>, mutations: Mutation[]): { document: Json; dangling: Array<{ path: string; holder: string }> } {
   const document = structuredClone(sample) as Json;
@@ -523,11 +533,13 @@ function mutate(sample: Record<string, unknown>, mutations: Mutation[]): { docum
         const parent = parentOf(document, path);
         if (Array.isArray(parent)) parent.splice(path[path.length - 1] as number, 1);
         else delete parent[path[path.length - 1]!];
+        forgetDanglingUnder(dangling, path, Array.isArray(parent));
         break;
       }
       case 'replace': {
         const path = paths[m.at % paths.length]!;
         parentOf(document, path)[path[path.length - 1]!] = m.value;
+        forgetDanglingUnder(dangling, path, false);
         break;
       }
       case 'unknown-field': {

@@ -1,7 +1,7 @@
 /** workflows/workflow.schema.json is generated from the zod schema: it must be current. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { workflowJsonSchemaText } from '../../lib/engine/json-schema';
+import { settingsJsonSchemaText, workflowJsonSchemaText } from '../../lib/engine/json-schema';
 import { scenarioJsonSchemaText } from '../../lib/scenarios/json-schema';
 
 describe('workflows/workflow.schema.json', () => {
@@ -19,5 +19,11 @@ describe('workflows/workflow.schema.json', () => {
 describe('workflows/scenario.schema.json', () => {
   it('matches the zod schema of scenario files (regenerate with `npm run schema`)', () => {
     expect(readFileSync('workflows/scenario.schema.json', 'utf8')).toBe(scenarioJsonSchemaText());
+  });
+});
+
+describe('workflows/settings.schema.json', () => {
+  it('matches the zod schema of workflows/settings.json (regenerate with `npm run schema`)', () => {
+    expect(readFileSync('workflows/settings.schema.json', 'utf8')).toBe(settingsJsonSchemaText());
   });
 });

@@ -213,3 +213,18 @@ describe('templateProblems', () => {
     expect(rendering).toThrow(/Liquid syntax error: undefined filter: shout/);
   });
 });
+
+describe('bounded rendering', () => {
+  it('a template that runs away fails that email with a reason, quickly, instead of holding the send function', () => {
+    const renderer = new EmailRenderer();
+    const runaway = { id: 'runaway', kind: 'article', subject: 'Hi', html: '{% for i in (1..100000000) %}{{ i }}{% endfor %}' };
+    expect(() => renderer.render(runaway, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).toThrow(RenderError);
+    expect(() => renderer.render(runaway, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).toThrow(/runaway/);
+  });
+
+  it('a template that would build a huge string fails on the memory limit', () => {
+    const renderer = new EmailRenderer();
+    const huge = { id: 'huge', kind: 'article', subject: 'Hi', html: '{% assign s = "x" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s | size }}' };
+    expect(() => renderer.render(huge, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).toThrow(RenderError);
+  });
+});

@@ -23,7 +23,7 @@ import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import type { SimulationOutput } from '../../lib/sim/types';
 
 const loaded = loadValidWorkflows(['workflows']);
-const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
+const registry = WorkflowRegistry.fromLoaded(loaded);
 const coldTraffic = loaded.workflows.find((w) => w.id === 'cold-traffic-nurture')!;
 const GENERATED_AT = Date.parse('2026-12-10T08:00:00Z');
 

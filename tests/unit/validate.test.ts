@@ -2,11 +2,15 @@
  * The "Validation" rules of WORKFLOWS.md, one by one: each test starts from a small valid
  * workflow, breaks one rule, and checks the problem's JSON path and what it tells the marketer.
  */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createCatalogue } from '../../lib/engine/content';
 import { formatProblem, type ValidationProblem, validateWorkflow } from '../../lib/engine/validate';
-import { allProblems, loadWorkflows } from '../../lib/runtime/workflow-files';
+import { allProblems, loadContent, loadProjectSettings, loadWorkflows } from '../../lib/runtime/workflow-files';
+import { scenarioFileProblems } from '../../lib/scenarios/scenario';
 
 const FILE = 'workflows/test-flow.json';
 
@@ -74,7 +78,7 @@ describe('the starting point', () => {
 
 describe('a field with the wrong shape', () => {
   it('a field of the wrong type says what was expected and what was given', () => {
-    expectOnlyProblem(problemsAfter((w) => (w.version = '1')), '$.version', 'expected a number, got a string');
+    expectOnlyProblem(problemsAfter((w) => (w.version = '1')), '$.version', 'expected a number, got the string "1"');
     expectOnlyProblem(problemsAfter((w) => (w.steps = [])), '$.steps', 'expected an object, got an array');
     expectOnlyProblem(problemsAfter((w) => (w.steps.pause = null)), '$.steps.pause', 'expected an object, got null');
   });
@@ -128,8 +132,8 @@ describe('a field with the wrong shape', () => {
   it('send window times must be "HH:MM" and days must be weekdays', () => {
     const problems = problemsAfter((w) => (w.settings.sendWindow = { start: '9am', end: '25:00' }));
     expect(problems.map((p) => [p.path, p.message])).toEqual([
-      ['$.settings.sendWindow.start', 'a time "HH:MM" from 00:00 to 23:59'],
-      ['$.settings.sendWindow.end', 'a time "HH:MM" from 00:00 to 24:00'],
+      ['$.settings.sendWindow.start', 'a time "HH:MM" from 00:00 to 23:59, got "9am"'],
+      ['$.settings.sendWindow.end', 'a time "HH:MM" from 00:00 to 24:00, got "25:00"'],
     ]);
     expectOnlyProblem(
       problemsAfter((w) => (w.settings.sendWindow = { days: ['monday'], start: '09:00', end: '17:00' })),
@@ -522,7 +526,7 @@ describe('the samples', () => {
     const directory = fileURLToPath(new URL('../../workflows', import.meta.url));
     const loaded = loadWorkflows([directory]);
     expect(allProblems(loaded).map(formatProblem)).toEqual([]);
-    expect(loaded.workflows.map((w) => `${w.id}@${w.version}`).sort()).toEqual(['cold-traffic-nurture@1', 'post-purchase@1']);
+    expect(loaded.workflows.map((w) => `${w.id}@${w.version}`).sort()).toEqual(['cold-traffic-nurture@1', 'post-purchase@1', 'year-end-promotion@1']);
     expect(loaded.catalogue.items.length).toBeGreaterThan(0);
   });
 });
@@ -535,5 +539,77 @@ describe('ids that travel in SES message tags', () => {
       w.steps.demo.next = longId;
     });
     expect(problems.some((p) => p.message.includes('at most 180 bytes'))).toBe(true);
+  });
+});
+
+describe('every message echoes the bad value', () => {
+  // Given a workflow with one bad value, the message names the field's rule and the value as it was written.
+  it.each<[what: string, breakIt: (w: Json) => void, path: string, message: string]>([
+    ['a step type', (w) => (w.steps.welcome.type = 'emial'), '$.steps.welcome.type', '"type" must be one of "email", "wait", "branch", "split", "holdout", "stage", "exit", got "emial" (did you mean "email"?)'],
+    ['a weekday', (w) => (w.settings.sendWindow = { days: ['monday'], start: '09:00', end: '17:00' }), '$.settings.sendWindow.days[0]', 'expected "mon" or "tue" or "wed" or "thu" or "fri" or "sat" or "sun", got "monday" (did you mean "mon"?)'],
+    ['a day given twice', (w) => (w.settings.sendWindow = { days: ['mon', 'tue', 'mon'], start: '09:00', end: '17:00' }), '$.settings.sendWindow.days', 'each day at most once: "mon" is listed twice'],
+    ['a duration', (w) => (w.steps.pause.duration = '2 days'), '$.steps.pause.duration', 'an ISO 8601 duration such as "P3D" (3 days), "PT12H" (12 hours) or "P1W", got "2 days"'],
+    ['a timeout', (w) => (w.steps['clicked?'].until.timeout = 'P3'), '$.steps["clicked?"].until.timeout', 'got "P3"'],
+    ['an entry maxAge', (w) => (w.entry.maxAge = '1 day'), '$.entry.maxAge', 'got "1 day"'],
+    ['a signed offset', (w) => (w.steps.pause = { type: 'wait', at: { attribute: 'profile.renewsAt', offset: '7 days' }, next: 'demo' }), '$.steps.pause.at.offset', 'got "7 days"'],
+    ['an attribute path', (w) => (w.steps.pause = { type: 'wait', at: { attribute: 'renewsAt' }, next: 'demo' }), '$.steps.pause.at.attribute', 'a path starting with "profile." or "event.", e.g. "profile.renewsAt" or "event.detail.deliveryDate", got "renewsAt"'],
+    ['a clock time', (w) => (w.settings.sendWindow = { start: '9am', end: '17:00' }), '$.settings.sendWindow.start', 'a time "HH:MM" from 00:00 to 23:59, got "9am"'],
+    ['a time zone', (w) => (w.settings.timezone = 'Europe/Madird'), '$.settings.timezone', 'an IANA time zone name such as "Europe/Paris", "America/New_York" or "UTC", got "Europe/Madird" (did you mean "Europe/Madrid"?)'],
+    ['a time zone written as a city', (w) => (w.settings.timezone = 'Chicago'), '$.settings.timezone', 'got "Chicago" (did you mean "America/Chicago"?)'],
+    ['a time zone written as an offset', (w) => (w.settings.timezone = 'UTC+1'), '$.settings.timezone', 'got "UTC+1" (did you mean "Etc/GMT-1"?)'],
+    ['a workflow id', (w) => (w.id = 'Test_Flow'), '$.id', 'lower-case letters, digits and single "-" between them (for example "cold-traffic-nurture"), got "Test_Flow" (did you mean "test-flow"?)'],
+    ['a long workflow id', (w) => (w.id = 'a'.repeat(70)), '$.id', `at most 64 characters, got "${'a'.repeat(59)}…" (70 characters)`],
+    ['a step id', (w) => ((w.steps['bad\u0001'] = { type: 'exit' }), (w.steps.demo.next = 'bad\u0001')), '$.steps["bad\\u0001"]', 'a step id cannot contain control characters, got "bad\\u0001"'],
+    ['a content kind', (w) => (w.steps.welcome.content = { kind: 'Case Study' }), '$.steps.welcome.content.kind', 'got "Case Study" (did you mean "case-study"?)'],
+    ['a tag', (w) => (w.steps.welcome.content = { kind: 'article', tags: ['Intro'] }), '$.steps.welcome.content.tags[0]', 'got "Intro" (did you mean "intro"?)'],
+    ['a version', (w) => (w.version = 0), '$.version', 'a positive whole number, got 0'],
+    ['a version written as text', (w) => (w.version = '1'), '$.version', 'expected a number, got the string "1"'],
+    ['a fractional version', (w) => (w.version = 1.5), '$.version', 'a whole number, got 1.5'],
+    ['a step reference of the wrong type', (w) => (w.steps.welcome.next = 42), '$.steps.welcome.next', 'expected a string, got the number 42'],
+    ['a boolean for a string', (w) => (w.steps.welcome.next = true), '$.steps.welcome.next', 'expected a string, got true'],
+    ['a sender', (w) => (w.settings.from = 'hello at acme'), '$.settings.from', 'a sender such as "Acme <hello@acme.example>" or "hello@acme.example", got "hello at acme"'],
+    ['a reply-to address', (w) => (w.settings.replyTo = 'nope'), '$.settings.replyTo', 'an email address, got "nope"'],
+    ['a frequency cap', (w) => (w.settings.frequencyCap = { max: 0, per: 'P1D' }), '$.settings.frequencyCap.max', 'at least 1, got 0'],
+    ['a percentage', (w) => ((w.steps.hold = { type: 'holdout', percent: 150, next: 'welcome' }), (w.start = 'hold')), '$.steps.hold.percent', 'a percentage from 0 to 100, got 150'],
+    ['a weight', (w) => ((w.steps.demo.next = 'ab'), (w.steps.ab = { type: 'split', paths: [{ weight: -5, next: 'end' }] }), (w.steps.end = { type: 'exit' })), '$.steps.ab.paths[0].weight', 'a weight cannot be negative, got -5'],
+    ['a reentry', (w) => (w.entry.reentry = 'always'), '$.entry.reentry', 'expected "never", "after-exit" or {"after": "P30D"}, got "always"'],
+    ['a budget choice', (w) => (w.settings.budget = 'exampt'), '$.settings.budget', 'got "exampt" (did you mean "exempt"?)'],
+    ['a priority', (w) => (w.settings.priority = 1.5), '$.settings.priority', 'a whole number, got 1.5'],
+    ['a name too long', (w) => (w.name = 'x'.repeat(250)), '$.name', 'at most 200 characters, got "x'],
+    ['an instant', (w) => (w.steps.pause = { type: 'wait', at: 'tomorrow', next: 'demo' }), '$.steps.pause.at', 'got "tomorrow"'],
+    ['a pattern value', (w) => (w.entry.on = { 'detail-type': 'lead.captured' }), '$.entry.on.detail-type', 'got the text "lead.captured"'],
+    ['a stage given twice', (w) => (w.stages = ['awareness', 'decision', 'awareness']), '$.stages', 'each stage at most once: "awareness" is listed twice'],
+    ['a stage', (w) => (w.steps.demo.stage = 'decison'), '$.steps.demo.stage', '"decison" is not one of this workflow\'s stages (did you mean "decision"?)'],
+    ['a step reference', (w) => (w.steps.pause.next = 'dmeo'), '$.steps.pause.next', 'no step named "dmeo" (did you mean "demo"?)'],
+    ['a template', (w) => (w.steps.demo.template = 'book-a-dmeo'), '$.steps.demo.template', 'no content item with id "book-a-dmeo" in the content catalogue (did you mean "book-a-demo"?)'],
+    ['a content kind the catalogue lacks', (w) => (w.steps.welcome.content = { kind: 'artcle' }), '$.steps.welcome.content', 'no content item of kind "artcle" (did you mean "article"?)'],
+    ['a tag no item carries', (w) => (w.steps.welcome.content = { kind: 'article', tags: ['intr'] }), '$.steps.welcome.content', 'no content item of kind "article" carrying the tags "intr": no "article" item carries "intr" (did you mean "intro"?)'],
+  ])('%s', (_what, breakIt, path, message) => {
+    const problems = problemsAfter(breakIt);
+    expect(problems.map((p) => p.path)).toContain(path);
+    expect(problems.find((p) => p.path === path)!.message).toContain(message);
+  });
+
+  it('in workflows/settings.json, content items and scenario files too', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'waymark-echo-'));
+    writeFileSync(join(directory, 'settings.json'), JSON.stringify({ budget: { max: 0, per: '7 days' } }));
+    expect(loadProjectSettings(join(directory, 'settings.json'), directory).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$.budget.max: at least 1, got 0',
+      '$.budget.per: an ISO 8601 duration such as "P3D" (3 days), "PT12H" (12 hours) or "P1W", got "7 days"',
+    ]);
+    mkdirSync(join(directory, 'content'));
+    writeFileSync(join(directory, 'content', '10.json'), JSON.stringify([{ id: 'tips', kind: 'artcle', tags: ['Intro'], subject: 'Hi', html: '<p>Hi</p>' }]));
+    expect(loadContent(join(directory, 'content'), directory).problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      '$[0].tags[0]: content item "tips": lower-case letters, digits and single "-" between them (for example "cold-traffic-nurture"), got "Intro" (did you mean "intro"?)',
+    ]);
+    expect(scenarioFileProblems({ workflow: 'x', start: 'monday', scenarios: [{ name: 'x', events: [{ at: '+0', type: 'a' }], expect: { status: 'complete' } }] })).toEqual([
+      { path: '$.start', message: 'an ISO 8601 instant such as "2026-11-02T14:00:00Z", got "monday"' },
+      { path: '$.scenarios[0].expect.status', message: 'expected "active" or "completed" or "converted" or "exited" or "holdout" or "suppressed", got "complete" (did you mean "completed"?)' },
+    ]);
+  });
+
+  it('a missing value is "required", not "got undefined"', () => {
+    expectOnlyProblem(problemsAfter((w) => delete w.settings.from), '$.settings.from', 'required: expected a string');
+    expect(problemsAfter((w) => delete w.settings.from)[0]!.message).not.toContain('got');
   });
 });

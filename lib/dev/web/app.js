@@ -10,7 +10,12 @@ import { JourneyGraph } from './graph.js';
 import { CustomerLookup } from './customers.js';
 
 const POLL_MS = 2000;
-const emptyHint = () => ['No customers yet: send an event, or run ', h('code', { text: 'npm start' }), ' for the demo'];
+const emptyHint = () => {
+  const type = state.overview?.workflows.find((w) => w.id === state.workflowId)?.entryExample?.DetailType;
+  return type
+    ? ['No customers yet: send a ', h('code', { text: type }), ' event (below), or run ', h('code', { text: 'npm start' }), ' for the demo']
+    : ['No customers yet: send an event, or run ', h('code', { text: 'npm start' }), ' for the demo'];
+};
 
 const $ = (id) => document.getElementById(id);
 
@@ -151,6 +156,8 @@ function render() {
     graph.show(workflow);
     $('graph').classList.toggle('is-empty', !(workflow.metrics?.entered > 0));
   }
+  renderHint(ov, workflow);
+  if (changed('empty-note', workflow?.entryExample?.DetailType ?? null)) fill(emptyNote, ...emptyHint());
   renderActivity(ov);
 }
 
@@ -181,13 +188,16 @@ function renderHeader(ov) {
     const eventsHref = safeUrl(endpoint);
     if (eventsHref) events.href = eventsHref;
     else events.removeAttribute('href');
-    const entries = JSON.stringify([{
-      Source: 'my.app',
-      DetailType: 'lead.captured',
-      Detail: JSON.stringify({ customerId: 'c-42', channel: 'search', profile: { email: 'c-42@example.com', firstName: 'Sam' } }),
-    }]);
-    setText($('cli-hint'), `aws events put-events --endpoint-url ${endpoint || '<eventsEndpoint>'} --region us-east-1 --entries '${entries}'`);
   }
+}
+
+// "Send an event": an entry event of the journey on display (from the server, which reads its entry pattern).
+function renderHint(ov, workflow) {
+  const endpoint = typeof ov.links?.eventsEndpoint === 'string' ? ov.links.eventsEndpoint : '';
+  const example = workflow?.entryExample;
+  if (!changed('hint', [endpoint, example])) return;
+  const entries = JSON.stringify([example ?? { Source: 'my.app', DetailType: 'my.event', Detail: JSON.stringify({ customerId: 'c-1', profile: { email: 'c1@example.com' } }) }]).replaceAll("'", "'\\''");
+  setText($('cli-hint'), `aws events put-events --endpoint-url ${endpoint || '<eventsEndpoint>'} --region us-east-1 --entries '${entries}'`);
 }
 
 function renderTabs(workflows) {
@@ -317,7 +327,7 @@ function renderChannels(w) {
 
 const KIND_LABELS = {
   entered: 'entered', email: 'email', stage: 'stage', converted: 'converted', finished: 'finished',
-  opened: 'opened', clicked: 'clicked', rejected: 'rejected', suppressed: 'suppressed',
+  opened: 'opened', clicked: 'clicked', rejected: 'rejected', suppressed: 'suppressed', lifecycle: 'journey',
 };
 
 function renderActivity(ov) {

@@ -5,11 +5,20 @@
  */
 import type { Logger } from '../journey-service';
 import type { WorkQueue } from '../queue';
+import type { ControlSource } from '../controls';
 import type { JourneyStore } from '../store';
+import { CONTROL_SETTLE_MS, releaseHeldWork } from '../journey-lifecycle';
 import { type SweepReport, sweepDue, unparkDeployed } from '../sweep';
 
 export interface SweepDependencies {
-  store: Pick<JourneyStore, 'acquireSweep' | 'releaseSweep' | 'dueEntries' | 'unparkJourneys'>;
+  store: Pick<JourneyStore, 'acquireSweep' | 'releaseSweep' | 'dueEntries' | 'unparkJourneys' | 'releaseHeld' | 'releaseHeldEmails' | 'addCounters'>;
+  /** Workflows' live controls: what a pause held is released once the workflow is resumed (or stopped). */
+  controls?: ControlSource;
+  /**
+   * How long after a resume or stop the release waits, so every function's control cache has seen it
+   * (default CONTROL_SETTLE_MS; `waymark dev` clears its caches itself and passes 0).
+   */
+  controlSettleMs?: number;
   queue: WorkQueue;
   now: () => number;
   log: Logger;
@@ -25,9 +34,21 @@ export interface SweepDependencies {
 
 export function createSweepHandler(deps: SweepDependencies) {
   let lastUnpark = Number.NEGATIVE_INFINITY;
-  return async (): Promise<SweepReport & { unparked: number }> => {
+  const workflowIds = [...new Set((deps.deployed ?? []).map((w) => w.id))];
+  return async (): Promise<SweepReport & { unparked: number; released: number }> => {
     const now = deps.now();
     let unparked = 0;
+    let released = 0;
+    // What a pause held goes on once the workflow is not paused: customers held at an email step are woken (the
+    // engine decides their email now, or drops it with --drop-held, or ends them if stopped), and emails held on
+    // their way to SES are written back to be sent (or dropped).
+    if (deps.controls) {
+      for (const workflowId of workflowIds) {
+        const control = await deps.controls.get(workflowId);
+        released += (await releaseHeldWork(deps.store, workflowId, control, now, { limit: deps.batchLimit, settleMs: deps.controlSettleMs ?? CONTROL_SETTLE_MS })).released;
+      }
+      if (released > 0) deps.log.info('held journeys and emails released', { released });
+    }
     if (deps.deployed && now - lastUnpark >= (deps.unparkEveryMs ?? 600_000)) {
       lastUnpark = now;
       unparked = await unparkDeployed(deps.store, deps.deployed, now, deps.batchLimit);
@@ -37,6 +58,6 @@ export function createSweepHandler(deps: SweepDependencies) {
       { store: deps.store, enqueue: (messages) => deps.queue.send(messages), shards: deps.shards, limit: deps.batchLimit, marginMs: deps.marginMs ?? 120_000, leaseMs: 70_000, log: deps.log },
       now,
     );
-    return { ...report, unparked };
+    return { ...report, unparked, released };
   };
 }
