@@ -12,13 +12,24 @@
  * - Modelled, from the stack's settings and Lambda's documented behaviour:
  *   how full batches are at a volume (`scenarioFor`), the sweep's
  *   SendMessageBatch (ten wake-ups a request at most, what one minute holds),
- *   the fixed monthly part (43,200 sweeps, idle long polls), and durations
- *   deployed (CPU time measured here plus in-region latencies per request).
- * SES ($0.10 per 1,000 emails) and CloudWatch Logs are shown apart.
+ *   the fixed monthly part (43,200 sweeps, idle long polls, the workflow
+ *   controls' reads through their 30 s cache, the alarms, the secret), and
+ *   durations deployed (CPU time measured here plus in-region latencies per
+ *   request).
+ * - Free, and shown at $0 so that nobody adds them: the stream's GetRecords
+ *   made by Lambda for the send trigger (DynamoDB developer guide, "Evaluate
+ *   your DynamoDB streams usage": read requests of Lambda-based consumers are
+ *   free), SES events on the default bus (events of AWS services), and
+ *   EventBridge's deliveries to its SQS targets (the SendMessage is SQS's).
+ * CloudWatch (the functions' log lines and Lambda's own, the alarms) is in
+ * the total. SES's own price ($0.10 per 1,000 emails) is shown apart: it is
+ * the price of the email, whatever sends it.
  */
 
 export const LIST_PRICES = {
   region: 'us-east-1',
+  /** When these list prices were read off the AWS pricing pages (on demand, arm64, no free tier). */
+  asOf: '2026-11-30',
   eventBridgeCustomEventPerMillion: 1.0,
   sqsRequestPerMillion: 0.4,
   lambdaRequestPerMillion: 0.2,
@@ -27,7 +38,18 @@ export const LIST_PRICES = {
   dynamoReadRequestUnitPerMillion: 0.125,
   sesEmailPerThousand: 0.1,
   cloudWatchLogsIngestionPerGb: 0.5,
+  /** A standard-resolution metric alarm, per month. */
+  cloudWatchAlarmPerMonth: 0.1,
+  secretsManagerSecretPerMonth: 0.4,
+  /** Streams read requests of a Lambda trigger, and SES events on the default bus: free. */
+  lambdaTriggerStreamReads: 0,
 } as const;
+
+/**
+ * The stack's alarms (lib/infra/operational-alarms.ts): dead letters, send failures, parked
+ * journeys, the work backlog, errors of each of the four functions, SES bounce and complaint rates.
+ */
+export const STACK_ALARMS = 10;
 
 /** The memory the stack gives each function (lib/infra/waymark-stack.ts). */
 export const FUNCTION_MEMORY_MB = { advance: 1024, send: 512, sweep: 256 } as const;
@@ -57,6 +79,13 @@ export const BATCHING = {
   secondsPerMonth: 2_592_000,
   /** Bytes of Lambda's own log lines per invocation (platform start and report, JSON format). */
   platformLogBytesPerInvocation: 600,
+  /** Lambda polls each stream shard four times a second (GetRecords: free for a Lambda trigger). */
+  streamPollsPerSecondPerShard: 4,
+  /** Warm functions that each read a workflow's control every 30 s at most: advance (one per poller), send (one per shard). */
+  warmAdvanceFunctions: 5,
+  warmSendFunctions: 4,
+  /** The control cache's life (lib/runtime/controls.ts, CONTROL_CACHE_MS). */
+  controlCacheSeconds: 30,
 } as const;
 
 /** A workload at a volume: how full each batch is. */
@@ -76,6 +105,8 @@ export interface Scenario {
 export interface CountedRun {
   busEvents: number;
   customers: number;
+  /** Deployed workflows: each has a control item that advance, send and the sweep read through a 30 s cache. */
+  workflows: number;
   /** Messages advance received: rule deliveries, SES events, wake-ups, notices. */
   messages: number;
   /** SendMessage requests: each rule delivery, SES event, notice and dead letter. */
@@ -97,8 +128,10 @@ export interface SweepCost {
   perWakeup: { ms: number; rcu: number; wcu: number };
 }
 
+export type Service = 'EventBridge' | 'SQS' | 'Lambda' | 'DynamoDB' | 'CloudWatch' | 'Secrets Manager';
+
 export interface CostLine {
-  service: 'EventBridge' | 'SQS' | 'Lambda' | 'DynamoDB';
+  service: Service;
   item: string;
   /** How many (requests, GB-seconds, units) per million of the denominator. */
   quantity: number;
@@ -109,12 +142,30 @@ export interface CostLine {
 export interface CostBreakdown {
   /** USD per million of the denominator (bus events or customers), the fixed part included when amortized. */
   total: number;
-  byService: { eventBridge: number; sqs: number; lambda: number; dynamodb: number };
+  byService: ByService;
   lines: CostLine[];
   /** The part that does not grow with volume (43,200 sweeps, idle long polls), per million at the scenario's volume. */
   fixedPerMillion: number;
-  /** Shown apart: SES's own price, and CloudWatch Logs (the handlers' lines and Lambda's own). */
-  apart: { sesEmails: number; cloudWatchLogs: number };
+  /** Shown apart: SES's own price ($0.10 per 1,000 emails). */
+  apart: { sesEmails: number };
+}
+
+export interface ByService {
+  eventBridge: number;
+  sqs: number;
+  lambda: number;
+  dynamodb: number;
+  cloudWatch: number;
+  secretsManager: number;
+}
+
+const SERVICE_KEYS: Record<Service, keyof ByService> = { EventBridge: 'eventBridge', SQS: 'sqs', Lambda: 'lambda', DynamoDB: 'dynamodb', CloudWatch: 'cloudWatch', 'Secrets Manager': 'secretsManager' };
+
+/** Dollars by service of some lines. */
+export function byServiceOf(lines: readonly CostLine[]): ByService {
+  const sums: ByService = { eventBridge: 0, sqs: 0, lambda: 0, dynamodb: 0, cloudWatch: 0, secretsManager: 0 };
+  for (const l of lines) sums[SERVICE_KEYS[l.service]] += l.usd;
+  return sums;
 }
 
 const clamp = (value: number, low: number, high: number) => Math.min(high, Math.max(low, value));
@@ -153,18 +204,38 @@ export function scenarioFor(fill: number, perEvent: { messages: number; streamRe
   return { fill, monthlyEvents, sendBatch, wakeupsPerSweep, sweepRequestsPerWakeup: sweepRequestsPerWakeup(wakeupsPerSweep) };
 }
 
-/** The fixed monthly part: the sweep every minute, idle or not, and idle pollers' empty receives. */
-export function fixedMonthly(sweep: SweepCost): { usd: number; lines: CostLine[] } {
+/** How often a month each function runs, for the control reads (at most one per invocation, per workflow). */
+export interface MonthlyInvocations {
+  advance: number;
+  send: number;
+}
+
+/**
+ * The fixed monthly part, what does not grow with events: the sweep every minute, idle or not;
+ * idle pollers' empty receives; the stream's polls (free); each workflow's control read through a
+ * 30 s cache by every warm function (at most one read per invocation, so fewer when invocations
+ * are rarer than that), and by each sweep; the alarms and the unsubscribe keys' secret.
+ */
+export function fixedMonthly(sweep: SweepCost, workflows = 1, invocations: MonthlyInvocations = { advance: Number.POSITIVE_INFINITY, send: Number.POSITIVE_INFINITY }): { usd: number; lines: CostLine[] } {
   const p = LIST_PRICES;
   const b = BATCHING;
   const gb = FUNCTION_MEMORY_MB.sweep / 1024;
   const emptyReceives = (b.sqsPollers * b.secondsPerMonth) / b.idleLongPollSeconds;
+  const streamPolls = b.streamPollsPerSecondPerShard * b.streamShards * b.secondsPerMonth;
+  const cacheLives = b.secondsPerMonth / b.controlCacheSeconds;
+  const controlReads = workflows * (Math.min(invocations.advance, b.warmAdvanceFunctions * cacheLives) + Math.min(invocations.send, b.warmSendFunctions * cacheLives) + b.sweepsPerMonth);
+  // A GetItem, eventually consistent, of an item under 4 KB (or of none: the same half unit).
+  const controlUnits = controlReads * 0.5;
   const lines: CostLine[] = [
     { service: 'SQS', item: 'empty receives of idle pollers (at most)', quantity: emptyReceives, unit: 'requests', usd: (emptyReceives * p.sqsRequestPerMillion) / 1e6 },
     { service: 'Lambda', item: 'sweep invocations', quantity: b.sweepsPerMonth, unit: 'requests', usd: (b.sweepsPerMonth * p.lambdaRequestPerMillion) / 1e6 },
     { service: 'Lambda', item: 'sweep duration (256 MB)', quantity: (b.sweepsPerMonth * sweep.idle.billedMsPerRun * gb) / 1000, unit: 'GB-s', usd: ((b.sweepsPerMonth * sweep.idle.billedMsPerRun * gb) / 1000) * p.lambdaArmGbSecond },
     { service: 'DynamoDB', item: 'sweep: lease and release writes', quantity: b.sweepsPerMonth * sweep.idle.wcuPerRun, unit: 'WRU', usd: (b.sweepsPerMonth * sweep.idle.wcuPerRun * p.dynamoWriteRequestUnitPerMillion) / 1e6 },
     { service: 'DynamoDB', item: 'sweep: one query per shard', quantity: b.sweepsPerMonth * sweep.idle.rcuPerRun, unit: 'RRU', usd: (b.sweepsPerMonth * sweep.idle.rcuPerRun * p.dynamoReadRequestUnitPerMillion) / 1e6 },
+    { service: 'DynamoDB', item: 'workflow controls read through the 30 s cache (advance, send, sweep)', quantity: controlUnits, unit: 'RRU', usd: (controlUnits * p.dynamoReadRequestUnitPerMillion) / 1e6 },
+    { service: 'DynamoDB', item: "stream GetRecords of the send trigger (free for Lambda)", quantity: streamPolls, unit: 'requests', usd: streamPolls * p.lambdaTriggerStreamReads },
+    { service: 'CloudWatch', item: `alarms (${STACK_ALARMS})`, quantity: STACK_ALARMS, unit: 'alarm-months', usd: STACK_ALARMS * p.cloudWatchAlarmPerMonth },
+    { service: 'Secrets Manager', item: 'the unsubscribe keys', quantity: 1, unit: 'secret-months', usd: p.secretsManagerSecretPerMonth },
   ];
   return { usd: lines.reduce((sum, l) => sum + l.usd, 0), lines };
 }
@@ -197,18 +268,20 @@ export function costOf(run: CountedRun, sweep: SweepCost, scenario: Scenario, pe
   line('DynamoDB', 'read units (advance, send)', run.readUnits, 'RRU', p.dynamoReadRequestUnitPerMillion / 1e6);
   line('DynamoDB', 'sweep: due entries read, cursor', run.wakeups * sweep.perWakeup.rcu, 'RRU', p.dynamoReadRequestUnitPerMillion / 1e6);
   line('DynamoDB', 'sweep: cursor writes per wake-up', run.wakeups * sweep.perWakeup.wcu, 'WRU', p.dynamoWriteRequestUnitPerMillion / 1e6);
+  const logBytes = run.advance.logBytes + run.send.logBytes + (run.advance.invocations + run.send.invocations) * BATCHING.platformLogBytesPerInvocation;
+  line('CloudWatch', "log lines of advance and send (theirs and Lambda's)", logBytes / 2 ** 30, 'GB', p.cloudWatchLogsIngestionPerGb);
 
-  const fixed = fixedMonthly(sweep);
+  // The fixed part at the scenario's volume: each function's invocations a month bound its control reads.
+  const perMonth = scenario.monthlyEvents / Math.max(1, run.busEvents);
+  const fixed = fixedMonthly(sweep, run.workflows, { advance: run.advance.invocations * perMonth, send: run.send.invocations * perMonth });
   const fixedPerMillion = amortizeFixed ? fixed.usd / (scenario.monthlyEvents / 1e6) : 0;
   if (amortizeFixed) for (const f of fixed.lines) lines.push({ ...f, item: `fixed: ${f.item}`, quantity: f.quantity / (scenario.monthlyEvents / 1e6), usd: f.usd / (scenario.monthlyEvents / 1e6) });
-  const sum = (service: CostLine['service']) => lines.filter((l) => l.service === service).reduce((s, l) => s + l.usd, 0);
-  const byService = { eventBridge: sum('EventBridge'), sqs: sum('SQS'), lambda: sum('Lambda'), dynamodb: sum('DynamoDB') };
-  const logBytes = run.advance.logBytes + run.send.logBytes + (run.advance.invocations + run.send.invocations) * BATCHING.platformLogBytesPerInvocation;
+  const byService = byServiceOf(lines);
   return {
-    total: byService.eventBridge + byService.sqs + byService.lambda + byService.dynamodb,
+    total: Object.values(byService).reduce((a, b) => a + b, 0),
     byService,
     lines,
     fixedPerMillion,
-    apart: { sesEmails: ((run.emails * scale) / 1000) * p.sesEmailPerThousand, cloudWatchLogs: ((logBytes * scale) / 2 ** 30) * p.cloudWatchLogsIngestionPerGb },
+    apart: { sesEmails: ((run.emails * scale) / 1000) * p.sesEmailPerThousand },
   };
 }

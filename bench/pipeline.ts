@@ -35,6 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { rulesFor } from '../lib/dev/bus';
+import { CachedControls } from '../lib/runtime/controls';
 import { BufferedCounters } from '../lib/runtime/counters';
 import { DeliveryService } from '../lib/runtime/delivery';
 import { DynamoStore } from '../lib/runtime/dynamo-store';
@@ -109,6 +110,8 @@ export interface DynamoFigures extends RequestTally {
 export interface PipelineRun {
   workload: string;
   customers: number;
+  /** Workflows deployed (each with a control item the functions read through a 30 s cache: cost.ts models those reads). */
+  workflows: number;
   advanceBatch: number;
   sendBatch: number;
   /** Producers' PutEvents entries (what EventBridge bills). */
@@ -393,10 +396,15 @@ export async function runPipeline(servers: BenchServers, workload: PipelineWorkl
   };
   for (const h of workload.happenings) happen(h);
 
+  // Workflow controls, as production reads them (lambdas/advance.ts, send.ts), but through the harness's
+  // client and a cache that never expires: on virtual time a 30 s cache means nothing. What the reads
+  // cost deployed (one per warm function and workflow every 30 s at most) is modelled in cost.ts.
+  const controls = new CachedControls(new DynamoStore({ client: harness, tableName, dueShards }), () => 0, Number.POSITIVE_INFINITY);
+
   // advance: each input applied at its own time (the time it carries; a wake-up, its timer's).
   const wakeAt = new Map<string, number>();
   const counters = new BufferedCounters(store);
-  const service = new JourneyService({ registry, store, counters, log: countingLogger('advance', lambda), sleep: async () => {} });
+  const service = new JourneyService({ registry, store, counters, controls, log: countingLogger('advance', lambda), sleep: async () => {} });
   const timeOf = (input: ServiceInput): number => {
     if (input.kind === 'wake') return wakeAt.get(input.customerId) ?? clock;
     if (input.kind === 'event') {
@@ -513,6 +521,7 @@ export async function runPipeline(servers: BenchServers, workload: PipelineWorkl
     mailer: new SesMailer(servers.ses.client, { configurationSetName: 'waymark-bench' }),
     links: new SignedUnsubscribeLinks({ baseUrl: 'https://unsubscribe.example/u', key: 'bench-signing-key-0000000001' }),
     renderer: new EmailRenderer(),
+    controls,
     notices: new QueueSuppressedNotices({ send: async (m) => void notices.push(...m) }),
     unknown: new MemoryUnknownOutcomes(),
     log: countingLogger('send', lambda),
@@ -561,6 +570,7 @@ export async function runPipeline(servers: BenchServers, workload: PipelineWorkl
   return {
     workload: workload.name,
     customers: workload.customers,
+    workflows: registry.latest().length,
     advanceBatch: options.advanceBatch,
     sendBatch,
     busEvents,

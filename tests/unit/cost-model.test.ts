@@ -10,6 +10,7 @@ import { type CountedRun, costOf, fixedMonthly, type Scenario, scenarioFor, type
 const run: CountedRun = {
   busEvents: 1_000_000,
   customers: 100_000,
+  workflows: 1,
   messages: 2_000_000,
   sendMessage: 1_000_000,
   wakeups: 500_000,
@@ -42,19 +43,31 @@ describe('costOf', () => {
     // of 50 ms at 0.25 GB (540 GB-s, $0.00720004) over 100 million events.
     expect(cost.byService.lambda).toBeCloseTo(0.05 + 0.333335 + 0.00166668 + (0.00864 + 0.00720004) / 100, 6);
     // DynamoDB: 5,000,000 write units at $0.625 per million, 3,000,000 read units at $0.125;
-    // fixed: 86,400 of each for the sweep ($0.054 + $0.0108) over 100 million events.
-    expect(cost.byService.dynamodb).toBeCloseTo(3.125 + 0.375 + 0.0648 / 100, 6);
-    expect(cost.total).toBeCloseTo(1 + 0.582592 + 0.38500168 + 0.0001584 + 3.500648, 6);
-    expect(cost.fixedPerMillion).toBeCloseTo(0.33984004 / 100, 8);
+    // fixed: 86,400 of each for the sweep ($0.054 + $0.0108), and the control reads: 100 million
+    // events a month are 20 million advance and 5 million send invocations, far more than the
+    // 86,400 cache lives of 30 s of each of 5 advance and 4 send functions (432,000 + 345,600
+    // reads), plus one per sweep (43,200): 820,800 reads at half a unit, $0.0513; all over 100.
+    expect(cost.byService.dynamodb).toBeCloseTo(3.125 + 0.375 + (0.054 + 0.0108 + 0.0513) / 100, 6);
+    // CloudWatch: Lambda's 600 bytes for each of 250,000 invocations (150,000,000 bytes,
+    // 0.1396984 GB at $0.50, $0.0698492); fixed: 10 alarms at $0.10 ($1.00) over 100.
+    expect(cost.byService.cloudWatch).toBeCloseTo((150_000_000 / 2 ** 30) * 0.5 + 1.0 / 100, 6);
+    // Secrets Manager: the unsubscribe keys' secret, $0.40 a month, over 100.
+    expect(cost.byService.secretsManager).toBeCloseTo(0.004, 6);
+    expect(cost.total).toBeCloseTo(1 + 0.582592 + 0.38500168 + 0.0001584 + 3.501161 + 0.0698492 + 0.01 + 0.004, 5);
+    // 0.33984004 (sweep, polls) + 0.0513 (controls) + 1.00 (alarms) + 0.40 (secret) = $1.79114004 a month.
+    expect(cost.fixedPerMillion).toBeCloseTo(1.79114004 / 100, 8);
   });
 
-  it('shows SES and logs apart, never in the total', () => {
+  it('shows SES apart, never in the total; the stream reads of the send trigger at $0', () => {
     const cost = costOf(run, sweep, busy, 'busEvents');
 
-    // 1,000,000 emails at $0.10 per thousand; logs: Lambda's 600 bytes for each of 250,000 invocations.
+    // 1,000,000 emails at $0.10 per thousand.
     expect(cost.apart.sesEmails).toBeCloseTo(100, 6);
-    expect(cost.apart.cloudWatchLogs).toBeCloseTo(((250_000 * 600) / 2 ** 30) * 0.5, 6);
     expect(cost.lines.every((line) => line.service !== ('SES' as string))).toBe(true);
+    // Four polls a second on each of four shards, 2,592,000 seconds: 41,472,000 a month, free.
+    const stream = fixedMonthly(sweep).lines.find((line) => line.item.startsWith('stream GetRecords'));
+    expect(stream?.quantity).toBe(41_472_000);
+    expect(stream?.usd).toBe(0);
   });
 
   it('per million customers: the same requests over the customers, without the fixed monthly part', () => {
@@ -63,13 +76,19 @@ describe('costOf', () => {
     // 100,000 customers: ten times the figures per million events, and no fixed part.
     expect(cost.byService.eventBridge).toBeCloseTo(10, 6);
     expect(cost.byService.dynamodb).toBeCloseTo(35, 6);
+    expect(cost.byService.cloudWatch).toBeCloseTo((1_500_000_000 / 2 ** 30) * 0.5, 6);
+    expect(cost.byService.secretsManager).toBe(0);
     expect(cost.fixedPerMillion).toBe(0);
   });
 
-  it('at a million events a month the fixed part is a third of a dollar per million', () => {
+  it('at a million events a month the fixed part is $1.76 per million, the alarms and the secret most of it', () => {
     const quiet: Scenario = { ...busy, fill: 1, monthlyEvents: 1_000_000 };
-    expect(costOf(run, sweep, quiet, 'busEvents').fixedPerMillion).toBeCloseTo(0.33984004, 8);
-    expect(fixedMonthly(sweep).usd).toBeCloseTo(0.33984004, 8);
+    // A million events a month: 200,000 advance and 50,000 send invocations, each reading the control
+    // (fewer than the cache lives), plus 43,200 sweeps: 293,200 reads, 146,600 units, $0.018325.
+    expect(costOf(run, sweep, quiet, 'busEvents').fixedPerMillion).toBeCloseTo(0.33984004 + 0.018325 + 1.4, 8);
+    // Busy, the cache bounds the reads: $0.0513 a month per workflow.
+    expect(fixedMonthly(sweep).usd).toBeCloseTo(1.79114004, 8);
+    expect(fixedMonthly(sweep, 2).usd - fixedMonthly(sweep, 1).usd).toBeCloseTo(0.0513, 8);
   });
 });
 
