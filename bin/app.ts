@@ -10,6 +10,7 @@
  *   unsubscribeMailto   a mailbox for mailto: unsubscribe requests
  *   publishJourneyEvents  "true" to publish journey events to the bus
  *   reserveConcurrency  "false" to reserve no Lambda concurrency (accounts whose quota is below 100 + 2 + the send function's share)
+ *   archiveEvents       "true" to keep every customer event in S3 (Firehose) for `waymark replay --from s3://…`
  *   nag                 "false" to skip the cdk-nag AwsSolutions checks
  */
 import { App, Validations } from 'aws-cdk-lib';
@@ -37,6 +38,7 @@ new WaymarkStack(app, context('stackName') ?? 'Waymark', {
   ...(context('unsubscribeMailto') ? { unsubscribeMailto: context('unsubscribeMailto')! } : {}),
   publishJourneyEvents: context('publishJourneyEvents') === 'true',
   reserveConcurrency: context('reserveConcurrency') !== 'false',
+  archiveEvents: context('archiveEvents') === 'true',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 

@@ -1,7 +1,9 @@
 /**
  * Bundles each Lambda handler exactly as the CDK stack does (minified ESM,
- * AWS SDK external) and prints its size: `npm run bundle-sizes`.
- * With --json, prints {handler: bytes} for tools.
+ * the AWS SDK bundled in: EXTERNAL_MODULES is empty) and prints its size and
+ * what weighs most: `npm run bundle-sizes`. With --json, prints
+ * {handler: bytes} for tools. `npm run bench` (bench/bundles.ts) times their
+ * cold load against the same SDK clients alone.
  */
 import { build } from 'esbuild';
 import { ESBUILD_TARGET, ESM_REQUIRE_BANNER, EXTERNAL_MODULES, HANDLERS, handlerEntry } from '../lib/infra/bundling';

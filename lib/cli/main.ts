@@ -45,6 +45,31 @@ program
   });
 
 program
+  .command('replay')
+  .description('Run the same events through two workflow sets (the deployed baseline and a candidate change) on the virtual clock, and print what changes: journeys whose emails or final status differ, emails per step, conversions, deferrals')
+  .option('--events <files...>', 'EventBridge events, one per line (JSON Lines; .gz allowed); several files are merged by time')
+  .option('--from <source...>', 'an event archive: a directory (`waymark dev` keeps one in .waymark/events) or s3://bucket/prefix (the deployed archive, -c archiveEvents=true)')
+  .option('--since <period>', 'with --from: only events received in the last P30D (a duration) or since a date (2026-11-01)')
+  .option('--until <iso-time>', 'stop the clocks here (default: until no timer remains)')
+  .requiredOption('--baseline <dir>', 'the workflows directory as deployed')
+  .requiredOption('--candidate <dir>', 'the workflows directory with the change')
+  .option('--window <duration>', 'events this far out of time order are still applied in order; later ones are applied late', 'PT15M')
+  .option('--limit <n>', 'changed journeys printed (--json prints all)', '20')
+  .option('--region <region>', "the archive bucket's region (default: from the environment)")
+  .option('--render', 'render every email as the send function would (slower; shows content that fails to render)')
+  .option('--json', 'print {customers, changed, emails, conversions, differences, ...} as JSON')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  $ waymark replay --events workflows/examples/cold-traffic.jsonl --baseline workflows --candidate ../change/workflows\n  $ waymark replay --from .waymark/events --baseline workflows --candidate ../change/workflows\n  $ waymark replay --from s3://waymark-eventarchive-1a2b3c/events --since P30D --baseline workflows --candidate ../change/workflows --json\n\nExit code 2 on a usage error, invalid workflows or an unreadable source.',
+  )
+  // A usage error exits with 2, as the command's own checks do (0 and 1 are left for outcomes).
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+  .action(async (options) => {
+    const { replayCommand } = await import('./replay-command');
+    process.exitCode = await replayCommand(options);
+  });
+
+program
   .command('dev')
   .description('Run the whole engine on this machine (DynamoDB Local, a local SES server, the Lambda handlers) with a live journey map')
   .option('--workflows <dir>', 'the workflows directory', 'workflows')
@@ -52,7 +77,7 @@ program
   .option('--ses-port <port>', 'the local SES server and its mail viewer', '8005')
   .option('--dynamo-port <port>', 'DynamoDB Local', '8000')
   .option('--host <host>', 'the loopback address to listen on: 127.0.0.1, localhost or ::1 (never a network interface)', '127.0.0.1')
-  .option('--data <dir>', 'where DynamoDB Local keeps its data (kept across restarts)', '.waymark')
+  .option('--data <dir>', 'where DynamoDB Local keeps its data (kept across restarts), and the event archive (DIR/events, for waymark replay)', '.waymark')
   .option('--fresh', 'wipe the data directory first')
   .option('--speed <factor>', 'how much faster than real time the clock runs (3600: one simulated hour per second)', '1')
   .option('--start <iso-time>', 'where the clock starts (kept data resumes from where it stopped, never earlier)')
@@ -98,14 +123,30 @@ program
   .option('--region <region>', 'the deployed table\'s AWS region (default: from the environment)')
   .option('--days <n>', 'only the last N days (UTC, up to today; for a simulation, up to its last day)')
   .option('--since <yyyy-mm-dd>', 'only counters from this day on (UTC)')
-  .option('--out <file>', 'the HTML file to write', 'waymark-report.html')
+  .option('--out <file>', 'the HTML file to write (default waymark-report.html; with --json, only when given)')
+  .option('--json', 'print the figures as JSON (metrics, daily series, experiments with their intervals, revenue) instead of the summary')
   .addHelpText(
     'after',
-    '\nExamples:\n  $ waymark simulate cold-traffic-nurture --customers 5000 --json > sim.json\n  $ waymark report --from sim.json --out sim-report.html\n  $ waymark report --endpoint                       # the local stack of `waymark dev`\n  $ waymark report --table waymark-JourneyTable --region eu-west-1 --days 30 --out november.html\n\nExit code 1 on an unknown workflow, a file that is not simulate output, or when no counters are found.',
+    '\nExamples:\n  $ waymark simulate cold-traffic-nurture --customers 5000 --json > sim.json\n  $ waymark report --from sim.json --out sim-report.html\n  $ waymark report --from sim.json --json          # experiments, revenue and daily series as JSON\n  $ waymark report --endpoint                       # the local stack of `waymark dev`\n  $ waymark report --table waymark-JourneyTable --region eu-west-1 --days 30 --out november.html\n\nExit code 1 on an unknown workflow, a file that is not simulate output, or when no counters are found.',
   )
-  .action(async (options: { workflows: string; workflow?: string; from?: string; endpoint?: string | boolean; table?: string; region?: string; days?: string; since?: string; out: string }) => {
+  .action(async (options: { workflows: string; workflow?: string; from?: string; endpoint?: string | boolean; table?: string; region?: string; days?: string; since?: string; out?: string; json?: boolean }) => {
     const { reportCommand } = await import('./report-command');
     process.exitCode = await reportCommand(options);
+  });
+
+program
+  .command('map')
+  .description('Serve the journey map, read-only, on a deployed stack\'s table (default AWS credentials) or a running waymark dev: counters, funnel, experiments, trends, customers by id or email, the customers at a step')
+  .option('--table <name>', 'the stack\'s table (the JourneysTable output of cdk deploy); with --endpoint, the local table (default waymark)')
+  .option('--region <region>', 'the table\'s AWS region (default: from the environment)')
+  .option('--endpoint [url]', 'DynamoDB Local of a running `waymark dev` (default http://127.0.0.1:8000)')
+  .option('--workflows <dir>', 'the workflows directory (the graphs to draw)', 'workflows')
+  .option('--port <port>', 'the map\'s port (0: any free port)', '8788')
+  .option('--host <host>', 'listen on this loopback address: 127.0.0.1, localhost or ::1', '127.0.0.1')
+  .addHelpText('after', '\nExamples:\n  $ waymark map --table Waymark-JourneysTable1234 --region eu-west-1\n  $ waymark map --endpoint            # the table of a running waymark dev\n\nIt needs dynamodb:Query, dynamodb:Scan and dynamodb:GetItem on the table and its email index (see the README).')
+  .action(async (options: { table?: string; region?: string; endpoint?: string | boolean; workflows: string; port: string; host: string }) => {
+    const { mapCommand } = await import('./map-command');
+    process.exitCode = await mapCommand(options);
   });
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];

@@ -11,8 +11,9 @@ import type { Workflow } from '../engine/schema';
 import type { CounterRow } from '../runtime/store';
 import { loadValidWorkflows, WorkflowLoadError } from '../runtime/workflow-files';
 import { buildWorkflowReport, type Report, type ReportPeriod } from '../report/build';
-import { addDays, formatCount, formatDuration, formatRate, formatRatio } from '../report/format';
+import { addDays, formatCount, formatDuration, formatMoney, formatRate, formatRatio } from '../report/format';
 import { periodText, renderReportHtml } from '../report/html';
+import { reportJson } from '../report/json';
 import { type CounterReader, describeSource, LOCAL_STACK, ReportInputError, type ReportSource, readSimulationFile, simulationReader } from '../report/sources';
 import { color, symbols, table } from './output';
 
@@ -27,7 +28,10 @@ export interface ReportOptions {
   region?: string;
   days?: string;
   since?: string;
-  out: string;
+  /** The HTML file (default waymark-report.html; with `json`, written only when given). */
+  out?: string;
+  /** Print the figures as JSON on stdout instead of the summary. */
+  json?: boolean;
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -178,7 +182,7 @@ async function loadReport(options: ReportOptions, now: number): Promise<Report> 
       throw new ReportInputError(`no counters found for ${which} in ${describeSource(reportSource)}${periodWords(period)}`);
     }
     const reports = [];
-    for (const { workflow, rows } of found) reports.push(await buildWorkflowReport(workflow, rows));
+    for (const { workflow, rows } of found) reports.push(await buildWorkflowReport(workflow, rows, period));
     return { source: reportSource, period, generatedAt: now, workflows: reports };
   } finally {
     client?.destroy();
@@ -196,7 +200,7 @@ function alignRight(rows: string[][], numericFrom: number): string[][] {
 export function reportSummary(report: Report): string {
   const period = periodText(report);
   const lines: string[] = [`${color.bold('Waymark report')} from ${describeSource(report.source)} · ${period.text}`];
-  for (const { workflow, metrics, graph } of report.workflows) {
+  for (const { workflow, metrics, graph, experiments, revenue } of report.workflows) {
     lines.push('', `${color.bold(workflow.name)} ${color.dim(`(${workflow.id})`)}`);
     lines.push(
       `  ${formatCount(metrics.entered)} entered · ${formatCount(metrics.converted)} converted (${formatRate(metrics.converted, metrics.entered)})` +
@@ -226,6 +230,12 @@ export function reportSummary(report: Report): string {
         ),
       );
     }
+    if (revenue.total > 0) lines.push(`  revenue ${formatMoney(revenue.total)} from ${formatCount(revenue.converted)} conversions`);
+    for (const experiment of experiments) {
+      const rates = experiment.paths.map((p) => `${p.next} ${formatRatio(p.rate)} of ${formatCount(p.entered)}`).join(', ');
+      const verdicts = experiment.kind === 'holdout' ? [experiment.liftVerdict?.text ?? ''] : (experiment.differences ?? []).map((d) => d.verdict.text);
+      lines.push(`  ${experiment.kind} ${color.bold(experiment.stepId)}: ${rates}`, ...verdicts.map((v) => `    ${v}`));
+    }
   }
   return lines.join('\n');
 }
@@ -233,11 +243,17 @@ export function reportSummary(report: Report): string {
 export async function reportCommand(options: ReportOptions, now: number = Date.now()): Promise<number> {
   try {
     const report = await loadReport(options, now);
-    const html = renderReportHtml(report);
-    mkdirSync(dirname(options.out), { recursive: true });
-    writeFileSync(options.out, html);
+    const out = options.out ?? (options.json ? undefined : 'waymark-report.html');
+    if (out !== undefined) {
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, renderReportHtml(report));
+    }
+    if (options.json) {
+      console.log(JSON.stringify(reportJson(report), null, 2));
+      return 0;
+    }
     console.log(reportSummary(report));
-    console.log(`\n${symbols.ok} Report written to ${options.out}`);
+    console.log(`\n${symbols.ok} Report written to ${out}`);
     return 0;
   } catch (error) {
     if (error instanceof ReportInputError || error instanceof WorkflowLoadError) {

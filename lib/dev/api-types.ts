@@ -2,20 +2,32 @@
  * The JSON the `waymark dev` server gives the journey map page (lib/dev/web).
  * Times are ISO 8601 strings on the dev server's (possibly accelerated) clock.
  */
+import type { Experiment } from '../report/experiments';
+import type { LayoutJson } from '../report/layout';
+import type { DailyPoint, RevenueSummary } from '../report/trends';
 import type { WorkflowMetrics } from '../runtime/journey-metrics';
 
+export type { Experiment } from '../report/experiments';
+export type { LayoutJson } from '../report/layout';
+export type { DailyPoint, RevenueSummary } from '../report/trends';
 export type { StageMetrics, StepMetrics, WorkflowMetrics } from '../runtime/journey-metrics';
 
-/** GET /api/overview */
+/**
+ * GET /api/overview. `mode` "dev": `waymark dev` (a clock, links, totals, activity, lifecycle
+ * buttons); "table": `waymark map` on a deployed table, read-only (no links, totals or activity).
+ */
 export interface Overview {
+  mode: 'dev' | 'table';
+  /** Where the data comes from, in words: "waymark dev", "table waymark-Journeys (eu-west-1)". */
+  source: string;
   clock: { now: string; speed: number; startedAt: string };
   links: {
     /** The local SES server's mail viewer. */
     mailViewer: string;
     /** The EventBridge-compatible endpoint (PutEvents), for `--endpoint-url`. */
     eventsEndpoint: string;
-  };
-  totals: { customers: number; eventsApplied: number; emailsSent: number; rejected: number };
+  } | null;
+  totals: { customers: number; eventsApplied: number; emailsSent: number; rejected: number } | null;
   workflows: WorkflowView[];
   /** The latest happenings, newest first (at most 50). */
   activity: Activity[];
@@ -30,6 +42,17 @@ export interface WorkflowView {
   steps: StepView[];
   edges: EdgeView[];
   metrics: WorkflowMetrics;
+  /** Every split and holdout step with its paths' rates and 95% intervals. */
+  experiments: Experiment[];
+  revenue: RevenueSummary;
+  /** One point per UTC day with counters. */
+  daily: DailyPoint[];
+  /** The graph laid out by the server (lib/report/layout.ts, with the map's card sizes). */
+  layout: LayoutJson;
+  /** The goal's stage and what reaching it does ("exit" or a step id); null without a goal. */
+  goal: { stage: string | null; then: string } | null;
+  /** The journey's live control (`waymark journeys`): active, paused or stopped. */
+  control: 'active' | 'paused' | 'stopped';
   /** A PutEvents entry that makes a customer enter this workflow (its entry event, a profile with an email): the "Send an event" hint. */
   entryExample: { Source: string; DetailType: string; Detail: string };
 }
@@ -63,12 +86,38 @@ export interface Activity {
   text: string;
 }
 
-/** GET /api/customers?query=… : the most recent customers (or those whose id or email contains the query), at most 20. */
+/**
+ * GET /api/customers?query=…&offset=…&limit=… : a page of customers. `waymark dev`: the most recent
+ * (or those whose id or email contains the query), `total` of them. `waymark map`: the customer with
+ * that id, or those with that email (index), and a hint when the query is empty.
+ */
+export interface CustomerPage {
+  customers: CustomerSummaryView[];
+  offset: number;
+  limit: number;
+  /** How many match in all; null when unknown. */
+  total: number | null;
+  /** Why the list is empty or short, in words ("type a customer id or an email address"). */
+  hint: string | null;
+}
+
+/** GET /api/workflows/:workflowId/steps/:stepId/customers?cursor=… : the customers resting at a step, a page at a time. */
+export interface StepCustomersView {
+  workflowId: string;
+  stepId: string;
+  customers: Array<{ customerId: string; since: string | null; dueAt: string | null; held: boolean }>;
+  /** Pass as `cursor` for the next page; null at the end. */
+  next: string | null;
+  /** Journey items read for this page. */
+  scanned: number;
+}
+
 export interface CustomerSummaryView {
   customerId: string;
   email: string | null;
   journeys: Array<{ workflowId: string; status: string; stage: string | null }>;
-  lastSeen: string;
+  /** When `waymark dev` last saw them; null on a deployed table. */
+  lastSeen: string | null;
 }
 
 /** GET /api/customers/:customerId (404 when unknown) */

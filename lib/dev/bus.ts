@@ -26,6 +26,9 @@ export interface PutEventsResult {
 export const LOCAL_ACCOUNT = '000000000000';
 
 export class LocalBus {
+  /** Told of every event the bus accepts, matched by a rule or not, with the time it was received (the event archive). */
+  archive?: { append(event: unknown, receivedAt: number): void };
+
   constructor(
     private readonly rules: readonly LocalRule[],
     private readonly deliver: (eventJson: string, rule: string) => void,
@@ -74,6 +77,7 @@ export class LocalBus {
         resources: entry.Resources ?? [],
         detail,
       };
+      this.archive?.append(event, this.now());
       const json = JSON.stringify(event);
       for (const rule of this.rules) if (rule.matches(event)) this.deliver(json, rule.name);
       results.push({ EventId: event.id });

@@ -42,8 +42,12 @@ import { LocalBus, type PutEventsEntry, rulesFor } from './bus';
 import { DevClock } from './clock';
 import { DemoAudience } from './demo';
 import { demoStories, entryExample } from './demo-plan';
+import { DevEventArchive } from './event-archive';
 import { DevJournal } from './journal';
+import { answerMapApi, customerSummary, type MapBackend, stepCustomersFromTable } from './map-api';
 import { workflowView } from './overview';
+import { webAsset } from './web-assets';
+import { customerIdsByEmail } from '../runtime/customer-lookup';
 import { guardRequest, isLoopbackHost, type LoopbackHost, loopbackListenAddress, urlHost } from './request-guard';
 import { InProcessWorkQueue } from './work-queue';
 
@@ -80,8 +84,6 @@ export interface DevServer {
 }
 
 const TABLE = 'waymark';
-const WEB_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), 'web');
-const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml', '.png': 'image/png', '.md': 'text/markdown; charset=utf-8' };
 
 async function portOrFree(preferred: number, host: string): Promise<number> {
   if (preferred === 0) return freePort();
@@ -247,6 +249,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   });
   const unsubscribe = createUnsubscribeHandler({ store, keys: async () => [unsubscribeKey], now, log: quiet, brand: 'Waymark demo' });
   const bus = new LocalBus(rulesFor(registry.all.map((c) => c.definition), [...registry.catalogue.items], loaded.settings.profileAttributes ?? []), (json) => queue.enqueue(json), now);
+  // Every customer event received, for `waymark replay --from <data>/events`.
+  const archive = (bus.archive = new DevEventArchive(join(dataDirectory, 'events'), { onError: (error) => log(`error: event archive: ${error.message}`) }));
   queue.start();
 
   // The sweep runs every simulated minute (at most four times a real second); the stream is read every 200 ms.
@@ -346,7 +350,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       return void response.end(result.body);
     }
 
-    if (path === '/api/overview' && request.method === 'GET') return send(response, 200, await overview());
+    const answer = await answerMapApi(backend, request.method ?? 'GET', url);
+    if (answer) return send(response, answer.status, answer.body);
     if (path === '/api/journeys' && request.method === 'GET') return send(response, 200, await journeys());
     const lifecycleMatch = /^\/api\/journeys\/([^/]+)\/(pause|resume|stop)$/.exec(path);
     if (lifecycleMatch && request.method === 'POST') {
@@ -370,26 +375,6 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       }
     }
     if (path === '/api/health') return send(response, 200, { ok: true, now: new Date(now()).toISOString(), queue: queue.depth });
-    if (path === '/api/customers' && request.method === 'GET') {
-      const found = journal.recentCustomers(url.searchParams.get('query') ?? '');
-      const rows = await Promise.all(
-        found.map(async ({ customerId, lastSeen }) => {
-          const customer = await store.loadCustomer(customerId);
-          return {
-            customerId,
-            email: typeof customer.profile.email === 'string' ? customer.profile.email : null,
-            journeys: [...customer.journeys].map(([workflowId, j]) => ({ workflowId, status: j.state.status, stage: j.state.stage })),
-            lastSeen: new Date(lastSeen).toISOString(),
-          };
-        }),
-      );
-      return send(response, 200, rows);
-    }
-    const customerMatch = /^\/api\/customers\/(.+)$/.exec(path);
-    if (customerMatch && request.method === 'GET') {
-      const view = await customerView(decodeURIComponent(customerMatch[1]!));
-      return view ? send(response, 200, view) : send(response, 404, { message: 'no such customer' });
-    }
     const messageMatch = /^\/api\/messages\/(.+)$/.exec(path);
     if (messageMatch && request.method === 'GET') {
       const messageId = decodeURIComponent(messageMatch[1]!);
@@ -408,17 +393,11 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       return send(response, 200, { now: new Date(now()).toISOString() });
     }
 
-    if (request.method === 'GET' && path === '/vendor/elk.bundled.js') {
-      const file = fileURLToPath(import.meta.resolve('elkjs/lib/elk.bundled.js'));
-      response.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'max-age=3600' });
-      return void response.end(readFileSync(file));
-    }
     if (request.method === 'GET') {
-      const name = path === '/' ? 'index.html' : path.slice(1);
-      const file = resolve(WEB_DIRECTORY, name);
-      if (file.startsWith(WEB_DIRECTORY) && existsSync(file) && extname(file) in CONTENT_TYPES) {
-        response.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(file)]!, 'Cache-Control': 'no-cache' });
-        return void response.end(readFileSync(file));
+      const asset = await webAsset(path);
+      if (asset) {
+        response.writeHead(200, { 'Content-Type': asset.contentType, 'Cache-Control': 'no-cache' });
+        return void response.end(asset.body);
       }
     }
     send(response, 404, { message: `nothing at ${path}` });
@@ -429,8 +408,10 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   }
 
   async function overview(): Promise<Overview> {
-    const workflows = await Promise.all(registry.latest().map(async (c) => workflowView(c.definition, await store.readCounters(c.id))));
+    const workflows = await Promise.all(registry.latest().map(async (c) => workflowView(c.definition, await store.readCounters(c.id), (await store.loadControl(c.id))?.status ?? 'active')));
     return {
+      mode: 'dev',
+      source: 'waymark dev',
       clock: { now: new Date(now()).toISOString(), speed: clock.speed, startedAt: new Date(startedAt).toISOString() },
       links: { mailViewer: urls.mailViewer, eventsEndpoint: urls.events },
       totals: { customers: journal.customerCount, eventsApplied: journal.counts.eventsApplied, emailsSent: journal.counts.emailsSent, rejected: journal.counts.rejected },
@@ -474,6 +455,24 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       })),
     };
   }
+
+  const backend: MapBackend = {
+    overview,
+    customer: customerView,
+    async customers(query, offset, limit) {
+      const found = journal.recentCustomers(query, offset, limit);
+      const rows = (await Promise.all(found.customers.map(({ customerId, lastSeen }) => customerSummary(store, customerId, lastSeen)))).filter((r) => r !== undefined);
+      // An exact address the journal has not seen (a customer from before this run): the email index.
+      if (rows.length === 0 && offset === 0 && query.includes('@')) {
+        for (const customerId of await customerIdsByEmail(dynamo!.client, TABLE, query)) {
+          const row = await customerSummary(store, customerId, null);
+          if (row) rows.push(row);
+        }
+      }
+      return { customers: rows, offset, limit, total: Math.max(found.total, rows.length), hint: found.total === 0 && query === '' ? 'No customers yet' : null };
+    },
+    stepCustomers: (workflowId, stepId, cursor) => stepCustomersFromTable(dynamo!.client, TABLE, (w, s) => registry.latestOf(w)?.definition.steps[s] !== undefined, workflowId, stepId, cursor),
+  };
 
   async function advance(ms: number): Promise<number> {
     clock.advance(ms);
@@ -534,6 +533,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
       while (sweeping) await new Promise((r) => setTimeout(r, 10));
       await pumping;
       await counters.flush(quiet);
+      archive.close();
       saveState();
       stream.stop();
       await Promise.allSettled([ses!.stop(), dynamo!.stop()]);

@@ -97,14 +97,17 @@ export class DevJournal {
     }
   }
 
-  recentCustomers(query: string, limit = 20): Array<{ customerId: string; lastSeen: number }> {
+  /** A page of the customers seen, most recent first (those whose id or an address they were sent to contains the query), and how many match. */
+  recentCustomers(query: string, offset = 0, limit = 20): { customers: Array<{ customerId: string; lastSeen: number }>; total: number } {
     const q = query.trim().toLowerCase();
-    const found: Array<{ customerId: string; lastSeen: number }> = [];
+    const customers: Array<{ customerId: string; lastSeen: number }> = [];
+    let total = 0;
     for (const [customerId, journal] of [...this.customers].reverse()) {
-      if (q === '' || customerId.toLowerCase().includes(q) || journal.emails.some((e) => e.to.toLowerCase().includes(q))) found.push({ customerId, lastSeen: journal.lastSeen });
-      if (found.length >= limit) break;
+      if (q !== '' && !customerId.toLowerCase().includes(q) && !journal.emails.some((e) => e.to.toLowerCase().includes(q))) continue;
+      if (total >= offset && customers.length < limit) customers.push({ customerId, lastSeen: journal.lastSeen });
+      total += 1;
     }
-    return found;
+    return { customers, total };
   }
 
   pathOf(customerId: string, workflowId: string): Array<{ stepId: string; at: number }> {

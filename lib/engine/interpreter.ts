@@ -117,15 +117,20 @@ export function profileProblem(profile: Profile, field: 'timezone' | 'email'): s
   return recipientOf(profile) !== undefined ? undefined : `profile.email ${JSON.stringify(value)} is not an email address`;
 }
 
-/** The instant a moment of customer data falls on, or undefined when it cannot be read. */
-export function momentOf(moment: CompiledMoment, profile: Profile, event: CustomerEvent | undefined, tz: string): number | undefined {
-  if (moment.kind === 'instant') return moment.at;
-  let value: unknown = moment.source === 'profile' ? profile : event;
-  for (const key of moment.path) {
+/** The value at a path of own properties in a document, or undefined. */
+function fieldAt(document: unknown, path: readonly string[]): unknown {
+  let value = document;
+  for (const key of path) {
     if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
     value = (value as Record<string, unknown>)[key];
   }
-  const at = parseMoment(value, tz);
+  return value;
+}
+
+/** The instant a moment of customer data falls on, or undefined when it cannot be read. */
+export function momentOf(moment: CompiledMoment, profile: Profile, event: CustomerEvent | undefined, tz: string): number | undefined {
+  if (moment.kind === 'instant') return moment.at;
+  const at = parseMoment(fieldAt(moment.source === 'profile' ? profile : event, moment.path), tz);
   if (at === undefined) return undefined;
   try {
     return moment.offset === undefined ? at : addSignedDuration(at, moment.offset);
@@ -563,8 +568,7 @@ class Run {
   private goalValue(event: CustomerEvent, at: number): number | undefined {
     const path = this.workflow.goal!.valuePath;
     if (path.length === 0) return undefined;
-    let value: unknown = event.detail;
-    for (const key of path) value = value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    const value = fieldAt(event.detail, path);
     const amount = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
     if (Number.isFinite(amount)) return amount;
     this.warn('goal-value-unreadable', at, `the goal event's detail.${path.join('.')} is ${value === undefined ? 'missing' : `${JSON.stringify(value)}, not a number`}: the conversion was counted without a value`);

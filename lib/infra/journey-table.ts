@@ -7,10 +7,13 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { createTableInput, DUE_INDEX } from '../runtime/table';
+import { createTableInput, DUE_INDEX, EMAIL_INDEX } from '../runtime/table';
 
-function keyOf(definition: ReturnType<typeof createTableInput>, schema: Array<{ AttributeName?: string; KeyType?: string }>, type: 'HASH' | 'RANGE'): dynamodb.Attribute {
-  const name = schema.find((k) => k.KeyType === type)!.AttributeName!;
+function keyOf(definition: ReturnType<typeof createTableInput>, schema: Array<{ AttributeName?: string; KeyType?: string }>, type: 'HASH'): dynamodb.Attribute;
+function keyOf(definition: ReturnType<typeof createTableInput>, schema: Array<{ AttributeName?: string; KeyType?: string }>, type: 'RANGE'): dynamodb.Attribute | undefined;
+function keyOf(definition: ReturnType<typeof createTableInput>, schema: Array<{ AttributeName?: string; KeyType?: string }>, type: 'HASH' | 'RANGE'): dynamodb.Attribute | undefined {
+  const name = schema.find((k) => k.KeyType === type)?.AttributeName;
+  if (name === undefined) return undefined;
   const attributeType = definition.AttributeDefinitions!.find((a) => a.AttributeName === name)!.AttributeType;
   return { name, type: attributeType === 'N' ? dynamodb.AttributeType.NUMBER : attributeType === 'B' ? dynamodb.AttributeType.BINARY : dynamodb.AttributeType.STRING };
 }
@@ -18,6 +21,8 @@ function keyOf(definition: ReturnType<typeof createTableInput>, schema: Array<{ 
 export class JourneyTable extends Construct {
   readonly table: dynamodb.Table;
   readonly dueIndexName = DUE_INDEX.name;
+  /** Profiles by email address (keys only), for `waymark map`'s customer lookup. */
+  readonly emailIndexName = EMAIL_INDEX.name;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -37,7 +42,7 @@ export class JourneyTable extends Construct {
       this.table.addGlobalSecondaryIndex({
         indexName: index.IndexName!,
         partitionKey: keyOf(definition, index.KeySchema!, 'HASH'),
-        sortKey: keyOf(definition, index.KeySchema!, 'RANGE'),
+        ...(keyOf(definition, index.KeySchema!, 'RANGE') ? { sortKey: keyOf(definition, index.KeySchema!, 'RANGE') } : {}),
         projectionType: index.Projection?.ProjectionType === 'KEYS_ONLY' ? dynamodb.ProjectionType.KEYS_ONLY : dynamodb.ProjectionType.ALL,
       });
     }

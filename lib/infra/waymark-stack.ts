@@ -19,6 +19,7 @@ import { DynamoEventSource, SqsDlq, SqsEventSource } from 'aws-cdk-lib/aws-lambd
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { EmailSending, identitiesOf } from './email-sending';
+import { EventArchive } from './event-archive';
 import { JourneyTable } from './journey-table';
 import { OperationalAlarms } from './operational-alarms';
 import { prepareSegments, SegmentJobs } from './segment-jobs';
@@ -52,6 +53,8 @@ export interface WaymarkStackProps extends StackProps {
   reserveConcurrency?: boolean;
   /** Segments (`*.json`) deployed as scheduled jobs; default: `segments` beside the workflows directory. */
   segmentsDirectory?: string;
+  /** Keep every customer event put on the bus in S3 (Firehose, JSON Lines) for `waymark replay --from s3://…`; default false. */
+  archiveEvents?: boolean;
 }
 
 /** One send instance sends about this many emails a second (SES calls are sequential within a batch). */
@@ -220,5 +223,8 @@ export class WaymarkStack extends Stack {
     // Audience segments: one scheduled scan per segments/*.json, when there are any.
     const segments = prepareSegments(props.segmentsDirectory ?? join(dirname(props.workflowsDirectory), 'segments'));
     if (segments.length > 0) new SegmentJobs(this, 'Segments', { segments, table, bus: this.routing.bus });
+
+    // The event archive (opt-in), for `waymark replay`.
+    if (props.archiveEvents) new EventArchive(this, 'EventArchive', { bus: this.routing.bus, ...(this.alarms.topic ? { alarmTopic: this.alarms.topic } : {}) });
   }
 }

@@ -7,9 +7,11 @@ import { describePattern, type JourneyGraph, journeyGraph } from '../engine/grap
 import type { Workflow } from '../engine/schema';
 import { metricsFrom, type WorkflowMetrics } from '../runtime/journey-metrics';
 import type { CounterRow } from '../runtime/store';
+import { type Experiment, experimentsFrom } from './experiments';
 import type { GoalCard } from './graph-svg';
 import { type GraphLayout, layoutJourney } from './layout';
 import type { ReportSource } from './sources';
+import { type DailyPoint, dailySeries, type RevenueSummary, revenueFrom } from './trends';
 
 export interface ReportPeriod {
   /** First day asked for (UTC, "YYYY-MM-DD"), null: from the beginning. */
@@ -24,6 +26,12 @@ export interface WorkflowReport {
   metrics: WorkflowMetrics;
   layout: GraphLayout;
   goal: GoalCard | undefined;
+  /** Every split and holdout step with its paths' conversion rates and intervals. */
+  experiments: Experiment[];
+  /** The goal's value summed by credited email step and by experiment path. */
+  revenue: RevenueSummary;
+  /** One point per UTC day of the period: entered, sent, opened, clicked, converted, revenue. */
+  daily: DailyPoint[];
   /** The first and last day the rows hold (null: only gauges). */
   firstDay: string | null;
   lastDay: string | null;
@@ -37,7 +45,7 @@ export interface Report {
 }
 
 /** Metrics and the laid-out graph of one workflow from its counter rows. */
-export async function buildWorkflowReport(workflow: Workflow, rows: readonly CounterRow[]): Promise<WorkflowReport> {
+export async function buildWorkflowReport(workflow: Workflow, rows: readonly CounterRow[], period: ReportPeriod = { from: null, to: null }): Promise<WorkflowReport> {
   const graph = journeyGraph(workflow);
   const metrics = metricsFrom(workflow, rows);
   const goalDefinition = workflow.goal;
@@ -54,5 +62,8 @@ export async function buildWorkflowReport(workflow: Workflow, rows: readonly Cou
     goal: goalDefinition ? { stage: goalDefinition.stage ?? null, then: goalDefinition.then === 'exit' ? null : goalDefinition.then } : undefined,
   });
   const days = rows.map((r) => r.day).filter((d) => d !== 'all').sort();
-  return { workflow, graph, metrics, layout, goal, firstDay: days[0] ?? null, lastDay: days[days.length - 1] ?? null };
+  const experiments = experimentsFrom(workflow, rows);
+  const revenue = revenueFrom(workflow.id, rows);
+  const daily = dailySeries(rows, period);
+  return { workflow, graph, metrics, layout, goal, experiments, revenue, daily, firstDay: days[0] ?? null, lastDay: days[days.length - 1] ?? null };
 }

@@ -71,3 +71,40 @@ export function addDays(day: string, n: number): string {
 export function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
 }
+
+const money = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const compactMoney = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+
+/**
+ * A revenue figure: the goal's values summed, in whatever currency the events carry (Waymark does
+ * not know it): 1234.5 → "1,234.50", 1234567 → "1.2M" when `short`.
+ */
+export function formatMoney(value: number, short = false): string {
+  if (!Number.isFinite(value)) return '–';
+  if (short && Math.abs(value) >= 100_000) return compactMoney.format(value);
+  if (short && Number.isInteger(value)) return formatCount(value);
+  return money.format(value);
+}
+
+/** A time spent somewhere, where less than a second is "at once" rather than "0 s" (a goal stage that ends the journey). */
+export function formatStay(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  return ms < 1000 ? 'at once' : formatDuration(ms);
+}
+
+/**
+ * An `entered` counter's label as a channel people read. The engine labels an entry with the
+ * event's `detail.channel`, else its source: a source such as "com.acme.web" or
+ * "com.waymark.simulation" is shown by its last part ("web", "simulation"), noted as a source.
+ *
+ * @example
+ * describeChannel('webinar');                 // { name: 'webinar', source: null }
+ * describeChannel('com.waymark.simulation');  // { name: 'simulation', source: 'com.waymark.simulation' }
+ */
+export function describeChannel(label: string): { name: string; source: string | null } {
+  if (/^[a-z0-9-]+(\.[a-z0-9-]+){2,}$/i.test(label)) {
+    const last = label.slice(label.lastIndexOf('.') + 1);
+    return { name: last, source: label };
+  }
+  return { name: label === '' ? 'unknown' : label, source: null };
+}

@@ -7,7 +7,12 @@
 import { createHash } from 'node:crypto';
 import type { StepMetrics } from '../runtime/journey-metrics';
 import type { Report, WorkflowReport } from './build';
-import { daysBetween, escapeHtml as esc, formatCount, formatDuration, formatInstant, formatRate, formatRatio } from './format';
+import type { Experiment } from './experiments';
+import { daysBetween, describeChannel, escapeHtml as esc, formatCount, formatDuration, formatInstant, formatMoney, formatRate, formatRatio, formatStay } from './format';
+import { formatPoints } from './stats';
+import { markup } from './svg-tree';
+import { trendCharts } from './trend-chart';
+import { seriesTotals, UNATTRIBUTED } from './trends';
 import { graphSvg, printSlices, stageHue } from './graph-svg';
 import { describeSimulation, engagementOf, type ReportSource } from './sources';
 import { REPORT_CSS } from './styles';
@@ -101,6 +106,12 @@ function kpis(report: WorkflowReport): string {
   ].join('')}</div>`;
 }
 
+/** True at the goal's stage when reaching the goal ends the journey: nobody spends time there, leaving it is converting. */
+function goalStage(report: WorkflowReport, stage: string): boolean {
+  const goal = report.workflow.goal;
+  return goal !== undefined && goal.stage === stage && goal.then === 'exit';
+}
+
 function funnel(report: WorkflowReport): string {
   const stages = report.graph.stages;
   const max = Math.max(1, ...stages.map((s) => report.metrics.stages[s]?.entered ?? 0));
@@ -113,8 +124,7 @@ function funnel(report: WorkflowReport): string {
       const nextEntered = report.metrics.stages[next]?.entered ?? 0;
       const dropped = Math.max(0, m.entered - nextEntered);
       // At the goal's stage, when reaching the goal ends the journey, leaving is converting, not dropping off.
-      const goal = report.workflow.goal;
-      const goalEndsHere = goal !== undefined && goal.stage === stage && goal.then === 'exit';
+      const goalEndsHere = goalStage(report, stage);
       step =
         m.entered === 0
           ? `<div class="funnel-step"><span class="arrow">↓</span><span>nobody entered ${esc(stage)}</span></div>`
@@ -128,7 +138,7 @@ function funnel(report: WorkflowReport): string {
       `<div class="stage-name"><span class="stage-index" style="background:hsl(${hue} 60% 92%);color:hsl(${hue} 50% 30%)">${i + 1}</span><span>${esc(stage)}</span></div>` +
       `<div class="bar-track"><div class="bar${m.entered === 0 ? ' zero' : ''}" style="width:${width(m.entered, max)};background:hsl(${hue} 55% 52%)"></div></div>` +
       `<div class="num entered">${formatCount(m.entered)}</div>` +
-      `<div class="time">${esc(formatDuration(m.averageTimeMs))}</div>` +
+      `<div class="time">${esc(goalStage(report, stage) ? 'journey ends' : formatStay(m.averageTimeMs))}</div>` +
       `</div>${step}`
     );
   });
@@ -206,10 +216,82 @@ function channelPanel(report: WorkflowReport): string {
       : `<div class="hbars">${channels
           .map(
             ([channel, n]) =>
-              `<div data-channel="${esc(channel)}"><div class="hbar-label"><span>${esc(channel)}</span><span class="count">${formatCount(n)}<span class="share">${formatRate(n, total)}</span></span></div><div class="hbar"><i style="width:${width(n, max)}"></i></div></div>`,
+              `<div data-channel="${esc(channel)}"><div class="hbar-label"><span title="${esc(describeChannel(channel).source ?? channel)}">${esc(describeChannel(channel).name)}${describeChannel(channel).source ? '<small class="muted"> source</small>' : ''}</span><span class="count">${formatCount(n)}<span class="share">${formatRate(n, total)}</span></span></div><div class="hbar"><i style="width:${width(n, max)}"></i></div></div>`,
           )
           .join('')}</div>`;
   return `<section class="panel"><div class="panel-head"><h3>Channels</h3><span class="hint">entries by channel</span></div>${body}</section>`;
+}
+
+const ci = (interval: readonly [number, number] | null) => (interval ? `${formatRatio(interval[0])} – ${formatRatio(interval[1])}` : '–');
+
+function pathLabel(experiment: Experiment, next: string): string {
+  if (experiment.kind === 'holdout') return next === 'holdout' ? 'Held out (control)' : 'Went through the journey';
+  return `→ ${next}`;
+}
+
+/** One experiment: its paths with rate, interval and revenue, and the verdict in words. */
+function experimentBlock(experiment: Experiment, showRevenue: boolean): string {
+  const maxHi = Math.max(0.0001, ...experiment.paths.map((p) => p.ci95?.[1] ?? 0));
+  const rows = experiment.paths
+    .map((p) => {
+      const bar = p.ci95 && p.rate !== null
+        ? `<span class="ci-bar" aria-hidden="true"><i class="ci" style="left:${pct(p.ci95[0], maxHi).toFixed(2)}%;width:${(pct(p.ci95[1], maxHi) - pct(p.ci95[0], maxHi)).toFixed(2)}%"></i><i class="point" style="left:${pct(p.rate, maxHi).toFixed(2)}%"></i></span>`
+        : '';
+      return (
+        `<tr data-path="${esc(p.next)}"><th scope="row">${esc(pathLabel(experiment, p.next))}<span class="detail">planned ${formatRatio(p.plannedShare)}</span></th>` +
+        `<td class="num" data-metric="entered">${formatCount(p.entered)}</td><td class="num" data-metric="converted">${formatCount(p.converted)}</td>` +
+        `<td class="num" data-metric="rate">${formatRatio(p.rate)}</td><td class="num ci-text" data-metric="ci95">${ci(p.ci95)}</td><td class="ci-cell">${bar}</td>` +
+        (showRevenue ? `<td class="num" data-metric="revenue">${formatMoney(p.revenue)}</td>` : '') +
+        `</tr>`
+      );
+    })
+    .join('');
+  const verdicts =
+    experiment.kind === 'holdout'
+      ? [{ kind: experiment.liftVerdict?.kind ?? 'no-data', text: experiment.lift ? `Lift ${formatPoints(experiment.lift.value)} points (95% CI ${formatPoints(experiment.lift.ci95[0])} to ${formatPoints(experiment.lift.ci95[1])}): ${experiment.liftVerdict?.text ?? ''}` : (experiment.liftVerdict?.text ?? '') }]
+      : (experiment.differences ?? []).map((d) => ({ kind: d.verdict.kind, text: d.verdict.text }));
+  return (
+    `<div class="experiment" data-step-id="${esc(experiment.stepId)}" data-kind="${experiment.kind}">` +
+    `<div class="experiment-head"><strong>${esc(experiment.label)}</strong> <span class="muted">${experiment.kind === 'holdout' ? 'holdout: does the journey beat doing nothing?' : 'split: which path converts better?'}</span></div>` +
+    `<div class="table-scroll"><table class="experiment-table"><thead><tr><th scope="col">${experiment.kind === 'holdout' ? 'Group' : 'Path'}</th><th scope="col">Entered</th><th scope="col">Converted</th><th scope="col">Rate</th><th scope="col">95% interval</th><th scope="col"><span class="visually-hidden">Interval</span></th>${showRevenue ? '<th scope="col">Revenue</th>' : ''}</tr></thead><tbody>${rows}</tbody></table></div>` +
+    verdicts.map((v) => `<p class="verdict verdict-${v.kind}" data-verdict="${v.kind}">${esc(v.text)}</p>`).join('') +
+    (experiment.truncated ? `<p class="muted small">Some conversions in this period belong to customers assigned before it: read the experiment over its whole run.</p>` : '') +
+    `</div>`
+  );
+}
+
+function experimentsPanel(report: WorkflowReport): string {
+  if (report.experiments.length === 0) return '';
+  const showRevenue = report.revenue.total > 0;
+  return (
+    `<section class="panel experiments" data-panel="experiments"><div class="panel-head"><h3>Experiments</h3><span class="hint">conversion by path with 95% Wilson intervals; differences with Newcombe's interval</span></div>` +
+    report.experiments.map((e) => experimentBlock(e, showRevenue)).join('') +
+    `</section>`
+  );
+}
+
+function revenuePanel(report: WorkflowReport): string {
+  const r = report.revenue;
+  if (r.total === 0 && r.converted === 0) return '';
+  const labelOf = (stepId: string) => (stepId === UNATTRIBUTED ? 'No email in the attribution window' : (report.graph.steps.find((s) => s.id === stepId)?.label ?? stepId));
+  const rows = r.steps
+    .map((s) => `<tr data-step-id="${esc(s.stepId)}"><th scope="row">${esc(labelOf(s.stepId))}</th><td class="num">${formatCount(s.converted)}</td><td class="num">${formatMoney(s.revenue)}</td><td class="num">${s.converted > 0 ? formatMoney(s.revenue / s.converted) : '–'}</td><td class="num">${formatRate(s.revenue, r.total)}</td></tr>`)
+    .join('');
+  return (
+    `<section class="panel revenue" data-panel="revenue"><div class="panel-head"><h3>Conversions and revenue by email</h3><span class="hint">credited to the last email sent before the goal, within the attribution window</span></div>` +
+    `<dl class="facts inline"><dt>Revenue</dt><dd data-metric="revenue">${formatMoney(r.total)}</dd><dt>Conversions</dt><dd>${formatCount(r.converted)}</dd><dt>Per conversion</dt><dd>${r.perConversion === null ? '–' : formatMoney(r.perConversion)}</dd></dl>` +
+    `<div class="table-scroll"><table class="revenue-table"><thead><tr><th scope="col">Credited email</th><th scope="col">Conversions</th><th scope="col">Revenue</th><th scope="col">Per conversion</th><th scope="col">Share</th></tr></thead><tbody>${rows}</tbody></table></div></section>`
+  );
+}
+
+function trendsPanel(report: WorkflowReport): string {
+  if (report.daily.length === 0) return '';
+  const totals = seriesTotals(report.daily);
+  const metrics = totals.revenue > 0 ? undefined : (['entered', 'sent', 'opened', 'clicked', 'converted'] as const);
+  return (
+    `<section class="panel trends" data-panel="trends"><div class="panel-head"><h3>Per day</h3><span class="hint">${report.daily.length} UTC days, ${esc(report.daily[0]!.day)} – ${esc(report.daily[report.daily.length - 1]!.day)}; each chart on its own scale</span></div>` +
+    `<div class="trend-grid">${trendCharts(report.daily, metrics ? { metrics } : {}).map(markup).join('')}</div></section>`
+  );
 }
 
 function graphPanel(report: WorkflowReport, prefix: string): string {
@@ -251,7 +333,10 @@ function workflowSection(report: WorkflowReport, index: number, all: readonly Wo
     (w.description ? `<p class="description">${esc(w.description)}</p>` : '') +
     kpis(report) +
     funnel(report) +
+    trendsPanel(report) +
+    experimentsPanel(report) +
     emailTable(report) +
+    revenuePanel(report) +
     `<div class="grid-3">${conversionPanel(report)}${statusPanel(report)}${channelPanel(report)}</div>` +
     graphPanel(report, `wf${index}`) +
     `</section>`

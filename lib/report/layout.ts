@@ -59,6 +59,8 @@ export interface LayoutInput {
   graph: JourneyGraph;
   /** The stage the goal sets, and the step it jumps to (when `then` is not "exit"). */
   goal?: { stage: string | null; then: string | null } | undefined;
+  /** The size of each step's card (default: the report's CARD sizes); the journey map's cards are larger. */
+  cardOf?: (step: GraphStep) => { width: number; height: number };
 }
 
 export function cardSize(type: GraphStep['type'] | 'goal'): { width: number; height: number } {
@@ -98,7 +100,7 @@ export async function layoutJourney(input: LayoutInput): Promise<GraphLayout> {
   const children: ElkNode[] = graph.steps.map((step) => {
     const partition = partitionOf(step.stage, graph.stages);
     partitions.set(step.id, partition);
-    return { id: step.id, ...cardSize(step.type), layoutOptions: { 'elk.partitioning.partition': String(partition) } };
+    return { id: step.id, ...(input.cardOf ? input.cardOf(step) : cardSize(step.type)), layoutOptions: { 'elk.partitioning.partition': String(partition) } };
   });
   const drawn: GraphEdge[] = graph.edges.filter((e) => stepIds.has(e.from) && stepIds.has(e.to));
   if (input.goal) {
@@ -157,4 +159,23 @@ function bandsOf(nodes: Map<string, PlacedNode>, stages: readonly string[], widt
     left = right;
   });
   return bands;
+}
+
+/** A layout as JSON (the journey map's API): nodes as a list instead of a Map. */
+export interface LayoutJson {
+  width: number;
+  height: number;
+  nodes: PlacedNode[];
+  edges: Array<{ from: string; to: string; label: string; sections: ElkPoint[][]; labelBox: { x: number; y: number; width: number; height: number } | null }>;
+  bands: StageBand[];
+}
+
+export function layoutJson(layout: GraphLayout): LayoutJson {
+  return {
+    width: layout.width,
+    height: layout.height,
+    nodes: [...layout.nodes.values()],
+    edges: layout.edges.map((e) => ({ from: e.edge.from, to: e.edge.to, label: e.edge.label, sections: e.sections, labelBox: e.label ? { x: e.label.x, y: e.label.y, width: e.label.width, height: e.label.height } : null })),
+    bands: layout.bands,
+  };
 }

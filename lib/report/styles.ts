@@ -162,6 +162,24 @@ td.rate { font-weight: 600; }
 .kinds li { display: flex; justify-content: space-between; gap: 10px; padding: 4px 0; border-bottom: 1px solid var(--rule); }
 .kinds li span:first-child { font-weight: 600; }
 
+/* ---- trends, experiments, revenue ---- */
+.trend-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px 18px; }
+.trend-grid svg { display: block; width: 100%; height: auto; font-family: inherit; }
+.experiment + .experiment { margin-top: 18px; padding-top: 14px; border-top: 1px solid var(--rule); }
+.experiment-head { margin-bottom: 6px; font-size: 13.5px; }
+.experiment-table td.ci-text { white-space: nowrap; color: var(--muted); }
+.experiment-table .ci-cell { width: 28%; min-width: 110px; }
+.ci-bar { display: block; position: relative; height: 12px; background: #f1f3f6; border-radius: 6px; }
+.ci-bar .ci { position: absolute; top: 3px; height: 6px; border-radius: 3px; background: #93c5fd; }
+.ci-bar .point { position: absolute; top: 1px; width: 3px; height: 10px; margin-left: -1.5px; border-radius: 1px; background: #1d4ed8; }
+.verdict { margin: 8px 0 0; font-size: 13px; padding: 7px 10px; border-radius: 6px; background: #f8fafc; border-left: 3px solid #94a3b8; }
+.verdict-better { border-left-color: var(--good); background: #f0fdf4; }
+.verdict-worse { border-left-color: var(--bad); background: #fef2f2; }
+.facts.inline { display: flex; flex-wrap: wrap; gap: 4px 10px; margin: 0 0 10px; }
+.facts.inline dd { margin-right: 14px; }
+.small { font-size: 12px; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+
 footer { color: var(--faint); font-size: 12px; padding: 8px 0 36px; }
 
 @media screen and (max-width: 960px) {
@@ -218,6 +236,9 @@ footer { color: var(--faint); font-size: 12px; padding: 8px 0 36px; }
   .funnel-step { font-size: 8pt; gap: 8px; }
   .funnel .entered { font-size: 11pt; }
   .funnel .time { font-size: 8.5pt; }
+  .trend-grid { grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 6px 12px; }
+  .experiment-table .ci-cell { min-width: 0; width: 22%; }
+  .verdict { font-size: 8.5pt; padding: 4px 7px; }
   .graph-scroll { position: absolute; width: 0; height: 0; overflow: hidden; border: 0; }
   .graph-print { display: block; }
   .graph-slice { display: block; max-width: 100%; height: auto; margin-bottom: 8px; border: 1px solid var(--rule); break-inside: avoid; }

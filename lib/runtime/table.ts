@@ -5,7 +5,7 @@
  * | item                  | pk                  | sk                     | notes |
  * |-----------------------|---------------------|------------------------|-------|
  * | a customer's journey  | `C#<customerId>`    | `J#<workflowId>`       | `v` version, `st` state, `ob` outbox of the last write, `mx` its counters; `dpk`/`dsk` while a timer is set |
- * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `pt` their times, `pv` version, `sup` suppressed flag |
+ * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `pt` their times, `pv` version, `sup` suppressed flag, `em` the address for the email index |
  * | a customer's budget   | `C#<customerId>`    | `B`                    | `s` counted sends of every workflow in the budget's period, `bv` version |
  * | a suppressed address  | `S#<address>`       | `S`                    | reason, time, customer |
  * | counters              | `M#<workflowId>`    | `<day>#<stepId>`       | one number attribute per metric, atomic ADD |
@@ -31,11 +31,23 @@
  * of the same index, out of the sweep's way, until that version returns; a
  * customer held at an email step by a pause is in `hold#<workflowId>` until
  * the workflow is resumed.
+ *
+ * The email index is sparse too: only a profile with an email address
+ * carries `em` (the address, trimmed and lower-cased), so `waymark map` finds
+ * a customer by email with one Query, never a scan. It holds the keys only.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 export const TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const DUE_INDEX = { name: 'due', partitionKey: 'dpk', sortKey: 'dsk' } as const;
+export const EMAIL_INDEX = { name: 'email', partitionKey: 'em' } as const;
+
+/** The email index's key for an address: trimmed and lower-cased (as suppression keys are); null when it is no address. */
+export function emailIndexKey(address: unknown): string | null {
+  if (typeof address !== 'string') return null;
+  const normalized = address.trim().toLowerCase();
+  return normalized.includes('@') && normalized.length <= 320 ? normalized : null;
+}
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
   return {
@@ -46,6 +58,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE_KEYS.sortKey, AttributeType: 'S' },
       { AttributeName: DUE_INDEX.partitionKey, AttributeType: 'S' },
       { AttributeName: DUE_INDEX.sortKey, AttributeType: 'S' },
+      { AttributeName: EMAIL_INDEX.partitionKey, AttributeType: 'S' },
     ],
     KeySchema: [
       { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
@@ -59,6 +72,12 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
           { AttributeName: DUE_INDEX.sortKey, KeyType: 'RANGE' },
         ],
         // The sweep only needs the keys (customer and workflow): the smallest index there is.
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        IndexName: EMAIL_INDEX.name,
+        KeySchema: [{ AttributeName: EMAIL_INDEX.partitionKey, KeyType: 'HASH' }],
+        // Lookup by email (`waymark map`): the customer's id is in the keys.
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ],

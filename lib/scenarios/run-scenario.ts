@@ -15,6 +15,9 @@ import { WorkflowRegistry } from '../runtime/registry';
 import { describeJsonError, loadValidWorkflows } from '../runtime/workflow-files';
 import { type ExpectedEmail, resolveTime, type Scenario, type ScenarioFile, scenarioFileProblems, ScenarioFile as ScenarioFileSchema } from './scenario';
 
+/** What the scenario checks names against: a workflow's steps, stages and content, over every version the scenario runs. */
+type WorkflowView = Pick<CompiledWorkflow, 'id' | 'stages' | 'content'> & { definition: Pick<CompiledWorkflow['definition'], 'steps'> };
+
 export interface ActualEmail {
   at: number;
   stepId: string;
@@ -54,7 +57,7 @@ export interface ScenarioResult {
   failures: Failure[];
   warnings: ScenarioWarning[];
   emails: ActualEmail[];
-  final: { status: string; stage: string | null; step: string | null; converted: boolean } | null;
+  final: { status: string; stage: string | null; step: string | null; converted: boolean; version: number } | null;
   /** The steps the customer passed through in the workflow, in order (for coverage). */
   path: string[];
 }
@@ -93,7 +96,7 @@ export function pinsOf(file: ScenarioFile, scenario: Scenario): Pins | undefined
 const list = (values: readonly string[]) => values.map((v) => `"${v}"`).join(', ');
 
 /** Why pinned splits or a pinned holdout cannot apply to the workflow: each with the JSON path of the pin. */
-export function pinProblems(workflow: CompiledWorkflow, pinned: { splits?: Record<string, string> | undefined; holdout?: boolean | undefined } | undefined, at: (...segments: (string | number)[]) => string): string[] {
+export function pinProblems(workflow: WorkflowView, pinned: { splits?: Record<string, string> | undefined; holdout?: boolean | undefined } | undefined, at: (...segments: (string | number)[]) => string): string[] {
   const problems: string[] = [];
   const steps = workflow.definition.steps;
   const splitIds = Object.keys(steps).filter((id) => steps[id]!.type === 'split');
@@ -120,7 +123,7 @@ export function pinProblems(workflow: CompiledWorkflow, pinned: { splits?: Recor
 }
 
 /** Expectations naming steps, content or stages the workflow does not have: each with its JSON path and what was likely meant. */
-function expectationProblems(workflow: CompiledWorkflow, expect: Scenario['expect'], at: (...segments: (string | number)[]) => string): string[] {
+function expectationProblems(workflow: WorkflowView, expect: Scenario['expect'], at: (...segments: (string | number)[]) => string): string[] {
   const problems: string[] = [];
   const steps = workflow.definition.steps;
   const stepIds = Object.keys(steps);
@@ -167,6 +170,65 @@ function detailTypesOf(workflow: CompiledWorkflow): string[] {
   return [...new Set(workflow.eventPatterns.flatMap((pattern) => (Array.isArray(pattern['detail-type']) ? pattern['detail-type'].filter((t): t is string => typeof t === 'string') : [])))];
 }
 
+/** The workflows live at a time of the scenario: from its start, then after each deploy. */
+export interface DeployPlan {
+  initial: WorkflowRegistry;
+  deploys: Array<{ at: number; registry: WorkflowRegistry }>;
+  /** The versions of the file's workflow the scenario runs, oldest first (one, without a deploy of it). */
+  versions: CompiledWorkflow[];
+  problems: string[];
+}
+
+/**
+ * The registries a scenario's `deploy` goes through (WORKFLOWS.md, "Moving customers to a new
+ * version"): until a workflow's first deploy, its versions below the one deployed; after a deploy of
+ * version N, its versions up to N. Every version named must be in the workflows directory or its
+ * archive/, and a workflow's deploys must go forward in time and in version.
+ */
+export function deployPlan(registry: WorkflowRegistry, file: ScenarioFile, scenario: Scenario, path: (...segments: (string | number)[]) => string): DeployPlan {
+  const start = Date.parse(file.start);
+  const problems: string[] = [];
+  const deploys = (scenario.deploy ?? []).map((d, index) => ({ at: resolveTime(d.at, start)!, version: d.version, workflowId: d.workflow ?? file.workflow, index }));
+  const live = new Map<string, number>();
+  for (const d of deploys) {
+    const versions = registry.all.filter((c) => c.id === d.workflowId).map((c) => c.version).sort((a, b) => a - b);
+    if (versions.length === 0) {
+      const ids = registry.latest().map((w) => w.id);
+      problems.push(`${path('deploy', d.index, 'workflow')}: no workflow "${d.workflowId}"${didYouMean(closest(d.workflowId, ids))}`);
+    } else if (!versions.includes(d.version)) {
+      problems.push(`${path('deploy', d.index, 'version')}: ${d.workflowId} has no version ${d.version} (its versions: ${versions.join(', ')}; keep older ones in workflows/archive/)`);
+    }
+    const before = deploys.filter((o) => o.index < d.index && o.workflowId === d.workflowId).at(-1);
+    if (before && (before.at > d.at || before.version >= d.version)) {
+      problems.push(`${path('deploy', d.index)}: ${d.workflowId} v${d.version} at ${scenario.deploy![d.index]!.at} comes after v${before.version} at ${scenario.deploy![before.index]!.at}: deploys of a workflow go forward, in time and in version`);
+    }
+    if (!live.has(d.workflowId) || live.get(d.workflowId)! > d.version - 1) live.set(d.workflowId, d.version - 1);
+  }
+  const registryOf = (versions: ReadonlyMap<string, number>) => [...versions].reduce((r, [workflowId, version]) => r.upTo(workflowId, version), registry);
+  const initial = registryOf(live);
+  const steps: DeployPlan['deploys'] = [];
+  const versions = [initial.latestOf(file.workflow)];
+  for (const d of [...deploys].sort((a, b) => a.at - b.at || a.index - b.index)) {
+    live.set(d.workflowId, d.version);
+    steps.push({ at: d.at, registry: registryOf(live) });
+    if (d.workflowId === file.workflow) versions.push(registry.get(d.workflowId, d.version));
+  }
+  return { initial, deploys: steps, versions: versions.filter((v): v is CompiledWorkflow => v !== undefined), problems };
+}
+
+/** The steps (a later version's over an earlier's), stages and content of the versions a scenario runs, to check its names against. */
+function viewOf(versions: readonly CompiledWorkflow[]): WorkflowView | undefined {
+  const latest = versions.at(-1);
+  if (!latest) return undefined;
+  if (versions.length === 1) return latest;
+  return {
+    id: latest.id,
+    stages: [...new Set(versions.flatMap((v) => v.stages))],
+    content: latest.content,
+    definition: { steps: Object.assign({}, ...versions.map((v) => v.definition.steps)) as CompiledWorkflow['definition']['steps'] },
+  };
+}
+
 export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile, scenario: Scenario, index = file.scenarios.indexOf(scenario)): Promise<ScenarioResult> {
   const start = Date.parse(file.start);
   const at = (text: string) => resolveTime(text, start)!;
@@ -174,9 +236,13 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   const profile = { ...(file.customer?.profile ?? {}), ...(scenario.customer?.profile ?? {}) };
   const failures: Failure[] = [];
   const warnings: ScenarioWarning[] = [];
-  const workflow = registry.latestOf(file.workflow);
   const path = (...segments: (string | number)[]) => segmentsToJsonPath(['scenarios', index, ...segments]);
   const failed = (): ScenarioResult => ({ name: scenario.name, passed: false, failures, warnings, emails: [], final: null, path: [] });
+  const plan = deployPlan(registry, file, scenario, path);
+  for (const message of plan.problems) failures.push({ kind: 'error', message });
+  if (failures.length > 0) return failed();
+  // Every version the scenario runs: names (steps, stages) are checked against them all, events matched against any.
+  const workflow = viewOf(plan.versions);
 
   // What the scenario names must exist: a typo would otherwise fail, or pass, for the wrong reason.
   if (workflow) {
@@ -206,9 +272,9 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
     const placed = timelineItemsFor(raw, index, index + 1);
     if ('reason' in placed) failures.push({ kind: 'error', message: `event ${index + 1} (${event.type}) is not a valid event: ${placed.reason}` });
     else items.push(...placed.items);
-    if (workflow && !isEngagement && event.profile === undefined && !anyPatternMatches(workflow, raw)) {
+    if (workflow && !isEngagement && event.profile === undefined && !plan.versions.some((version) => anyPatternMatches(version, raw))) {
       // An event that only updates the profile (it carries one) is fine; any other is likely a typo.
-      const types = detailTypesOf(workflow);
+      const types = [...new Set(plan.versions.flatMap(detailTypesOf))];
       const others = registry.latest().filter((other) => other.id !== workflow.id && anyPatternMatches(other, raw)).map((other) => other.id);
       const hint = types.includes(event.type) ? '' : didYouMean(closest(event.type, types));
       warnings.push({
@@ -222,7 +288,7 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
 
   const steps: string[] = [];
   const pins = pinsOf(file, scenario);
-  const runner = new VirtualClockRunner(registry, {
+  const runner = new VirtualClockRunner(plan.initial, {
     observer: (applied) => {
       if (applied.customerId !== customerId || applied.workflowId !== file.workflow) return;
       for (const effect of applied.effects) if (effect.type === 'metric' && effect.metric === 'step.entered' && effect.stepId) steps.push(effect.stepId);
@@ -238,15 +304,23 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
     }
   };
   const timeline = sortTimeline(items);
-  const checkpoints = [...(scenario.expect.checkpoints ?? [])].sort((a, b) => at(a.at) - at(b.at));
+  // Deploys and checkpoints in time order, a deploy before a checkpoint of the same instant; each after the events up to its time.
+  const stops = [
+    ...plan.deploys.map((deploy) => ({ when: deploy.at, deploy, checkpoint: undefined })),
+    ...(scenario.expect.checkpoints ?? []).map((checkpoint) => ({ when: at(checkpoint.at), deploy: undefined, checkpoint })),
+  ].sort((a, b) => a.when - b.when || (a.deploy ? 0 : 1) - (b.deploy ? 0 : 1));
   let next = 0;
-  for (const checkpoint of checkpoints) {
-    const when = at(checkpoint.at);
+  for (const { when, deploy, checkpoint } of stops) {
     while (next < timeline.length && timeline[next]!.at <= when) await apply(timeline[next++]!);
+    if (deploy) {
+      await runner.deploy(deploy.registry, when);
+      continue;
+    }
+    if (!checkpoint) continue;
     await runner.advanceTo(when);
     const state = snapshot(runner, customerId, file.workflow);
-    const actual = { status: state?.status ?? null, stage: state?.stage ?? null, step: state?.status === 'active' ? state.stepId : null };
-    for (const field of ['status', 'stage', 'step'] as const) {
+    const actual = { status: state?.status ?? null, stage: state?.stage ?? null, step: state?.status === 'active' ? state.stepId : null, version: state?.version ?? null };
+    for (const field of ['status', 'stage', 'step', 'version'] as const) {
       if (checkpoint[field] !== undefined && checkpoint[field] !== actual[field]) {
         failures.push({ kind: 'value', message: `${field} at ${checkpoint.at}`, expected: checkpoint[field], actual: actual[field] });
       }
@@ -281,7 +355,7 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   }
 
   const state = snapshot(runner, customerId, file.workflow);
-  const final = state ? { status: state.status, stage: state.stage, step: state.status === 'active' ? state.stepId : null, converted: state.convertedAt !== null } : null;
+  const final = state ? { status: state.status, stage: state.stage, step: state.status === 'active' ? state.stepId : null, converted: state.convertedAt !== null, version: state.version } : null;
   const check = (what: string, wanted: unknown, actual: unknown) => {
     if (wanted !== undefined && wanted !== actual) failures.push({ kind: 'value', message: what, expected: wanted, actual });
   };
@@ -289,6 +363,7 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   check('stage', scenario.expect.stage, final?.stage ?? null);
   check('step', scenario.expect.step, final?.step ?? null);
   check('converted', scenario.expect.converted, final?.converted ?? false);
+  check('version', scenario.expect.version, final?.version ?? null);
 
   const seen = new Set<string>();
   for (const warning of runner.warnings) {

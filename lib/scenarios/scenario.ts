@@ -1,8 +1,9 @@
 /**
  * Scenario files (`workflows/*.test.json`): a workflow, a customer, events at
- * times, and what must happen — the emails, the stage and status at given
- * times, the conversion. Times are absolute ISO 8601 or offsets from the
- * file's `start`: "+0", "+3d", "+2h30m", "+1w2d", or "+P3DT2H".
+ * times, newer versions deployed at times, and what must happen — the emails,
+ * the stage, status and version at given times, the conversion. Times are
+ * absolute ISO 8601 or offsets from the file's `start`: "+0", "+3d",
+ * "+2h30m", "+1w2d", or "+P3DT2H".
  */
 import { z } from 'zod';
 import { segmentsToJsonPath } from '../engine/json-path';
@@ -65,11 +66,15 @@ export const ExpectedEmail = z.strictObject({
 });
 export type ExpectedEmail = z.infer<typeof ExpectedEmail>;
 
+const Version = z.number().int().positive();
+
 export const Checkpoint = z.strictObject({
   at: Time,
   status: z.enum(STATUSES).optional(),
   stage: z.string().nullable().optional(),
   step: z.string().nullable().optional(),
+  /** The workflow version the customer is on (after a `deploy`: moved by the new version's `migrate`, or not). */
+  version: Version.optional(),
 });
 export type Checkpoint = z.infer<typeof Checkpoint>;
 
@@ -83,6 +88,8 @@ export const Expectations = z.strictObject({
   stage: z.string().nullable().optional(),
   step: z.string().nullable().optional(),
   converted: z.boolean().optional(),
+  /** The workflow version the customer's journey is on at the end of the run. */
+  version: Version.optional(),
   /** The customer's place at given times during the run. */
   checkpoints: z.array(Checkpoint).optional(),
 });
@@ -100,6 +107,21 @@ const pins = {
   holdout: z.boolean().optional().describe('true: the customer is held out at every holdout step; false: never held out'),
 };
 
+/**
+ * A newer version of a workflow goes live during the scenario, as `cdk deploy` of it would:
+ * `{"at": "+3d", "version": 2}`. Until a workflow's first deploy, only its versions below the one
+ * deployed are live (the older ones in workflows/archive/); customers move at their next input or
+ * wake-up by the new version's `migrate`. A deploy comes after the events and timers of its instant.
+ */
+export const ScenarioDeploy = z.strictObject({
+  at: Time,
+  /** The version that goes live: a version of the workflow in the workflows directory or its archive/. */
+  version: Version,
+  /** Whose version (default: the file's workflow). */
+  workflow: z.string().min(1).optional(),
+});
+export type ScenarioDeploy = z.infer<typeof ScenarioDeploy>;
+
 const Customer = z.strictObject({ id: z.string().min(1).optional(), profile: Profile.optional(), ...pins });
 
 export const Scenario = z.strictObject({
@@ -107,6 +129,8 @@ export const Scenario = z.strictObject({
   customer: Customer.optional(),
   ...pins,
   events: z.array(ScenarioEvent).min(1, 'a scenario needs at least one event'),
+  /** Newer workflow versions deployed part-way, in time order (customers move by the new version's `migrate`). */
+  deploy: z.array(ScenarioDeploy).min(1, 'a deploy list needs at least one deploy (or leave "deploy" out)').optional(),
   /** Keep the clock running until then (default: until no timer is left). */
   until: Time.optional(),
   expect: Expectations,

@@ -113,7 +113,7 @@ describe('waymark dev --demo with a workflow of its own', () => {
     } finally {
       await ses.stop();
     }
-    expect(overview.totals.rejected).toBe(0);
+    expect(overview.totals?.rejected).toBe(0);
     expect(logged.filter((line) => /^(error|demo:)/.test(line))).toEqual([]);
   });
 

@@ -39,7 +39,7 @@ function actionsOf(functionId: string): string[] {
 }
 
 describe('the journey table', () => {
-  it('has the shared key schema and the sparse due index, on demand, with point-in-time recovery, deletion protection, retention and a stream', () => {
+  it('has the shared key schema, the sparse due index and the sparse email index, on demand, with point-in-time recovery, deletion protection, retention and a stream', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
@@ -49,7 +49,11 @@ describe('the journey table', () => {
         DeletionProtectionEnabled: true,
         SSESpecification: { SSEEnabled: true },
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
-        GlobalSecondaryIndexes: [{ IndexName: 'due', KeySchema: [{ AttributeName: 'dpk', KeyType: 'HASH' }, { AttributeName: 'dsk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } }],
+        GlobalSecondaryIndexes: [
+          { IndexName: 'due', KeySchema: [{ AttributeName: 'dpk', KeyType: 'HASH' }, { AttributeName: 'dsk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+          // `waymark map` finds a customer by email with one Query: keys only, only profiles with an address.
+          { IndexName: 'email', KeySchema: [{ AttributeName: 'em', KeyType: 'HASH' }], Projection: { ProjectionType: 'KEYS_ONLY' } },
+        ],
       },
     });
   });

@@ -1,8 +1,10 @@
 /**
- * The sample journeys' scenarios (workflows/*.test.json) run as part of
- * `npm test`, one test each, and together they take every path through both
- * journeys: every edge of each workflow's graph is followed by some scenario.
+ * The sample journeys' scenarios (workflows/**\/*.test.json: the sample
+ * journeys and the examples) run as part of `npm test`, one test each, and
+ * together they take every path through each journey: every edge of the
+ * latest version's graph is followed by some scenario.
  */
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { journeyGraph } from '../../lib/engine/graph';
 import { findScenarioFiles, runScenarioFile } from '../../lib/scenarios/run-scenario';
@@ -10,7 +12,11 @@ import { formatFileResult } from '../../lib/cli/test-command';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 
 const files = findScenarioFiles(['workflows']);
-const workflows = loadValidWorkflows(['workflows']).workflows;
+/** The latest version of a workflow in the scenario file's directory (older ones may be in its archive/). */
+const latestBeside = (file: string, id: string) =>
+  loadValidWorkflows([dirname(file)])
+    .workflows.filter((w) => w.id === id)
+    .sort((a, b) => b.version - a.version)[0]!;
 
 describe.each(files)('%s', (file) => {
   it('every scenario passes', async () => {
@@ -23,7 +29,7 @@ describe.each(files)('%s', (file) => {
 
   it('together, the scenarios follow every edge of the journey', async () => {
     const result = await runScenarioFile(file);
-    const workflow = workflows.find((w) => w.id === result.workflow)!;
+    const workflow = latestBeside(file, result.workflow);
     const followed = new Set(result.scenarios.flatMap((s) => s.path.slice(1).map((to, i) => `${s.path[i]} → ${to}`)));
     const edges = [...new Set(journeyGraph(workflow).edges.map((e) => `${e.from} → ${e.to}`))];
     expect(edges.filter((edge) => !followed.has(edge))).toEqual([]);

@@ -1,35 +1,44 @@
 // Small helpers shared by the journey map modules: DOM building (text only, never HTML
-// strings, since customer data is untrusted), number / time formatting, fetching.
+// strings, since customer data is untrusted), number / time formatting (lib/report's), fetching.
+import { formatCount, formatDuration } from '../../report/format';
+import { STEP_TYPE_STYLE, stageHue } from '../../report/palette';
+import type { SvgNode } from '../../report/svg-tree';
+
+export { stageHue };
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-function applyProps(el, props) {
+type PropValue = string | number | boolean | null | undefined | Record<string, string> | ((event: never) => void);
+export type Props = Record<string, PropValue>;
+export type Child = Node | string | number | null | undefined | false | readonly Child[];
+
+function applyProps(el: HTMLElement | SVGElement, props: Props | undefined): void {
   if (!props) return;
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') el.setAttribute('class', value);
+    if (key === 'class') el.setAttribute('class', String(value));
     else if (key === 'text') el.textContent = String(value);
-    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key === 'dataset' && typeof value === 'object') Object.assign(el.dataset, value);
     else if (key === 'style' && typeof value === 'object') {
       for (const [prop, v] of Object.entries(value)) {
         if (prop.startsWith('--')) el.style.setProperty(prop, v);
-        else el.style[prop] = v;
+        else el.style.setProperty(prop.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v);
       }
-    }
-    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    } else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value as EventListener);
     else el.setAttribute(key, value === true ? '' : String(value));
   }
 }
 
-function append(el, children) {
-  for (const child of children.flat(Infinity)) {
+function append(el: Element, children: readonly Child[]): void {
+  for (const child of children) {
     if (child === undefined || child === null || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
 }
 
 /** h('div', { class: 'x', text: 'hello' }, ...children): strings become text nodes. */
-export function h(tag, props, ...children) {
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props, ...children: Child[]): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   applyProps(el, props);
   append(el, children);
@@ -37,33 +46,33 @@ export function h(tag, props, ...children) {
 }
 
 /** The same for SVG elements. */
-export function s(tag, props, ...children) {
-  const el = document.createElementNS(SVG_NS, tag);
+export function s<K extends keyof SVGElementTagNameMap>(tag: K, props?: Props, ...children: Child[]): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag) as SVGElementTagNameMap[K];
   applyProps(el, props);
   append(el, children);
   return el;
 }
 
 /** Replaces an element's children. */
-export function fill(el, ...children) {
+export function fill<E extends Element>(el: E, ...children: Child[]): E {
   el.replaceChildren();
   append(el, children);
   return el;
 }
 
 /** Sets text only when it changed; returns whether it did. */
-export function setText(el, text) {
+export function setText(el: Element, text: unknown): boolean {
   const value = String(text);
   if (el.textContent === value) return false;
   el.textContent = value;
   return true;
 }
 
-const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-export const fmtInt = (n) => (typeof n === 'number' && Number.isFinite(n) ? intFormat.format(n) : '0');
+/** 12345 → "12,345" (0 for anything that is not a number). */
+export const fmtInt = (n: unknown): string => (typeof n === 'number' && Number.isFinite(n) ? formatCount(n) : '0');
 
 /** A ratio (0..1) as a percentage: "45%", "4.5%", "0%". */
-export function fmtPct(ratio) {
+export function fmtPct(ratio: number | null | undefined): string {
   if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '–';
   const pct = ratio * 100;
   if (pct === 0) return '0%';
@@ -72,31 +81,13 @@ export function fmtPct(ratio) {
 }
 
 /** part / whole as a percentage, '–' when whole is 0. */
-export const rate = (part, whole) => (whole > 0 ? fmtPct(part / whole) : '–');
+export const rate = (part: number, whole: number): string => (whole > 0 ? fmtPct(part / whole) : '–');
 
-function trim1(n) {
-  const r = Math.round(n * 10) / 10;
-  return Number.isInteger(r) ? String(r) : r.toFixed(1);
-}
-
-/** Milliseconds, humanised: "40 s", "12 min", "5 h", "2.3 days", "3 weeks". */
-export function fmtDuration(ms) {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
-  const abs = Math.abs(ms);
-  const sec = abs / 1000;
-  if (sec < 60) return `${Math.round(sec)} s`;
-  const min = sec / 60;
-  if (min < 60) return `${Math.round(min)} min`;
-  const hours = min / 60;
-  if (hours < 24) return `${trim1(hours)} h`;
-  const days = hours / 24;
-  if (days < 14) return `${trim1(days)} ${trim1(days) === '1' ? 'day' : 'days'}`;
-  if (days < 60) return `${trim1(days / 7)} weeks`;
-  return `${trim1(days / 30.44)} months`;
-}
+/** Milliseconds, humanised (the report's format): "40 s", "12 min", "5 h", "2.3 days", "3 weeks". */
+export const fmtDuration = (ms: number | null | undefined): string => formatDuration(ms);
 
 /** "3 h ago" / "in 2 days", relative to the dev clock. */
-export function fmtRelative(iso, nowMs) {
+export function fmtRelative(iso: string, nowMs: number): string {
   const t = Date.parse(iso);
   if (!Number.isFinite(t) || !Number.isFinite(nowMs)) return '';
   const diff = nowMs - t;
@@ -105,7 +96,8 @@ export function fmtRelative(iso, nowMs) {
 }
 
 /** "3 h ago" for things that happened (a moment in the future, from clock jitter, is "just now"). */
-export function fmtAgo(iso, nowMs) {
+export function fmtAgo(iso: string | null, nowMs: number): string {
+  if (iso === null) return '';
   const t = Date.parse(iso);
   if (!Number.isFinite(t) || !Number.isFinite(nowMs)) return '';
   return nowMs - t < 45_000 ? 'just now' : `${fmtDuration(nowMs - t)} ago`;
@@ -116,26 +108,26 @@ const dateTimeFormat = new Intl.DateTimeFormat('en-GB', {
 });
 const shortFormat = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 
-export function fmtDateTime(isoOrMs) {
+export function fmtDateTime(isoOrMs: string | number): string {
   const t = typeof isoOrMs === 'number' ? isoOrMs : Date.parse(isoOrMs);
   return Number.isFinite(t) ? dateTimeFormat.format(t) : '–';
 }
-export function fmtShort(isoOrMs) {
+export function fmtShort(isoOrMs: string | number): string {
   const t = typeof isoOrMs === 'number' ? isoOrMs : Date.parse(isoOrMs);
   return Number.isFinite(t) ? shortFormat.format(t) : '–';
 }
 
 /** The clock speed in words: "×3,600: one hour per second". */
-export function fmtSpeed(speed) {
+export function fmtSpeed(speed: number): string {
   if (!Number.isFinite(speed) || speed <= 0) return 'paused';
   if (speed === 1) return 'real time';
-  const named = { 60: 'one minute', 3600: 'one hour', 86400: 'one day', 604800: 'one week' };
+  const named: Record<number, string> = { 60: 'one minute', 3600: 'one hour', 86400: 'one day', 604800: 'one week' };
   const per = named[speed] ?? fmtDuration(speed * 1000);
   return `×${fmtInt(speed)}: ${per} per second`;
 }
 
 /** Only http(s) URLs (or same-origin paths) become hrefs: no javascript: from the API. */
-export function safeUrl(url) {
+export function safeUrl(url: unknown): string | null {
   if (typeof url !== 'string' || url === '') return null;
   try {
     const parsed = new URL(url, location.href);
@@ -146,14 +138,17 @@ export function safeUrl(url) {
 }
 
 export class HttpError extends Error {
-  constructor(status, url) {
+  override readonly name = 'HttpError';
+  constructor(
+    readonly status: number,
+    url: string,
+  ) {
     super(`${url}: HTTP ${status}`);
-    this.status = status;
   }
 }
 
 /** GET JSON with a timeout. */
-export async function getJSON(url, { timeoutMs = 6000, signal } = {}) {
+export async function getJSON<T>(url: string, { timeoutMs = 6000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const onAbort = () => controller.abort();
@@ -161,23 +156,23 @@ export async function getJSON(url, { timeoutMs = 6000, signal } = {}) {
   try {
     const res = await fetch(url, { signal: controller.signal, cache: 'no-store', headers: { accept: 'application/json' } });
     if (!res.ok) throw new HttpError(res.status, url);
-    return await res.json();
+    return (await res.json()) as T;
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
 }
 
-let measureCtx;
-/** Text width in px for a CSS font shorthand (used to size SVG labels and ELK edge labels). */
-export function textWidth(text, font) {
-  measureCtx ??= document.createElement('canvas').getContext('2d');
+let measureCtx: CanvasRenderingContext2D | null = null;
+/** Text width in px for a CSS font shorthand (used to size SVG labels). */
+export function textWidth(text: string, font: string): number {
+  measureCtx ??= document.createElement('canvas').getContext('2d')!;
   measureCtx.font = font;
   return measureCtx.measureText(text).width;
 }
 
 /** Cuts text with an ellipsis so it fits maxWidth px. */
-export function ellipsize(text, font, maxWidth) {
+export function ellipsize(text: unknown, font: string, maxWidth: number): string {
   const value = String(text ?? '');
   if (textWidth(value, font) <= maxWidth) return value;
   let lo = 0;
@@ -193,22 +188,10 @@ export function ellipsize(text, font, maxWidth) {
 /** The font stack, also used for canvas measurements. */
 export const FONT_STACK = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Noto Sans", "Liberation Sans", sans-serif';
 
-/** A stable hue per stage index: the funnel column and its graph band share it. */
-const STAGE_HUES = [205, 262, 35, 145, 180, 330, 20, 95];
-export const stageHue = (index) => STAGE_HUES[((index % STAGE_HUES.length) + STAGE_HUES.length) % STAGE_HUES.length];
-
-export const STEP_TYPES = {
-  email: { label: 'Email', color: '#2563eb' },
-  wait: { label: 'Wait', color: '#b45309' },
-  branch: { label: 'Branch', color: '#7c3aed' },
-  split: { label: 'Split', color: '#c026d3' },
-  holdout: { label: 'Holdout', color: '#475569' },
-  stage: { label: 'Stage', color: '#0f766e' },
-  exit: { label: 'Exit', color: '#be123c' },
-};
+export const STEP_TYPES: Record<string, { label: string; color: string }> = STEP_TYPE_STYLE;
 
 /** 16×16 icon paths per step type (stroke-only, drawn with currentColor). */
-export const TYPE_ICONS = {
+export const TYPE_ICONS: Record<string, string> = {
   email: 'M2 4h12v8H2z M2 4l6 5 6-5',
   wait: 'M8 2a6 6 0 1 0 0 12A6 6 0 1 0 8 2z M8 5v3.5l2.5 1.5',
   branch: 'M8 1.5l6.5 6.5L8 14.5 1.5 8z M5.5 8h5',
@@ -218,7 +201,7 @@ export const TYPE_ICONS = {
   exit: 'M6.5 2.5h-4v11h4 M7 8h7 M11 5l3 3-3 3',
 };
 
-export const STATUS_COLORS = {
+export const STATUS_COLORS: Record<string, string> = {
   active: '#2563eb',
   converted: '#15803d',
   completed: '#64748b',
@@ -226,3 +209,14 @@ export const STATUS_COLORS = {
   holdout: '#7c3aed',
   suppressed: '#be123c',
 };
+
+/** A drawing of lib/report (svg-tree) as DOM nodes: attributes and text set as such, never parsed. */
+export function svgNode(node: SvgNode | string): Node {
+  if (typeof node === 'string') return document.createTextNode(node);
+  const el = document.createElementNS(SVG_NS, node.tag);
+  for (const [name, value] of Object.entries(node.attrs)) el.setAttribute(name, String(value));
+  for (const child of node.children) el.append(svgNode(child));
+  return el;
+}
+
+export const $ = <E extends HTMLElement = HTMLElement>(id: string): E => document.getElementById(id) as E;

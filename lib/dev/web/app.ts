@@ -2,33 +2,47 @@
 // workflow tabs, the stage funnel, the ELK graph (graph.js), the customer lookup
 // (customers.js) and the activity feed. Every string goes into the DOM as text.
 
+import type { Activity, Overview, WorkflowView } from '../api-types';
+import { describeChannel, formatMoney, formatStay } from '../../report/format';
+import { CustomerLookup } from './customers';
+import { renderExperiments, renderTrends } from './insights';
+import { JourneyGraph } from './graph';
+import { StepCustomers } from './step-customers';
 import {
-  h, fill, setText, fmtInt, fmtPct, fmtDuration, fmtDateTime, fmtSpeed, fmtShort, fmtAgo, safeUrl, getJSON,
-  stageHue, STATUS_COLORS,
-} from './util.js';
-import { JourneyGraph } from './graph.js';
-import { CustomerLookup } from './customers.js';
+  $, h, fill, setText, fmtInt, fmtPct, fmtDuration, fmtDateTime, fmtSpeed, fmtShort, fmtAgo, safeUrl, getJSON,
+  stageHue, STATUS_COLORS, type Child,
+} from './util';
 
 const POLL_MS = 2000;
-const emptyHint = () => {
+const emptyHint = (): Child[] => {
   const type = state.overview?.workflows.find((w) => w.id === state.workflowId)?.entryExample?.DetailType;
   return type
     ? ['No customers yet: send a ', h('code', { text: type }), ' event (below), or run ', h('code', { text: 'npm start' }), ' for the demo']
     : ['No customers yet: send an event, or run ', h('code', { text: 'npm start' }), ' for the demo'];
 };
 
-const $ = (id) => document.getElementById(id);
+interface MapState {
+  overview: Overview | null;
+  workflowId: string | null;
+  /** null: never connected yet */
+  connected: boolean | null;
+  lastOkAt: number | null;
+  /** The server's clock at the last poll, and performance.now() then. */
+  clock: { now: number; speed: number; at: number } | null;
+  signatures: Record<string, string>;
+}
 
-const state = {
+const state: MapState = {
   overview: null,
   workflowId: null,
-  connected: null, // null: never connected yet
+  connected: null,
   lastOkAt: null,
-  clock: null, // { now, speed, at (performance.now()) }
+  clock: null,
   signatures: {},
 };
 
-const graph = new JourneyGraph($('graph'), {});
+const stepCustomers = new StepCustomers({ open: (customerId) => customers.open(customerId), stepLabel: (workflowId, stepId) => state.overview?.workflows.find((w) => w.id === workflowId)?.steps.find((st) => st.id === stepId)?.label ?? stepId });
+const graph = new JourneyGraph($('graph'), { onStepClick: (stepId) => state.workflowId && stepCustomers.show(state.workflowId, stepId) });
 const customers = new CustomerLookup({
   getOverview: () => state.overview,
   devNow: () => devNow(),
@@ -42,12 +56,12 @@ const customers = new CustomerLookup({
 
 // ---- routing (the selected workflow lives in the URL hash) ---------------------------------
 
-function readHash() {
+function readHash(): { workflow: string | null; customer: string | null } {
   const params = new URLSearchParams(location.hash.slice(1));
   return { workflow: params.get('workflow'), customer: params.get('customer') };
 }
 
-export function writeHash(changes) {
+export function writeHash(changes: Record<string, string | null>): void {
   const params = new URLSearchParams(location.hash.slice(1));
   for (const [key, value] of Object.entries(changes)) {
     if (value) params.set(key, value);
@@ -58,7 +72,7 @@ export function writeHash(changes) {
 }
 customers.writeHash = writeHash;
 
-function selectWorkflow(id) {
+function selectWorkflow(id: string): void {
   if (!state.overview?.workflows.some((w) => w.id === id)) return;
   state.workflowId = id;
   writeHash({ workflow: id });
@@ -68,7 +82,7 @@ function selectWorkflow(id) {
 
 // ---- the dev clock: interpolated between polls ---------------------------------------------
 
-function devNow() {
+function devNow(): number {
   const c = state.clock;
   if (!c) return Date.now();
   const elapsed = Math.min(performance.now() - c.at, 5000); // never run far ahead of the server
@@ -85,23 +99,24 @@ setInterval(tickClock, 250);
 
 async function poll() {
   try {
-    const overview = await getJSON('/api/overview');
+    const overview = await getJSON<Overview>('/api/overview');
     if (!overview || !Array.isArray(overview.workflows)) throw new Error('unexpected /api/overview answer');
     state.overview = overview;
+    document.body.classList.toggle('read-only', overview.mode === 'table');
     const now = Date.parse(overview.clock?.now);
     if (Number.isFinite(now)) state.clock = { now, speed: Number(overview.clock.speed) || 0, at: performance.now() };
     state.lastOkAt = Date.now();
     setConnected(true);
     render();
     customers.refresh();
-  } catch (error) {
-    setConnected(false, error);
+  } catch {
+    setConnected(false);
   } finally {
     setTimeout(poll, POLL_MS);
   }
 }
 
-function setConnected(ok) {
+function setConnected(ok: boolean): void {
   const was = state.connected;
   state.connected = ok;
   const banner = $('banner');
@@ -112,9 +127,9 @@ function setConnected(ok) {
   }
   banner.hidden = false;
   if (was === null && !state.overview) {
-    fill(banner, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Connecting to ', h('code', { text: 'waymark dev' }), '…');
+    fill(banner, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Connecting to the map server…');
   } else {
-    fill(banner, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Reconnecting… the dev server is not answering',
+    fill(banner, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Reconnecting… the map server is not answering',
       state.lastOkAt ? ` (showing data from ${new Date(state.lastOkAt).toLocaleTimeString()})` : '');
   }
 }
@@ -122,14 +137,14 @@ function setConnected(ok) {
 // ---- rendering ---------------------------------------------------------------------------------
 
 /** Runs fn only when sig changed since the last time for this key. */
-function changed(key, value) {
+function changed(key: string, value: unknown): boolean {
   const sig = JSON.stringify(value);
   if (state.signatures[key] === sig) return false;
   state.signatures[key] = sig;
   return true;
 }
 
-function render() {
+function render(): void {
   const ov = state.overview;
   if (!ov) return;
   renderHeader(ov);
@@ -153,7 +168,12 @@ function render() {
     renderWorkflowHead(workflow);
     renderFunnel(workflow);
     renderChannels(workflow);
-    graph.show(workflow);
+    renderLifecycle(ov, workflow);
+    if (changed('insights', [workflow.id, workflow.experiments, workflow.revenue, workflow.daily])) {
+      renderExperiments($('experiments'), workflow);
+      renderTrends($('trends'), workflow);
+    }
+    void graph.show(workflow);
     $('graph').classList.toggle('is-empty', !(workflow.metrics?.entered > 0));
   }
   renderHint(ov, workflow);
@@ -161,29 +181,34 @@ function render() {
   renderActivity(ov);
 }
 
-function renderHeader(ov) {
-  setText($('clock-speed'), fmtSpeed(ov.clock?.speed));
+function renderHeader(ov: Overview): void {
+  setText($('source'), ov.source);
+  const clockLabel = document.querySelector('.clock-label');
+  if (clockLabel) setText(clockLabel, ov.mode === 'table' ? 'Now' : 'Dev clock');
+  setText($('clock-speed'), ov.mode === 'table' ? 'real time' : fmtSpeed(ov.clock?.speed));
   $('clock-speed').title = ov.clock?.startedAt ? `Dev clock started ${fmtDateTime(ov.clock.startedAt)}` : '';
   tickClock();
-  const totals = ov.totals ?? {};
+  const totals = ov.totals;
   if (changed('totals', totals)) {
-    const item = (label, value, cls = '') => h('div', { class: `total ${cls}` },
+    const item = (label: string, value: number, cls = '') => h('div', { class: `total ${cls}` },
       h('dt', { text: label }), h('dd', { text: fmtInt(value) }));
-    fill($('totals'),
-      item('customers', totals.customers),
-      item('events applied', totals.eventsApplied),
-      item('emails sent', totals.emailsSent),
-      item('rejected', totals.rejected, totals.rejected > 0 ? 'warn' : ''));
+    fill($('totals'), totals
+      ? [item('customers', totals.customers),
+        item('events applied', totals.eventsApplied),
+        item('emails sent', totals.emailsSent),
+        item('rejected', totals.rejected, totals.rejected > 0 ? 'warn' : '')]
+      : null);
   }
-  const links = ov.links ?? {};
+  const links = ov.links;
   if (changed('links', links)) {
-    const mail = safeUrl(links.mailViewer);
-    const mailLink = $('mail-link');
+    const mail = safeUrl(links?.mailViewer);
+    const mailLink = $<HTMLAnchorElement>('mail-link');
+    mailLink.hidden = !links;
     if (mail) mailLink.href = mail;
     else mailLink.removeAttribute('href');
     mailLink.classList.toggle('disabled', !mail);
-    const endpoint = typeof links.eventsEndpoint === 'string' ? links.eventsEndpoint : '';
-    const events = $('events-link');
+    const endpoint = typeof links?.eventsEndpoint === 'string' ? links.eventsEndpoint : '';
+    const events = $<HTMLAnchorElement>('events-link');
     setText(events, endpoint || 'not available');
     const eventsHref = safeUrl(endpoint);
     if (eventsHref) events.href = eventsHref;
@@ -192,7 +217,8 @@ function renderHeader(ov) {
 }
 
 // "Send an event": an entry event of the journey on display (from the server, which reads its entry pattern).
-function renderHint(ov, workflow) {
+function renderHint(ov: Overview, workflow: WorkflowView | null): void {
+  $('hintbar').hidden = ov.mode === 'table';
   const endpoint = typeof ov.links?.eventsEndpoint === 'string' ? ov.links.eventsEndpoint : '';
   const example = workflow?.entryExample;
   if (!changed('hint', [endpoint, example])) return;
@@ -200,7 +226,7 @@ function renderHint(ov, workflow) {
   setText($('cli-hint'), `aws events put-events --endpoint-url ${endpoint || '<eventsEndpoint>'} --region us-east-1 --entries '${entries}'`);
 }
 
-function renderTabs(workflows) {
+function renderTabs(workflows: WorkflowView[]): void {
   const tabs = $('tabs');
   tabs.hidden = workflows.length < 2;
   const structure = workflows.map((w) => [w.id, w.name]);
@@ -215,25 +241,26 @@ function renderTabs(workflows) {
       'data-testid': 'workflow-tab',
       'data-workflow-id': w.id,
       onclick: () => selectWorkflow(w.id),
-      onkeydown: (event) => {
+      onkeydown: (event: KeyboardEvent) => {
         const i = workflows.findIndex((x) => x.id === w.id);
         const j = event.key === 'ArrowRight' ? i + 1 : event.key === 'ArrowLeft' ? i - 1 : null;
         if (j === null) return;
-        const target = workflows[(j + workflows.length) % workflows.length];
+        const target = workflows[(j + workflows.length) % workflows.length]!;
         selectWorkflow(target.id);
         document.getElementById(`tab-${target.id}`)?.focus();
       },
     }, h('span', { class: 'tab-name', text: w.name || w.id }), h('span', { class: 'tab-count', 'data-role': 'count' }))));
   }
-  for (const btn of tabs.children) {
+  for (const btn of tabs.querySelectorAll<HTMLElement>('[data-workflow-id]')) {
     const w = workflows.find((x) => x.id === btn.dataset.workflowId);
     const active = w?.metrics?.active ?? 0;
-    setText(btn.querySelector('[data-role=count]'), `${fmtInt(active)} active`);
+    const count = btn.querySelector('[data-role=count]');
+    if (count) setText(count, `${fmtInt(active)} active`);
   }
 }
 
-const STATUSES = ['active', 'converted', 'completed', 'exited', 'holdout', 'suppressed'];
-const STATUS_HELP = {
+const STATUSES = ['active', 'converted', 'completed', 'exited', 'holdout', 'suppressed'] as const;
+const STATUS_HELP: Record<(typeof STATUSES)[number], string> = {
   active: 'in the journey now',
   converted: 'reached the goal',
   completed: 'reached the end of the journey',
@@ -242,24 +269,28 @@ const STATUS_HELP = {
   suppressed: 'stopped: bounced, complained or unsubscribed',
 };
 
-function renderWorkflowHead(w) {
-  const m = w.metrics ?? {};
+function renderWorkflowHead(w: WorkflowView): void {
+  const m = w.metrics;
   const hasTimeToConvert = 'averageTimeToConvertMs' in m;
   const data = [w.id, w.name, w.version, w.description, STATUSES.map((k) => m[k]), m.entered, m.averageTimeToConvertMs];
   if (!changed('wf-head', data)) return;
   const total = m.entered ?? 0;
   const bar = h('div', { class: 'status-bar', 'aria-hidden': 'true' },
-    STATUSES.map((k) => (m[k] > 0 ? h('span', { style: { flexGrow: String(m[k]), background: STATUS_COLORS[k] }, title: `${k}: ${fmtInt(m[k])}` }) : null)));
+    STATUSES.map((k) => (m[k] > 0 ? h('span', { style: { flexGrow: String(m[k]), background: STATUS_COLORS[k] ?? '#64748b' }, title: `${k}: ${fmtInt(m[k])}` }) : null)));
   fill($('wf-head'),
     h('div', { class: 'wf-title' },
-      h('h2', {}, w.name || w.id, h('span', { class: 'wf-version', text: `v${w.version}` })),
+      h('h2', {}, w.name || w.id, h('span', { class: 'wf-version', text: `v${w.version}` }), w.control !== 'active' ? h('span', { class: `control-pill control-${w.control}`, 'data-testid': 'workflow-control', text: w.control }) : null),
       w.description ? h('p', { class: 'wf-description', text: w.description, title: w.description }) : null),
     h('div', { class: 'statuses' },
+      w.revenue.total > 0 ? h('div', { class: 'status status-revenue', title: 'the goal value summed over conversions (goal.value)' },
+        h('span', { class: 'status-value', 'data-testid': 'workflow-revenue', text: formatMoney(w.revenue.total, true) }),
+        h('span', { class: 'status-label', text: 'revenue' }),
+        h('span', { class: 'status-pct', text: w.revenue.perConversion === null ? '' : `${formatMoney(w.revenue.perConversion, true)} each` })) : null,
       h('div', { class: 'status status-entered', title: 'customers who entered this journey' },
         h('span', { class: 'status-value', 'data-testid': 'workflow-entered', text: fmtInt(total) }),
         h('span', { class: 'status-label', text: 'entered' })),
       STATUSES.map((k) => h('div', { class: `status status-${k}`, title: `${k}: ${STATUS_HELP[k]}`, 'data-testid': `status-${k}` },
-        h('span', { class: 'status-value' }, h('i', { class: 'dot', style: { background: STATUS_COLORS[k] } }), fmtInt(m[k] ?? 0)),
+        h('span', { class: 'status-value' }, h('i', { class: 'dot', style: { background: STATUS_COLORS[k] ?? '#64748b' } }), fmtInt(m[k] ?? 0)),
         h('span', { class: 'status-label', text: k }),
         h('span', { class: 'status-pct', text: total > 0 ? fmtPct((m[k] ?? 0) / total) : '' }))),
       hasTimeToConvert ? h('div', { class: 'status status-time', title: 'mean time from entering to converting' },
@@ -267,11 +298,11 @@ function renderWorkflowHead(w) {
         h('span', { class: 'status-label', text: 'to convert' }),
         h('span', { class: 'status-pct', text: 'on average' })) : null,
       bar));
-  $('wf-head').querySelector('.statuses').style.setProperty('--cols', String(STATUSES.length + 1 + (hasTimeToConvert ? 1 : 0)));
+  $('wf-head').querySelector<HTMLElement>('.statuses')?.style.setProperty('--cols', String(STATUSES.length + 1 + (hasTimeToConvert ? 1 : 0) + (w.revenue.total > 0 ? 1 : 0)));
 }
 
-function renderFunnel(w) {
-  const m = w.metrics ?? {};
+function renderFunnel(w: WorkflowView): void {
+  const m = w.metrics;
   const stages = w.stages ?? [];
   const data = [w.id, stages, stages.map((st) => m.stages?.[st])];
   if (!changed('funnel', data)) return;
@@ -289,13 +320,14 @@ function renderFunnel(w) {
         'data-stage': stage,
         style: { '--hue': String(hue) },
         title: `Show the ${stage} column in the graph`,
-        onclick: () => graph.focusStage(stage),
+        onclick: () => void graph.focusStage(stage),
       },
       h('span', { class: 'stage-name' }, h('span', { class: 'stage-index', text: String(i + 1) }), h('span', { class: 'stage-label', text: stage })),
       h('span', { class: 'stage-entered' }, h('b', { 'data-testid': 'stage-entered', text: fmtInt(sm.entered) }), ' entered'),
       h('span', { class: 'stage-bar', 'aria-hidden': 'true' }, h('span', { style: { width: `${(100 * (sm.entered ?? 0)) / maxEntered}%` } })),
       h('span', { class: 'stage-time', 'data-testid': 'stage-time', title: 'mean time spent in this stage by those who left it' },
-        sm.averageTimeMs === null || sm.averageTimeMs === undefined ? h('span', { class: 'muted', text: 'nobody left yet' }) : ['avg ', h('b', { text: fmtDuration(sm.averageTimeMs) })]),
+        goalEnds(w, stage) ? h('span', { class: 'muted', text: 'the goal ends the journey' })
+          : sm.averageTimeMs === null || sm.averageTimeMs === undefined ? h('span', { class: 'muted', text: 'nobody left yet' }) : ['avg ', h('b', { text: formatStay(sm.averageTimeMs) })]),
       isLast ? null : h('span', {
         class: `stage-conv${sm.conversionToNext === null || sm.conversionToNext === undefined ? ' none' : ''}`,
         'data-testid': 'stage-conversion',
@@ -306,7 +338,12 @@ function renderFunnel(w) {
     }));
 }
 
-function renderChannels(w) {
+/** At the goal's stage, when reaching the goal ends the journey, nobody spends time there: no "avg 0 s". */
+function goalEnds(w: WorkflowView, stage: string): boolean {
+  return w.goal?.stage === stage && w.goal.then === 'exit';
+}
+
+function renderChannels(w: WorkflowView): void {
   const channels = Object.entries(w.metrics?.channels ?? {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
   if (!changed('channels', [w.id, channels])) return;
   const max = Math.max(1, ...channels.map(([, n]) => n));
@@ -318,19 +355,19 @@ function renderChannels(w) {
     channels.length === 0
       ? h('p', { class: 'empty small', text: 'No entries yet.' })
       : h('ul', { class: 'bars' },
-        shown.map(([name, n]) => h('li', { title: `${name}: ${fmtInt(n)} (${fmtPct(n / total)})` },
-          h('span', { class: 'bar-name', text: name }),
+        shown.map(([name, n]) => h('li', { title: `${describeChannel(name).source ? `source ${name}` : name}: ${fmtInt(n)} (${fmtPct(n / total)})`, 'data-testid': 'channel', 'data-channel': name },
+          h('span', { class: 'bar-name', text: describeChannel(name).name }),
           h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', style: { width: `${(100 * n) / max}%` } })),
           h('span', { class: 'bar-value', text: fmtInt(n) }))),
         rest > 0 ? h('li', { class: 'muted' }, h('span', { class: 'bar-name', text: `${channels.length - 5} more` }), h('span'), h('span', { class: 'bar-value', text: fmtInt(rest) })) : null));
 }
 
-const KIND_LABELS = {
+const KIND_LABELS: Record<Activity['kind'], string> = {
   entered: 'entered', email: 'email', stage: 'stage', converted: 'converted', finished: 'finished',
   opened: 'opened', clicked: 'clicked', rejected: 'rejected', suppressed: 'suppressed', lifecycle: 'journey',
 };
 
-function renderActivity(ov) {
+function renderActivity(ov: Overview): void {
   const list = Array.isArray(ov.activity) ? ov.activity : [];
   const names = new Map(ov.workflows.map((w) => [w.id, w.name || w.id]));
   // relative times move with the clock, so re-render when the minute changes too
@@ -349,22 +386,50 @@ function renderActivity(ov) {
           a.workflowId && ov.workflows.length > 1 ? h('span', { class: 'feed-wf', text: names.get(a.workflowId) ?? a.workflowId }) : null,
           a.customerId ? h('button', {
             type: 'button', class: 'link feed-customer', text: a.customerId,
-            title: `Open customer ${a.customerId}`, onclick: () => customers.open(a.customerId),
+            title: `Open customer ${a.customerId}`, onclick: () => customers.open(a.customerId ?? ''),
           }) : null)))));
 }
 
 // ---- wiring ------------------------------------------------------------------------------------
 
+// Pause, resume and stop (waymark dev only: `waymark map` is read-only).
+function renderLifecycle(ov: Overview, w: WorkflowView): void {
+  if (!changed('lifecycle', [ov.mode, w.id, w.control])) return;
+  const box = $('lifecycle');
+  if (ov.mode !== 'dev') {
+    fill(box);
+    return;
+  }
+  const action = (name: 'pause' | 'resume' | 'stop', label: string, enabled: boolean) => h('button', {
+    type: 'button', class: 'small-button', 'data-testid': `lifecycle-${name}`, disabled: !enabled,
+    title: `${label} ${w.name} (waymark journeys ${name})`,
+    onclick: async (event: MouseEvent) => {
+      const button = event.currentTarget as HTMLButtonElement;
+      if (name === 'stop' && !confirm(`Stop ${w.name}? Every active customer exits.`)) return;
+      button.disabled = true;
+      try {
+        await fetch(`/api/journeys/${encodeURIComponent(w.id)}/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      } finally {
+        state.signatures.lifecycle = '';
+      }
+    },
+  }, label);
+  fill(box,
+    action('pause', 'Pause', w.control === 'active'),
+    action('resume', 'Resume', w.control === 'paused'),
+    action('stop', 'Stop', w.control !== 'stopped'));
+}
+
 $('copy-cli').addEventListener('click', async () => {
-  const text = $('cli-hint').textContent;
+  const text = $('cli-hint').textContent ?? '';
   try {
     await navigator.clipboard.writeText(text);
     setText($('copy-cli'), 'Copied');
   } catch {
     const range = document.createRange();
     range.selectNodeContents($('cli-hint'));
-    getSelection().removeAllRanges();
-    getSelection().addRange(range);
+    getSelection()?.removeAllRanges();
+    getSelection()?.addRange(range);
     setText($('copy-cli'), 'Selected');
   }
   setTimeout(() => setText($('copy-cli'), 'Copy'), 1500);

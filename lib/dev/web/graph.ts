@@ -1,17 +1,13 @@
-// The journey graph: ELK (layered, direction RIGHT, partitioned by stage) lays the steps
-// out; we draw SVG cards, routed edges and stage bands, then only update counts in place
-// on each poll. Layouts are cached per workflow structure, so polls never re-layout.
-
+// The journey graph: laid out on the server by the report's layout code (lib/report/layout.ts,
+// ELK layered, one column per stage, with this map's card sizes); drawn here as SVG cards, routed
+// edges and stage bands, then only the counts are updated in place on each poll.
+import type { LayoutJson, StepMetrics, StepView, WorkflowView } from '../api-types';
+import { formatCompact } from '../../report/format';
+import { CARD, PAD, SUMMARY_LINE, summaryLines } from './cards';
 import {
   s, h, fill, setText, fmtInt, rate, textWidth, ellipsize, FONT_STACK, stageHue, STEP_TYPES, TYPE_ICONS,
-} from './util.js';
+} from './util';
 
-const PAD = 12;
-const CARD = {
-  email: { width: 244, height: 172 },
-  other: { width: 204, height: 136 },
-  placeholder: { width: 170, height: 64 },
-};
 const FONTS = {
   type: `700 10px ${FONT_STACK}`,
   label: `600 13.5px ${FONT_STACK}`,
@@ -23,141 +19,38 @@ const FONTS = {
   far: `650 22px ${FONT_STACK}`,
 };
 const BAND_HEADER = 34; // screen px reserved at the top of the viewport for the stage labels
+/** The smallest zoom "Fit" goes to: below it cards cannot be read, so a long journey fits its height and scrolls sideways. */
+export const READABLE_K = 0.5;
 const MIN_K = 0.12;
 const MAX_K = 2.5;
-const PLACEHOLDER_PREFIX = '\u0000stage:'; // cannot clash with a step id (ids exclude control characters)
 
-/** What makes the layout change: everything but the counts. */
-export function structureKey(workflow) {
+type Point = { x: number; y: number };
+type Placed = LayoutJson['nodes'][number];
+type Band = LayoutJson['bands'][number];
+
+/** What makes the drawing change: everything but the counts. */
+export function structureKey(workflow: WorkflowView): string {
   return JSON.stringify([
     workflow.id,
     workflow.stages,
     workflow.steps.map((st) => [st.id, st.type, st.label, st.stage, st.setsStage, st.summary, st.isStart]),
     workflow.edges.map((e) => [e.from, e.to, e.label]),
+    workflow.layout.width,
+    workflow.layout.height,
   ]);
 }
 
-function partitionOf(step, stages) {
-  const index = step.stage === null || step.stage === undefined ? 0 : stages.indexOf(step.stage);
-  return index < 0 ? 0 : index;
-}
-
-/** The summary in at most two lines that fit the card (the second cut with an ellipsis). */
-function summaryLines(step) {
-  const base = step.type === 'email' ? CARD.email : CARD.other;
-  const max = base.width - 2 * PAD;
-  const text = String(step.summary ?? '');
-  if (textWidth(text, FONTS.summary) <= max) return [text];
-  const words = text.split(/\s+/);
-  let first = '';
-  let i = 0;
-  for (; i < words.length; i++) {
-    const candidate = first ? `${first} ${words[i]}` : words[i];
-    if (textWidth(candidate, FONTS.summary) > max) break;
-    first = candidate;
-  }
-  if (!first) return [ellipsize(text, FONTS.summary, max)];
-  return [first, ellipsize(words.slice(i).join(' '), FONTS.summary, max)];
-}
-
-const SUMMARY_LINE = 15;
-
-function cardSize(step) {
-  const base = step.type === 'email' ? CARD.email : CARD.other;
-  return { width: base.width, height: base.height + (summaryLines(step).length - 1) * SUMMARY_LINE };
-}
-
-/** The ELK graph for a workflow. */
-export function elkGraph(workflow) {
-  const stepIds = new Set(workflow.steps.map((st) => st.id));
-  const children = workflow.steps.map((st) => ({
-    id: st.id,
-    ...cardSize(st),
-    layoutOptions: { 'elk.partitioning.partition': String(partitionOf(st, workflow.stages)) },
-  }));
-  // A stage no step belongs to still gets its column: an unconnected placeholder in that partition.
-  workflow.stages.forEach((stage, index) => {
-    if (!workflow.steps.some((st) => partitionOf(st, workflow.stages) === index)) {
-      children.push({
-        id: PLACEHOLDER_PREFIX + stage,
-        ...CARD.placeholder,
-        layoutOptions: { 'elk.partitioning.partition': String(index) },
-      });
-    }
-  });
-  const edges = workflow.edges
-    .filter((e) => stepIds.has(e.from) && stepIds.has(e.to))
-    .map((e, i) => ({
-      id: `e${i}`,
-      sources: [e.from],
-      targets: [e.to],
-      labels: e.label
-        ? [{ id: `e${i}-label`, text: e.label, width: Math.ceil(textWidth(e.label, FONTS.edge)) + 12, height: 18 }]
-        : [],
-    }));
-  return {
-    id: 'root',
-    layoutOptions: {
-      'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
-      'elk.partitioning.activate': 'true',
-      'elk.separateConnectedComponents': 'false',
-      'elk.edgeRouting': 'ORTHOGONAL',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '56',
-      'elk.layered.spacing.edgeNodeBetweenLayers': '18',
-      'elk.layered.spacing.edgeEdgeBetweenLayers': '10',
-      'elk.spacing.nodeNode': '34',
-      'elk.spacing.edgeNode': '16',
-      'elk.spacing.edgeEdge': '10',
-      'elk.spacing.edgeLabel': '3',
-      'elk.edgeLabels.placement': 'CENTER',
-      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-      'elk.layered.nodePlacement.bk.fixedAlignment': 'BALANCED',
-      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
-      'elk.layered.crossingMinimization.forceNodeModelOrder': 'false',
-      'elk.padding': '[top=24,left=28,bottom=28,right=28]',
-    },
-    children,
-    edges,
-  };
-}
-
-/** Stage bands from the laid-out nodes: each partition spans from the middle of the gap before it to the middle of the gap after it. */
-function computeBands(layout, workflow) {
-  const extents = workflow.stages.map(() => ({ min: Infinity, max: -Infinity }));
-  for (const node of layout.children) {
-    const stageName = node.id.startsWith(PLACEHOLDER_PREFIX) ? node.id.slice(PLACEHOLDER_PREFIX.length) : null;
-    const step = stageName === null ? workflow.steps.find((st) => st.id === node.id) : null;
-    const index = stageName !== null ? workflow.stages.indexOf(stageName) : partitionOf(step, workflow.stages);
-    if (index < 0 || !extents[index]) continue;
-    extents[index].min = Math.min(extents[index].min, node.x);
-    extents[index].max = Math.max(extents[index].max, node.x + node.width);
-  }
-  const width = layout.width;
-  const bands = [];
-  let left = 0;
-  extents.forEach((ext, i) => {
-    if (!Number.isFinite(ext.min)) return;
-    const nextIndex = extents.findIndex((e, j) => j > i && Number.isFinite(e.min));
-    const right = nextIndex === -1 ? width : (ext.max + extents[nextIndex].min) / 2;
-    bands.push({ index: i, stage: workflow.stages[i], x0: left, x1: right });
-    left = right;
-  });
-  return bands;
-}
-
-/** The SVG path of an ELK edge section, with softened corners at the bend points. */
-function sectionPath(section, radius = 8) {
-  const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint];
-  let d = `M${points[0].x},${points[0].y}`;
+/** The SVG path of a routed edge section, with softened corners at the bend points. */
+function sectionPath(points: readonly Point[], radius = 8): string {
+  let d = `M${points[0]!.x},${points[0]!.y}`;
   for (let i = 1; i < points.length; i++) {
-    const p = points[i];
+    const p = points[i]!;
     if (i === points.length - 1) {
       d += ` L${p.x},${p.y}`;
       break;
     }
-    const prev = points[i - 1];
-    const next = points[i + 1];
+    const prev = points[i - 1]!;
+    const next = points[i + 1]!;
     const inLen = Math.hypot(p.x - prev.x, p.y - prev.y);
     const outLen = Math.hypot(next.x - p.x, next.y - p.y);
     const r = Math.min(radius, inLen / 2, outLen / 2);
@@ -174,29 +67,108 @@ function sectionPath(section, radius = 8) {
   return d;
 }
 
-function edgeKind(label) {
+function edgeKind(label: string): 'timeout' | 'goal' | 'plain' {
   if (label === 'timeout') return 'timeout';
   if (label === 'goal') return 'goal';
   return 'plain';
 }
 
-const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** A count that fits `max` px at the card's number font: "12,345", else "12.3K". */
+function fitCount(n: number, max: number): string {
+  const full = fmtInt(n);
+  if (textWidth(full, FONTS.number) <= max) return full;
+  const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 }).format(n);
+  return textWidth(compact, FONTS.number) <= max ? compact : formatCompact(n);
+}
+
+interface Stat {
+  value: SVGTextElement;
+  caption: SVGTextElement;
+  rate?: SVGTSpanElement;
+}
+
+interface CardRefs {
+  g: SVGGElement;
+  tip: SVGTitleElement;
+  step: StepView;
+  width: number;
+  height: number;
+  /** Width of one stat column: a count must fit it. */
+  column: number;
+  entered: Stat;
+  waiting: Stat;
+  sent?: Stat;
+  opened?: Stat;
+  clicked?: Stat;
+  badges: SVGGElement;
+  badgeKey?: string;
+  farEntered: SVGTSpanElement;
+  farRates?: SVGTextElement;
+  farWaiting: SVGTextElement;
+  farOutcome: SVGTextElement;
+  farKey?: string;
+  here: SVGGElement;
+}
+
+interface DrawnEdge {
+  from: string;
+  to: string;
+  kind: string;
+  g: SVGGElement;
+  labelEl: SVGGElement | null;
+}
+
+interface Drawn {
+  key: string;
+  workflow: WorkflowView;
+  layout: LayoutJson;
+  bands: Band[];
+  bandEls: Map<string, SVGRectElement>;
+  nodes: Map<string, CardRefs>;
+  edges: DrawnEdge[];
+}
+
+interface View {
+  k: number;
+  tx: number;
+  ty: number;
+  touched: boolean;
+}
+
+type Highlight = Array<{ workflowId: string; status: string; stepId: string | null; path: Array<{ stepId: string }> }>;
+
+export interface JourneyGraphOptions {
+  onStageFocus?: (stage: string) => void;
+  /** A step card was clicked (not dragged): list its customers. */
+  onStepClick?: (stepId: string) => void;
+}
 
 export class JourneyGraph {
-  /**
-   * @param {HTMLElement} root the element to draw into
-   * @param {{ onStageFocus?: (stage: string) => void }} [options]
-   */
-  constructor(root, options = {}) {
-    this.options = options;
-    this.root = root;
-    this.layouts = new Map(); // structure key -> Promise<layout>
-    this.views = new Map(); // workflow id -> { k, tx, ty, touched }
-    this.current = null; // { key, workflow, layout, bands, nodes: Map, edges: [] }
-    this.token = 0;
-    this.highlighted = null;
-    this.ready = Promise.resolve();
-    this.elk = typeof window.ELK === 'function' ? new window.ELK() : null;
+  private readonly views = new Map<string, View>();
+  private current: Drawn | null = null;
+  private highlighted: Highlight | null = null;
+  private drawnOnce = false;
+  private minimapScale: { sx: number; sy: number } | null = null;
+  ready: Promise<void> = Promise.resolve();
+  private readonly svg: SVGSVGElement;
+  private readonly defs: SVGDefsElement;
+  private readonly world: SVGGElement;
+  private readonly bandHeaders: HTMLElement;
+  private readonly zoomLabel: HTMLElement;
+  private readonly toolbar: HTMLElement;
+  private readonly minimap: SVGSVGElement;
+  private readonly minimapWorld: SVGGElement;
+  private readonly minimapView: SVGRectElement;
+  private readonly message: HTMLElement;
+  private readonly hint: HTMLElement;
+  readonly viewport: HTMLElement;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly options: JourneyGraphOptions = {},
+  ) {
 
     this.svg = s('svg', { class: 'graph-svg', role: 'img', 'aria-label': 'Journey graph' });
     this.defs = s('defs');
@@ -215,7 +187,7 @@ export class JourneyGraph {
       h('button', { type: 'button', title: 'Zoom out', 'aria-label': 'Zoom out', onclick: () => this.zoomBy(1 / 1.25) }, '−'),
       this.zoomLabel,
       h('button', { type: 'button', title: 'Zoom in', 'aria-label': 'Zoom in', onclick: () => this.zoomBy(1.25) }, '+'),
-      h('button', { type: 'button', title: 'Show the whole journey', onclick: () => this.fit(true) }, 'Fit'),
+      h('button', { type: 'button', title: 'Fit the journey to the width (never below a readable size)', 'data-testid': 'fit', onclick: () => this.fit(true) }, 'Fit'),
       h('button', { type: 'button', title: 'Actual size, from the start', onclick: () => this.reset() }, '1:1'),
     );
     this.minimap = s('svg', { class: 'minimap', 'aria-hidden': 'true' });
@@ -223,7 +195,7 @@ export class JourneyGraph {
     this.minimapView = s('rect', { class: 'minimap-view' });
     this.minimap.append(this.minimapWorld, this.minimapView);
     this.message = h('div', { class: 'graph-message', hidden: true });
-    this.hint = h('div', { class: 'graph-hint', text: 'Scroll to zoom · drag to pan' });
+    this.hint = h('div', { class: 'graph-hint', text: 'Scroll to zoom · drag to pan · click a step to list its customers' });
     this.viewport = h('div', { class: 'graph-viewport', tabindex: '0' },
       this.svg, this.bandHeaders, this.toolbar, this.minimap, this.message, this.hint);
     fill(root, this.viewport);
@@ -234,55 +206,32 @@ export class JourneyGraph {
 
   // ---- public API ------------------------------------------------------------------
 
-  /** Shows a workflow: lays it out when its structure is new, else just updates the counts. `ready` settles when it is drawn. */
-  show(workflow) {
-    this.ready = this.showNow(workflow);
-    return this.ready;
-  }
-
-  async showNow(workflow) {
+  /** Shows a workflow: draws it when its structure is new, else just updates the counts. */
+  show(workflow: WorkflowView): Promise<void> {
     const key = structureKey(workflow);
     if (this.current && this.current.key === key) {
       this.current.workflow = workflow;
       this.updateCounts(workflow);
-      return;
+    } else {
+      this.showMessage(null);
+      this.draw(workflow, key, workflow.layout);
+      this.updateCounts(workflow);
+      this.applyHighlight();
     }
-    if (!this.elk) {
-      this.showMessage('The graph layout engine (/vendor/elk.bundled.js) did not load.');
-      return;
-    }
-    const token = ++this.token;
-    let promise = this.layouts.get(key);
-    if (!promise) {
-      promise = this.elk.layout(elkGraph(workflow));
-      this.layouts.set(key, promise);
-      promise.catch(() => this.layouts.delete(key));
-    }
-    if (!this.current || this.current.workflow.id !== workflow.id) this.showMessage('Laying out the journey…', true);
-    let layout;
-    try {
-      layout = await promise;
-    } catch (error) {
-      if (token === this.token) this.showMessage(`Could not lay out this journey: ${error?.message ?? error}`);
-      return;
-    }
-    if (token !== this.token) return; // a newer show() won
-    this.showMessage(null);
-    this.draw(workflow, key, layout);
-    this.updateCounts(workflow);
-    this.applyHighlight();
+    this.ready = Promise.resolve();
+    return this.ready;
   }
 
   /** Highlights a customer's journeys (CustomerView.journeys, or null): the one in the shown workflow. */
-  highlight(journeys) {
+  highlight(journeys: Highlight | null): void {
     this.highlighted = Array.isArray(journeys) ? journeys : null;
     this.applyHighlight();
   }
 
   /** Centres a step in the part of the graph not covered by the customer panel. */
-  focusStep(stepId) {
+  focusStep(stepId: string): void {
     const cur = this.current;
-    const node = cur?.layout.children.find((n) => n.id === stepId);
+    const node = cur?.layout.nodes.find((n) => n.id === stepId);
     if (!node) return;
     const view = this.view();
     if (view.k < 0.62) view.k = 0.9;
@@ -296,7 +245,7 @@ export class JourneyGraph {
   }
 
   /** Pans to a stage band (keeping the zoom) and flashes it. */
-  focusStage(stage) {
+  focusStage(stage: string): void {
     const cur = this.current;
     if (!cur) return;
     const band = cur.bands.find((b) => b.stage === stage);
@@ -317,20 +266,20 @@ export class JourneyGraph {
 
   // ---- drawing -----------------------------------------------------------------------
 
-  showMessage(text, soft = false) {
+  showMessage(text: string | null, soft = false): void {
     this.message.hidden = !text;
     this.message.classList.toggle('soft', soft);
     this.message.textContent = text ?? '';
   }
 
-  draw(workflow, key, layout) {
-    const bands = computeBands(layout, workflow);
+  draw(workflow: WorkflowView, key: string, layout: LayoutJson): void {
+    const bands = layout.bands;
     const stepsById = new Map(workflow.steps.map((st) => [st.id, st]));
     const bandLayer = s('g', { class: 'bands' });
     const edgeLayer = s('g', { class: 'edges' });
     const nodeLayer = s('g', { class: 'nodes' });
     const labelLayer = s('g', { class: 'edge-labels' });
-    const bandEls = new Map();
+    const bandEls = new Map<string, SVGRectElement>();
     const height = layout.height;
 
     for (const [i, band] of bands.entries()) {
@@ -349,15 +298,8 @@ export class JourneyGraph {
       bandEls.set(band.stage, rect);
     }
 
-    const nodes = new Map();
-    for (const node of layout.children) {
-      if (node.id.startsWith(PLACEHOLDER_PREFIX)) {
-        nodeLayer.append(s('g', { class: 'placeholder', transform: `translate(${node.x},${node.y})` },
-          s('rect', { width: node.width, height: node.height, rx: 10 }),
-          s('text', { x: node.width / 2, y: node.height / 2 - 3, 'text-anchor': 'middle', text: 'No steps in this stage' }),
-          s('text', { class: 'placeholder-sub', x: node.width / 2, y: node.height / 2 + 13, 'text-anchor': 'middle', text: 'customers may still reach it' })));
-        continue;
-      }
+    const nodes = new Map<string, CardRefs>();
+    for (const node of layout.nodes) {
       const step = stepsById.get(node.id);
       if (!step) continue;
       const card = this.drawCard(step, node);
@@ -365,44 +307,45 @@ export class JourneyGraph {
       nodes.set(step.id, card);
     }
 
-    const edges = [];
-    const drawable = workflow.edges.filter((e) => stepsById.has(e.from) && stepsById.has(e.to));
+    const edges: DrawnEdge[] = [];
     for (const edge of layout.edges) {
-      const source = drawable[Number(edge.id.slice(1))];
-      if (!source || !edge.sections?.length) continue;
-      const kind = edgeKind(source.label);
-      const g = s('g', { class: `edge edge-${kind}`, 'data-from': source.from, 'data-to': source.to });
+      if (!edge.sections.length) continue;
+      const kind = edgeKind(edge.label);
+      const g = s('g', { class: `edge edge-${kind}`, 'data-from': edge.from, 'data-to': edge.to });
       edge.sections.forEach((section, j) => {
         const last = j === edge.sections.length - 1;
         g.append(s('path', { d: sectionPath(section), 'marker-end': last ? `url(#arrow-${kind})` : null }));
       });
       edgeLayer.append(g);
-      let labelEl = null;
-      for (const label of edge.labels ?? []) {
-        labelEl = s('g', { class: `edge-label edge-label-${kind}`, transform: `translate(${label.x},${label.y})` },
-          s('rect', { width: label.width, height: label.height, rx: 9 }),
-          s('text', { x: label.width / 2, y: label.height / 2 + 4, 'text-anchor': 'middle', text: label.text }));
+      let labelEl: SVGGElement | null = null;
+      const box = edge.labelBox;
+      if (box && edge.label) {
+        labelEl = s('g', { class: `edge-label edge-label-${kind}`, transform: `translate(${box.x},${box.y})` },
+          s('rect', { width: box.width, height: box.height, rx: 9 }),
+          s('text', { x: box.width / 2, y: box.height / 2 + 4, 'text-anchor': 'middle', text: edge.label }));
         labelLayer.append(labelEl);
       }
-      edges.push({ from: source.from, to: source.to, kind, g, labelEl });
+      edges.push({ from: edge.from, to: edge.to, kind, g, labelEl });
     }
 
     fill(this.world, bandLayer, edgeLayer, nodeLayer, labelLayer);
     this.current = { key, workflow, layout, bands, bandEls, nodes, edges };
-    this.drawBandHeaders(workflow, bands);
-    this.drawMinimap(layout, bands, workflow);
+    this.drawBandHeaders(bands);
+    this.drawMinimap(layout, bands);
 
     const saved = this.views.get(workflow.id);
     if (!saved || !saved.touched) this.fit(false);
     else this.applyView(false);
   }
 
-  drawCard(step, node) {
+  drawCard(step: StepView, node: Placed): CardRefs {
     const { width, height } = node;
     const type = STEP_TYPES[step.type] ?? { label: step.type, color: '#475569' };
     const tip = s('title');
     const g = s('g', {
       class: `step step-${step.type}${step.isStart ? ' step-start' : ''}`,
+      role: 'button',
+      tabindex: '-1',
       transform: `translate(${node.x},${node.y})`,
       'data-testid': 'step',
       'data-step-id': step.id,
@@ -428,7 +371,7 @@ export class JourneyGraph {
         s('rect', { width: 46, height: 16, rx: 8 }),
         s('text', { x: 23, y: 11.5, 'text-anchor': 'middle', text: 'START' })));
     }
-    const summary = summaryLines(step);
+    const summary = summaryLines(step, (text) => textWidth(text, FONTS.summary));
     const dy = (summary.length - 1) * SUMMARY_LINE;
     const detail = s('g', { class: 'detail' });
     detail.append(
@@ -437,53 +380,56 @@ export class JourneyGraph {
       s('line', { class: 'card-divider', x1: PAD, x2: width - PAD, y1: 72 + dy, y2: 72 + dy }),
     );
 
-    const stat = (x, y, testid, caption) => {
+    const stat = (x: number, y: number, testid: string, caption: string): Stat => {
       const value = s('text', { class: 'stat-value', x, y, 'data-testid': testid, text: '0' });
       const captionEl = s('text', { class: 'stat-caption', x, y: y + 13, text: caption });
       detail.append(value, captionEl);
       return { value, caption: captionEl };
     };
     const colW = (width - 2 * PAD) / (step.type === 'email' ? 3 : 2);
-    const refs = { g, tip, step, width, height };
-    refs.entered = stat(PAD, 92 + dy, 'step-entered', 'entered');
-    refs.waiting = stat(PAD + colW, 92 + dy, 'step-waiting', 'waiting now');
+    const entered = stat(PAD, 92 + dy, 'step-entered', 'entered');
+    const waiting = stat(PAD + colW, 92 + dy, 'step-waiting', 'waiting now');
     let badgeY = 112 + dy;
+    let email: Pick<CardRefs, 'sent' | 'opened' | 'clicked'> = {};
     if (step.type === 'email') {
-      refs.sent = stat(PAD, 128 + dy, 'step-sent', 'sent');
-      refs.opened = stat(PAD + colW, 128 + dy, 'step-opened', 'opened ');
-      refs.clicked = stat(PAD + 2 * colW, 128 + dy, 'step-clicked', 'clicked ');
-      for (const key of ['opened', 'clicked']) {
-        refs[key].rate = s('tspan', { class: 'stat-rate', text: '–' });
-        refs[key].caption.append(refs[key].rate);
+      email = {
+        sent: stat(PAD, 128 + dy, 'step-sent', 'sent'),
+        opened: stat(PAD + colW, 128 + dy, 'step-opened', 'opened '),
+        clicked: stat(PAD + 2 * colW, 128 + dy, 'step-clicked', 'clicked '),
+      };
+      for (const stat of [email.opened!, email.clicked!]) {
+        stat.rate = s('tspan', { class: 'stat-rate', text: '–' });
+        stat.caption.append(stat.rate);
       }
       badgeY = 148 + dy;
     }
-    refs.badges = s('g', { class: 'badges', transform: `translate(${PAD},${badgeY})` });
-    detail.append(refs.badges);
+    const badges = s('g', { class: 'badges', transform: `translate(${PAD},${badgeY})` });
+    detail.append(badges);
 
     // Zoomed far out, a card shows only what reads at that size: the label and the counts, large.
     const far = s('g', { class: 'far', 'aria-hidden': 'true' });
-    refs.farEntered = s('tspan', { class: 'far-number', text: '0' });
+    const farEntered = s('tspan', { class: 'far-number', text: '0' });
     far.append(
       s('text', { class: 'far-label', x: PAD, y: 54, text: ellipsize(step.label, FONTS.far, width - 2 * PAD) }),
-      s('text', { x: PAD, y: 89 }, refs.farEntered, s('tspan', { class: 'far-caption', text: ' entered' })));
+      s('text', { x: PAD, y: 89 }, farEntered, s('tspan', { class: 'far-caption', text: ' entered' })));
     let farY = 110;
+    let farRates: SVGTextElement | undefined;
     if (step.type === 'email') {
-      refs.farRates = s('text', { class: 'far-line', x: PAD, y: farY });
-      far.append(refs.farRates);
+      farRates = s('text', { class: 'far-line', x: PAD, y: farY });
+      far.append(farRates);
       farY += 20;
     }
-    refs.farWaiting = s('text', { class: 'far-line far-waiting', x: PAD, y: farY });
-    refs.farOutcome = s('text', { class: 'far-line', x: PAD, y: farY + 19 });
-    far.append(refs.farWaiting, refs.farOutcome);
-    refs.here = s('g', { class: 'here-pill', transform: `translate(${width / 2 - 44},-23)` },
+    const farWaiting = s('text', { class: 'far-line far-waiting', x: PAD, y: farY });
+    const farOutcome = s('text', { class: 'far-line', x: PAD, y: farY + 19 });
+    far.append(farWaiting, farOutcome);
+    const here = s('g', { class: 'here-pill', transform: `translate(${width / 2 - 44},-23)` },
       s('rect', { width: 88, height: 20, rx: 10 }),
       s('text', { x: 44, y: 14, 'text-anchor': 'middle', text: 'customer here' }));
-    g.append(detail, far, refs.here);
-    return refs;
+    g.append(detail, far, here);
+    return { g, tip, step, width, height, column: colW, entered, waiting, ...email, badges, farEntered, ...(farRates ? { farRates } : {}), farWaiting, farOutcome, here };
   }
 
-  drawBandHeaders(workflow, bands) {
+  drawBandHeaders(bands: readonly Band[]): void {
     fill(this.bandHeaders, bands.map((band) => {
       const el = h('button', {
         type: 'button',
@@ -501,7 +447,7 @@ export class JourneyGraph {
     }));
   }
 
-  drawMinimap(layout, bands) {
+  drawMinimap(layout: LayoutJson, bands: readonly Band[]): void {
     // x and y are scaled separately: journeys are long and flat, a true-aspect overview would be a sliver
     const sx = Math.min(260 / layout.width, 0.2);
     const sy = Math.min(Math.max(44 / layout.height, sx), 0.2);
@@ -513,42 +459,46 @@ export class JourneyGraph {
     this.minimapWorld.setAttribute('transform', `translate(2,2) scale(${sx},${sy})`);
     fill(this.minimapWorld,
       bands.map((b) => s('rect', { x: b.x0, y: 0, width: b.x1 - b.x0, height: layout.height, style: { fill: `hsl(${stageHue(b.index)} 60% 92%)` } })),
-      layout.children.filter((n) => !n.id.startsWith(PLACEHOLDER_PREFIX)).map((n) => s('rect', { class: 'minimap-node', x: n.x, y: n.y, width: n.width, height: n.height, rx: 12 })));
-    this.minimap.hidden = false;
+      layout.nodes.map((n) => s('rect', { class: 'minimap-node', x: n.x, y: n.y, width: n.width, height: n.height, rx: 12 })));
+    this.minimap.removeAttribute('hidden');
   }
 
   // ---- live counts ---------------------------------------------------------------------
 
-  updateCounts(workflow) {
+  updateCounts(workflow: WorkflowView): void {
     const cur = this.current;
     if (!cur) return;
     const all = workflow.metrics?.steps ?? {};
     for (const [id, refs] of cur.nodes) {
-      const m = all[id] ?? {};
-      const num = (key) => (typeof m[key] === 'number' ? m[key] : 0);
-      const bump = (el, text) => {
+      const m: Partial<StepMetrics> = all[id] ?? {};
+      const num = (key: keyof StepMetrics) => (typeof m[key] === 'number' ? m[key] : 0);
+      // Each count fits its column: a 5- or 6-digit count switches to "12.3K" rather than run into the next.
+      const fit = (n: number) => fitCount(n, refs.column - 8);
+      const bump = (el: SVGTextElement, text: string) => {
         if (setText(el, text) && this.drawnOnce) {
           el.classList.remove('bump');
           void el.getBBox?.();
           el.classList.add('bump');
         }
       };
-      bump(refs.entered.value, fmtInt(num('entered')));
-      bump(refs.waiting.value, fmtInt(num('waiting')));
+      bump(refs.entered.value, fit(num('entered')));
+      bump(refs.waiting.value, fit(num('waiting')));
       refs.waiting.value.classList.toggle('is-active', num('waiting') > 0);
-      if (refs.sent) {
-        bump(refs.sent.value, fmtInt(num('sent')));
-        bump(refs.opened.value, fmtInt(num('opened')));
-        bump(refs.clicked.value, fmtInt(num('clicked')));
-        setText(refs.opened.rate, rate(num('opened'), num('sent')));
-        setText(refs.clicked.rate, rate(num('clicked'), num('sent')));
+      if (refs.sent && refs.opened && refs.clicked) {
+        bump(refs.sent.value, fit(num('sent')));
+        bump(refs.opened.value, fit(num('opened')));
+        bump(refs.clicked.value, fit(num('clicked')));
+        setText(refs.opened.rate!, rate(num('opened'), num('sent')));
+        setText(refs.clicked.rate!, rate(num('clicked'), num('sent')));
       }
-      this.updateBadges(refs, num('dropped'), num('converted'));
-      setText(refs.farEntered, fmtInt(num('entered')));
+      // A holdout's finished customers are its control group, not a drop-off.
+      const holdout = refs.step.type === 'holdout';
+      this.updateBadges(refs, holdout ? 0 : num('dropped'), num('converted'), holdout ? num('dropped') : 0);
+      setText(refs.farEntered, fit(num('entered')));
       setText(refs.farWaiting, num('waiting') > 0 ? `${fmtInt(num('waiting'))} waiting` : '');
-      const farParts = [];
+      const farParts: Array<[string, string]> = [];
       if (num('converted') > 0) farParts.push(['far-converted', `✓ ${fmtInt(num('converted'))}`]);
-      if (num('dropped') > 0) farParts.push(['far-dropped', `✕ ${fmtInt(num('dropped'))} dropped`]);
+      if (num('dropped') > 0) farParts.push(holdout ? ['far-held', `${fmtInt(num('dropped'))} held out`] : ['far-dropped', `✕ ${fmtInt(num('dropped'))} dropped`]);
       const farKey = JSON.stringify(farParts);
       if (refs.farKey !== farKey) {
         refs.farKey = farKey;
@@ -556,30 +506,34 @@ export class JourneyGraph {
       }
       if (refs.farRates) setText(refs.farRates, `${rate(num('opened'), num('sent'))} open · ${rate(num('clicked'), num('sent'))} click`);
       const lines = [`${refs.step.label} (${refs.step.type}) · ${refs.step.summary}`, `stage: ${refs.step.stage ?? '–'}`];
-      for (const key of ['entered', 'waiting', 'sent', 'opened', 'clicked', 'deferred', 'skipped', 'failed', 'bounced', 'complained', 'unsubscribed', 'converted', 'dropped']) {
-        if (refs.step.type !== 'email' && ['sent', 'opened', 'clicked', 'deferred', 'skipped', 'failed', 'bounced', 'complained', 'unsubscribed'].includes(key) && !num(key)) continue;
-        lines.push(`${key}: ${fmtInt(num(key))}`);
+      const emailOnly: Array<keyof StepMetrics> = ['sent', 'opened', 'clicked', 'deferred', 'skipped', 'failed', 'bounced', 'complained', 'unsubscribed'];
+      for (const key of ['entered', 'waiting', ...emailOnly, 'converted', 'dropped'] as Array<keyof StepMetrics>) {
+        if (refs.step.type !== 'email' && emailOnly.includes(key) && !num(key)) continue;
+        lines.push(`${holdout && key === 'dropped' ? 'held out' : key}: ${fmtInt(num(key))}`);
       }
+      lines.push('click to list the customers here');
       setText(refs.tip, lines.join('\n'));
     }
     this.drawnOnce = true;
   }
 
-  updateBadges(refs, dropped, converted) {
-    const key = `${dropped}|${converted}`;
+  updateBadges(refs: CardRefs, dropped: number, converted: number, heldOut: number): void {
+    const key = `${dropped}|${converted}|${heldOut}`;
     if (refs.badgeKey === key) return;
     refs.badgeKey = key;
-    const items = [];
+    const items: SVGGElement[] = [];
     let x = 0;
-    const add = (cls, text, testid) => {
-      const w = Math.ceil(textWidth(text, FONTS.badge)) + 14;
+    const add = (cls: string, text: string, testid: string) => {
+      const w = Math.min(Math.ceil(textWidth(text, FONTS.badge)) + 14, refs.width - 2 * PAD - x);
+      if (w < 30) return;
       items.push(s('g', { class: `badge ${cls}`, transform: `translate(${x},0)`, 'data-testid': testid },
         s('rect', { width: w, height: 18, rx: 9 }),
-        s('text', { x: w / 2, y: 12.5, 'text-anchor': 'middle', text })));
+        s('text', { x: w / 2, y: 12.5, 'text-anchor': 'middle', text: ellipsize(text, FONTS.badge, w - 8) })));
       x += w + 6;
     };
     if (converted > 0) add('badge-converted', `converted ${fmtInt(converted)}`, 'step-converted');
     if (dropped > 0) add('badge-dropped', `dropped ${fmtInt(dropped)}`, 'step-dropped');
+    if (heldOut > 0) add('badge-held', `held out ${fmtInt(heldOut)} (control)`, 'step-held-out');
     fill(refs.badges, items);
   }
 
@@ -588,8 +542,8 @@ export class JourneyGraph {
     if (!cur) return;
     const journey = this.highlighted?.find((j) => j.workflowId === cur.workflow.id) ?? null;
     const visited = new Set((journey?.path ?? []).map((p) => p.stepId));
-    const pairs = new Set();
-    (journey?.path ?? []).forEach((p, i, arr) => { if (i > 0) pairs.add(`${arr[i - 1].stepId}\u0000${p.stepId}`); });
+    const pairs = new Set<string>();
+    (journey?.path ?? []).forEach((p, i, arr) => { if (i > 0) pairs.add(`${arr[i - 1]!.stepId}\u0000${p.stepId}`); });
     const here = journey && journey.status === 'active' ? journey.stepId : null;
     this.viewport.classList.toggle('has-highlight', Boolean(journey));
     for (const [id, refs] of cur.nodes) {
@@ -608,7 +562,7 @@ export class JourneyGraph {
 
   // ---- pan & zoom --------------------------------------------------------------------
 
-  view() {
+  view(): View {
     const id = this.current?.workflow.id ?? '';
     let view = this.views.get(id);
     if (!view) {
@@ -618,28 +572,26 @@ export class JourneyGraph {
     return view;
   }
 
-  /** Fits the journey: whole when it is readable that way (or when asked), else full height from the start. */
-  fit(all) {
+  /**
+   * Fits the journey to the width, never below READABLE_K: a long journey is shown at a readable
+   * zoom from its start, and scrolls sideways. Automatic fits never zoom past 100%.
+   */
+  fit(asked: boolean): void {
     const cur = this.current;
     if (!cur) return;
     const view = this.view();
     const vw = Math.max(200, this.viewport.clientWidth);
     const vh = Math.max(160, this.viewport.clientHeight - BAND_HEADER);
     const { width, height } = cur.layout;
-    const kAll = Math.min(vw / width, vh / height);
-    if (all || kAll >= 0.6) {
-      view.k = clamp(Math.min(kAll, 1), MIN_K, MAX_K);
-      view.tx = (vw - width * view.k) / 2;
-    } else {
-      view.k = clamp(Math.min(0.9, vh / height), 0.6, 1);
-      view.tx = 0;
-    }
+    const kWidth = Math.min(1, (vw - 16) / width);
+    view.k = clamp(Math.max(kWidth, READABLE_K), MIN_K, MAX_K);
+    view.tx = width * view.k <= vw ? (vw - width * view.k) / 2 : 8;
     view.ty = BAND_HEADER + Math.max(0, (vh - height * view.k) / 2);
-    view.touched = Boolean(all);
-    this.applyView(Boolean(all));
+    view.touched = asked;
+    this.applyView(asked);
   }
 
-  reset() {
+  reset(): void {
     const view = this.view();
     view.k = 1;
     view.tx = 0;
@@ -648,7 +600,7 @@ export class JourneyGraph {
     this.applyView(true);
   }
 
-  zoomBy(factor, cx, cy) {
+  zoomBy(factor: number, cx?: number, cy?: number): void {
     const view = this.view();
     const x = cx ?? this.viewport.clientWidth / 2;
     const y = cy ?? this.viewport.clientHeight / 2;
@@ -661,7 +613,7 @@ export class JourneyGraph {
   }
 
   /** Keeps some of the graph on screen. */
-  constrain(view) {
+  constrain(view: View): void {
     const cur = this.current;
     if (!cur) return;
     const vw = this.viewport.clientWidth;
@@ -673,7 +625,7 @@ export class JourneyGraph {
     view.ty = clamp(view.ty, Math.min(margin - hh, BAND_HEADER), Math.max(vh - margin, BAND_HEADER));
   }
 
-  applyView(animate) {
+  applyView(animate: boolean): void {
     const cur = this.current;
     if (!cur) return;
     const view = this.view();
@@ -682,7 +634,7 @@ export class JourneyGraph {
     this.world.style.transform = `translate(${view.tx}px, ${view.ty}px) scale(${view.k})`;
     setText(this.zoomLabel, `${Math.round(view.k * 100)}%`);
     this.viewport.classList.toggle('far', view.k < 0.62);
-    for (const el of this.bandHeaders.children) {
+    for (const el of this.bandHeaders.querySelectorAll<HTMLElement>('.band-header')) {
       const left = view.tx + Number(el.dataset.x0) * view.k;
       const width = (Number(el.dataset.x1) - Number(el.dataset.x0)) * view.k;
       el.style.transform = `translateX(${left}px)`;
@@ -707,14 +659,14 @@ export class JourneyGraph {
     this.minimapView.setAttribute('height', String(Math.max(0, y1 - y0 - 1)));
   }
 
-  onResize() {
+  onResize(): void {
     if (!this.current) return;
     const view = this.view();
     if (!view.touched) this.fit(false);
     else this.applyView(false);
   }
 
-  bindPanZoom() {
+  bindPanZoom(): void {
     const vp = this.viewport;
     vp.addEventListener('wheel', (event) => {
       if (!this.current) return;
@@ -732,12 +684,14 @@ export class JourneyGraph {
       this.zoomBy(factor, event.clientX - rect.left, event.clientY - rect.top);
     }, { passive: false });
 
-    let drag = null;
+    let drag: { id: number; x: number; y: number; tx: number; ty: number; moved: boolean; stepId: string | null } | null = null;
     vp.addEventListener('pointerdown', (event) => {
       if (!this.current || event.button !== 0) return;
-      if (event.target.closest('.graph-toolbar, .band-header, .minimap')) return;
+      const target = event.target as Element;
+      if (target.closest('.graph-toolbar, .band-header, .minimap')) return;
+      const card = target.closest<SVGGElement>('[data-testid=step]');
       const view = this.view();
-      drag = { id: event.pointerId, x: event.clientX, y: event.clientY, tx: view.tx, ty: view.ty, moved: false };
+      drag = { id: event.pointerId, x: event.clientX, y: event.clientY, tx: view.tx, ty: view.ty, moved: false, stepId: card?.dataset.stepId ?? null };
     });
     vp.addEventListener('pointermove', (event) => {
       if (!drag || event.pointerId !== drag.id) return;
@@ -755,16 +709,18 @@ export class JourneyGraph {
       view.touched = true;
       this.applyView(false);
     });
-    const end = (event) => {
+    const end = (event: PointerEvent) => {
       if (!drag || event.pointerId !== drag.id) return;
       vp.classList.remove('dragging');
+      // A click on a card (no drag) lists its customers.
+      if (!drag.moved && drag.stepId && event.type === 'pointerup') this.options.onStepClick?.(drag.stepId);
       drag = null;
     };
     vp.addEventListener('pointerup', end);
     vp.addEventListener('pointercancel', end);
 
     // minimap: click or drag to move the view
-    const moveTo = (event) => {
+    const moveTo = (event: PointerEvent) => {
       if (!this.current || !this.minimapScale) return;
       const rect = this.minimap.getBoundingClientRect();
       const gx = (event.clientX - rect.left - 2) / this.minimapScale.sx;
@@ -787,10 +743,10 @@ export class JourneyGraph {
     vp.addEventListener('keydown', (event) => {
       const view = this.view();
       const step = 60;
-      const moves = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
+      const moves: Record<string, [number, number]> = { ArrowLeft: [step, 0], ArrowRight: [-step, 0], ArrowUp: [0, step], ArrowDown: [0, -step] };
       if (moves[event.key]) {
-        view.tx += moves[event.key][0];
-        view.ty += moves[event.key][1];
+        view.tx += moves[event.key]![0];
+        view.ty += moves[event.key]![1];
         view.touched = true;
         this.applyView(false);
         event.preventDefault();

@@ -2,14 +2,18 @@
 // panel (GET /api/customers/:id) and the email preview (GET /api/messages/:id) in a
 // sandboxed iframe. Customer data is untrusted: it only ever goes in as text.
 
+import type { CustomerPage, CustomerSummaryView, CustomerView, MessageView, Overview } from '../api-types';
 import {
-  h, fill, setText, fmtInt, fmtDuration, fmtDateTime, fmtShort, fmtRelative, fmtAgo, safeUrl, getJSON, HttpError,
-  stageHue, STATUS_COLORS, STEP_TYPES,
-} from './util.js';
+  $, h, fill, setText, fmtInt, fmtDuration, fmtDateTime, fmtShort, fmtRelative, fmtAgo, safeUrl, getJSON, HttpError,
+  stageHue, STATUS_COLORS, STEP_TYPES, type Child,
+} from './util';
 
-const $ = (id) => document.getElementById(id);
+type Email = CustomerView['emails'][number];
+type Journey = CustomerView['journeys'][number];
 
-function statusPill(status) {
+const PAGE = 20;
+
+function statusPill(status: string): HTMLElement {
   return h('span', {
     class: 'status-pill',
     style: { '--c': STATUS_COLORS[status] ?? '#64748b' },
@@ -18,7 +22,7 @@ function statusPill(status) {
 }
 
 /** Prepends a strict CSP (no network, no scripts) and makes links inert in the preview. */
-function previewDocument(html) {
+function previewDocument(html: string): string {
   const head = '<meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; style-src \'unsafe-inline\'; font-src data:"><base target="_blank">';
   const match = /<head[^>]*>/i.exec(html);
   if (match) return html.slice(0, match.index + match[0].length) + head + html.slice(match.index + match[0].length);
@@ -26,7 +30,7 @@ function previewDocument(html) {
 }
 
 /** The email's previewUrl when it adds something: not when it is the /api/messages JSON the preview already shows. */
-function originalUrl(email) {
+function originalUrl(email: Email): string | null {
   const url = safeUrl(email.previewUrl);
   if (!url) return null;
   const parsed = new URL(url);
@@ -34,8 +38,37 @@ function originalUrl(email) {
   return url;
 }
 
+export interface CustomerLookupOptions {
+  getOverview: () => Overview | null;
+  devNow: () => number;
+  showJourney: (workflowId: string, stepId: string | null) => void | Promise<void>;
+  onHighlight: (journeys: Journey[] | null) => void;
+}
+
 export class CustomerLookup {
-  constructor({ getOverview, devNow, showJourney, onHighlight }) {
+  private readonly getOverview: CustomerLookupOptions['getOverview'];
+  private readonly devNow: CustomerLookupOptions['devNow'];
+  private readonly showJourney: CustomerLookupOptions['showJourney'];
+  private readonly onHighlight: CustomerLookupOptions['onHighlight'];
+  writeHash: (changes: Record<string, string | null>) => void;
+  private query: string;
+  private offset = 0;
+  private searchSeq: number;
+  private resultsSig: string | null;
+  customerId: string | null;
+  private customer: CustomerView | null;
+  private customerSig: string | null;
+  private loadSeq: number;
+  private loadingTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly openDetails: Set<string>;
+  private hoveringResults: boolean;
+  private readonly input: HTMLInputElement;
+  private readonly results: HTMLElement;
+  private readonly pager: HTMLElement;
+  private readonly drawer: HTMLElement;
+  private readonly dialog: HTMLDialogElement;
+
+  constructor({ getOverview, devNow, showJourney, onHighlight }: CustomerLookupOptions) {
     this.getOverview = getOverview;
     this.devNow = devNow;
     this.showJourney = showJourney;
@@ -54,13 +87,15 @@ export class CustomerLookup {
     this.input = $('customer-search');
     this.results = $('customer-results');
     this.drawer = $('customer-drawer');
-    this.dialog = $('preview');
+    this.dialog = $<HTMLDialogElement>('preview');
+    this.pager = $('customer-pager');
 
-    let timer;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     this.input.addEventListener('input', () => {
       clearTimeout(timer);
       // results for another query must not stay clickable while the new ones load
       if (this.input.value.trim() !== this.query) {
+        this.offset = 0;
         this.searchSeq += 1;
         this.resultsSig = null;
         fill(this.results, h('li', { class: 'empty', text: 'Searching…' }));
@@ -69,22 +104,22 @@ export class CustomerLookup {
     });
     this.input.addEventListener('keydown', (event) => {
       if (event.key === 'ArrowDown') {
-        this.results.querySelector('button')?.focus();
+        this.results.querySelector<HTMLButtonElement>('button')?.focus();
         event.preventDefault();
       } else if (event.key === 'Enter') {
         clearTimeout(timer);
-        const first = this.results.querySelector('[data-customer-id]');
-        this.search(this.input.value.trim()).then(() => {
-          const top = this.results.querySelector('[data-customer-id]') ?? first;
-          if (top) this.open(top.dataset.customerId);
+        const first = this.results.querySelector<HTMLElement>('[data-customer-id]');
+        void this.search(this.input.value.trim()).then(() => {
+          const top = this.results.querySelector<HTMLElement>('[data-customer-id]') ?? first;
+          if (top?.dataset.customerId) this.open(top.dataset.customerId);
         });
       }
     });
     this.results.addEventListener('keydown', (event) => {
-      const items = [...this.results.querySelectorAll('button[data-customer-id]')];
-      const i = items.indexOf(document.activeElement);
-      if (event.key === 'ArrowDown' && i >= 0) { items[Math.min(items.length - 1, i + 1)].focus(); event.preventDefault(); }
-      if (event.key === 'ArrowUp' && i >= 0) { (i === 0 ? this.input : items[i - 1]).focus(); event.preventDefault(); }
+      const items = [...this.results.querySelectorAll<HTMLButtonElement>('button[data-customer-id]')];
+      const i = items.indexOf(document.activeElement as HTMLButtonElement);
+      if (event.key === 'ArrowDown' && i >= 0) { items[Math.min(items.length - 1, i + 1)]!.focus(); event.preventDefault(); }
+      if (event.key === 'ArrowUp' && i >= 0) { (i === 0 ? this.input : items[i - 1]!).focus(); event.preventDefault(); }
     });
     this.results.addEventListener('pointerenter', () => { this.hoveringResults = true; });
     this.results.addEventListener('pointerleave', () => { this.hoveringResults = false; });
@@ -100,20 +135,28 @@ export class CustomerLookup {
   /** Called after each overview poll: keeps the results and the open panel live. */
   refresh() {
     const busy = this.hoveringResults || this.results.contains(document.activeElement);
-    if (!busy || this.resultsSig === null) this.search(this.input.value.trim(), true);
-    if (this.customerId && this.customerSig !== '404') this.load(this.customerId, true); // an unknown id is not asked again
+    if (!busy || this.resultsSig === null) void this.search(this.input.value.trim(), true);
+    if (this.customerId && this.customerSig !== '404') void this.load(this.customerId, true); // an unknown id is not asked again
   }
 
-  async search(query, quiet = false) {
+  /** Shows another page of the results. */
+  page(offset: number): void {
+    this.offset = Math.max(0, offset);
+    this.resultsSig = null;
+    void this.search(this.query);
+  }
+
+  async search(query: string, quiet = false): Promise<void> {
     this.query = query;
     const seq = ++this.searchSeq;
-    setText($('customers-caption'), query ? 'Matching' : 'Recent');
-    let list;
+    const table = this.getOverview()?.mode === 'table';
+    setText($('customers-caption'), query ? 'Matching' : table ? 'Look up' : 'Recent');
+    let list: CustomerPage;
     try {
-      list = await getJSON(`/api/customers?query=${encodeURIComponent(query)}`);
-    } catch (error) {
+      list = await getJSON<CustomerPage>(`/api/customers?query=${encodeURIComponent(query)}&offset=${this.offset}&limit=${PAGE}`);
+    } catch {
       if (seq !== this.searchSeq || quiet) return;
-      fill(this.results, h('li', { class: 'empty', text: 'Could not search customers right now: the dev server is not answering.' }));
+      fill(this.results, h('li', { class: 'empty', text: 'Could not search customers right now: the server is not answering.' }));
       this.resultsSig = null;
       return;
     }
@@ -122,17 +165,35 @@ export class CustomerLookup {
     const sig = JSON.stringify([query, list, this.customerId, Math.floor(Date.now() / 10000)]);
     if (sig === this.resultsSig) return;
     this.resultsSig = sig;
-    this.renderResults(Array.isArray(list) ? list : [], query);
+    this.renderResults(list.customers, query, list.hint);
+    this.renderPager(list);
   }
 
-  renderResults(list, query) {
+  renderPager(list: CustomerPage): void {
+    const shown = list.customers.length;
+    const total = list.total;
+    const more = total === null ? shown >= list.limit : list.offset + shown < total;
+    if (list.offset === 0 && !more) {
+      fill(this.pager);
+      this.pager.hidden = true;
+      return;
+    }
+    this.pager.hidden = false;
+    fill(this.pager,
+      h('button', { type: 'button', class: 'small-button', 'data-testid': 'customers-previous', disabled: list.offset === 0, onclick: () => this.page(list.offset - list.limit) }, '‹ Newer'),
+      h('span', { class: 'muted small', 'data-testid': 'customers-range', text: `${fmtInt(list.offset + 1)}–${fmtInt(list.offset + shown)}${total === null ? '' : ` of ${fmtInt(total)}`}` }),
+      h('button', { type: 'button', class: 'small-button', 'data-testid': 'customers-next', disabled: !more, onclick: () => this.page(list.offset + list.limit) }, 'Older ›'));
+  }
+
+  renderResults(list: CustomerSummaryView[], query: string, hint: string | null = null): void {
     const ov = this.getOverview();
     const names = new Map((ov?.workflows ?? []).map((w) => [w.id, w.name || w.id]));
     const now = this.devNow();
     if (list.length === 0) {
+      const table = ov?.mode === 'table';
       fill(this.results, h('li', { class: 'empty' }, query
-        ? ['No customer id or email contains “', h('b', { text: query }), '”.']
-        : ['No customers yet: send an event, or run ', h('code', { text: 'npm start' }), ' for the demo.']));
+        ? (table ? ['No customer with the id or email “', h('b', { text: query }), '”.'] : ['No customer id or email contains “', h('b', { text: query }), '”.'])
+        : hint && table ? hint : ['No customers yet: send an event, or run ', h('code', { text: 'npm start' }), ' for the demo.']));
       return;
     }
     fill(this.results, list.map((c) => h('li', {},
@@ -145,7 +206,7 @@ export class CustomerLookup {
       },
       h('span', { class: 'result-top' },
         h('span', { class: 'result-id', text: c.customerId }),
-        h('span', { class: 'result-seen', title: fmtDateTime(c.lastSeen), text: fmtAgo(c.lastSeen, now) })),
+        c.lastSeen ? h('span', { class: 'result-seen', title: fmtDateTime(c.lastSeen), text: fmtAgo(c.lastSeen, now) }) : null),
       c.email ? h('span', { class: 'result-email', text: c.email }) : h('span', { class: 'result-email muted', text: 'no email' }),
       h('span', { class: 'result-journeys' }, (c.journeys ?? []).map((j) => h('span', { class: 'result-journey', title: `${names.get(j.workflowId) ?? j.workflowId}: ${j.status}${j.stage ? `, ${j.stage}` : ''}` },
         h('i', { class: 'dot', style: { background: STATUS_COLORS[j.status] ?? '#64748b' } }),
@@ -155,13 +216,13 @@ export class CustomerLookup {
 
   // ---- the panel -------------------------------------------------------------------------------
 
-  open(customerId) {
+  open(customerId: string): void {
     if (!customerId) return;
     this.customerId = customerId;
     this.customer = null;
     this.customerSig = null;
     this.writeHash({ customer: customerId });
-    for (const el of this.results.querySelectorAll('[data-customer-id]')) el.classList.toggle('selected', el.dataset.customerId === customerId);
+    for (const el of this.results.querySelectorAll<HTMLElement>('[data-customer-id]')) el.classList.toggle('selected', el.dataset.customerId === customerId);
     // The panel appears with its content; only a slow answer shows it with "Loading…" first.
     const seq = this.loadSeq + 1;
     clearTimeout(this.loadingTimer);
@@ -177,12 +238,12 @@ export class CustomerLookup {
     this.load(customerId, false);
   }
 
-  showDrawer() {
+  showDrawer(): void {
     this.drawer.hidden = false;
     document.body.classList.add('drawer-open');
   }
 
-  close() {
+  close(): void {
     clearTimeout(this.loadingTimer);
     this.customerId = null;
     this.customer = null;
@@ -193,23 +254,23 @@ export class CustomerLookup {
     for (const el of this.results.querySelectorAll('.selected')) el.classList.remove('selected');
   }
 
-  async load(customerId, quiet) {
+  async load(customerId: string, quiet: boolean): Promise<void> {
     const seq = ++this.loadSeq;
-    let customer;
+    let customer: CustomerView;
     try {
-      customer = await getJSON(`/api/customers/${encodeURIComponent(customerId)}`);
+      customer = await getJSON<CustomerView>(`/api/customers/${encodeURIComponent(customerId)}`);
     } catch (error) {
       if (seq !== this.loadSeq || customerId !== this.customerId) return;
       if (error instanceof HttpError && error.status === 404) {
         this.customer = null;
         this.customerSig = '404';
         fill(this.drawer, this.panelHeader(customerId, null), h('div', { class: 'drawer-body' },
-          h('p', { class: 'empty', text: 'No customer with this id: the dev server does not know them (yet).' })));
+          h('p', { class: 'empty', text: 'No customer with this id in the table (yet).' })));
         this.onHighlight(null);
         this.showDrawer();
       } else if (!quiet) {
         fill(this.drawer, this.panelHeader(customerId, null), h('div', { class: 'drawer-body' },
-          h('p', { class: 'empty', text: 'Could not load this customer: the dev server is not answering. Retrying…' })));
+          h('p', { class: 'empty', text: 'Could not load this customer: the server is not answering. Retrying…' })));
         this.showDrawer();
       }
       return;
@@ -225,11 +286,11 @@ export class CustomerLookup {
   }
 
   /** Highlights the customer's journeys on the map (the graph picks the shown workflow's). */
-  highlightFor(customer) {
+  highlightFor(customer: CustomerView | null): void {
     this.onHighlight(customer?.journeys ?? null);
   }
 
-  panelHeader(customerId, customer) {
+  panelHeader(customerId: string, customer: CustomerView | null): HTMLElement {
     return h('header', { class: 'drawer-head' },
       h('div', { class: 'drawer-title' },
         h('span', { class: 'eyebrow', text: 'Customer' }),
@@ -241,7 +302,7 @@ export class CustomerLookup {
       h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Close the customer panel', title: 'Close (Esc)', onclick: () => this.close() }, '×'));
   }
 
-  section(key, title, count, body) {
+  section(key: string, title: string, count: number | null, body: Child): HTMLDetailsElement {
     const details = h('details', { class: 'panel-section', 'data-section': key },
       h('summary', {}, h('span', { text: title }), count === null ? null : h('span', { class: 'count', text: fmtInt(count) })),
       body);
@@ -253,14 +314,14 @@ export class CustomerLookup {
     return details;
   }
 
-  renderPanel(c) {
+  renderPanel(c: CustomerView): void {
     const ov = this.getOverview();
     const workflows = new Map((ov?.workflows ?? []).map((w) => [w.id, w]));
     const now = this.devNow();
-    const body = this.drawer.querySelector('.drawer-body');
+    const body = this.drawer.querySelector<HTMLElement>('.drawer-body');
     const scrollTop = body?.scrollTop ?? 0;
-    const stepOf = (workflowId, stepId) => workflows.get(workflowId)?.steps.find((st) => st.id === stepId) ?? null;
-    const stepName = (workflowId, stepId) => stepOf(workflowId, stepId)?.label ?? stepId;
+    const stepOf = (workflowId: string, stepId: string) => workflows.get(workflowId)?.steps.find((st) => st.id === stepId) ?? null;
+    const stepName = (workflowId: string, stepId: string) => stepOf(workflowId, stepId)?.label ?? stepId;
 
     const profileEntries = Object.entries(c.profile ?? {});
     const profile = profileEntries.length === 0
@@ -288,7 +349,7 @@ export class CustomerLookup {
         const st = stepOf(j.workflowId, p.stepId);
         const isHere = i === arr.length - 1 && j.status === 'active';
         return h('li', { class: isHere ? 'here' : '' },
-          h('span', { class: 'path-type', style: { color: STEP_TYPES[st?.type]?.color ?? '#64748b' }, text: STEP_TYPES[st?.type]?.label ?? '' }),
+          h('span', { class: 'path-type', style: { color: (st && STEP_TYPES[st.type]?.color) ?? '#64748b' }, text: (st && STEP_TYPES[st.type]?.label) ?? '' }),
           h('span', { class: 'tl-main', text: st?.label ?? p.stepId }),
           h('time', { datetime: p.at, title: fmtDateTime(p.at), text: fmtShort(p.at) }),
           isHere ? h('span', { class: 'tl-note here-note', text: 'here now' }) : null);
@@ -326,7 +387,7 @@ export class CustomerLookup {
             'data-testid': 'email-link',
             'data-message-id': e.messageId,
             title: 'Preview this email',
-            onclick: (event) => { event.preventDefault(); this.preview(e); },
+            onclick: (event: MouseEvent) => { event.preventDefault(); void this.preview(e); },
           }, e.subject || '(no subject)')
           : h('span', { class: 'email-subject', 'data-testid': 'email-link', title: 'The local SES server did not keep this message', text: e.subject || '(no subject)' }),
         h('div', { class: 'email-meta' },
@@ -334,7 +395,7 @@ export class CustomerLookup {
           h('span', { text: `${workflows.get(e.workflowId)?.name ?? e.workflowId} · ${stepName(e.workflowId, e.stepId)}` }),
           h('span', { class: 'muted', text: `content ${e.contentId}` })),
         h('div', { class: 'email-actions' },
-          e.messageId ? h('button', { type: 'button', class: 'link', onclick: () => this.preview(e), text: 'Preview' }) : h('span', { class: 'muted', text: 'no preview' }),
+          e.messageId ? h('button', { type: 'button', class: 'link', onclick: () => void this.preview(e), text: 'Preview' }) : h('span', { class: 'muted', text: ov?.mode === 'table' ? 'sent by SES' : 'no preview' }),
           raw ? h('a', { href: raw, target: '_blank', rel: 'noopener noreferrer', text: 'Original ↗' }) : null,
           mailViewer ? h('a', { href: mailViewer, target: '_blank', rel: 'noopener noreferrer', text: 'Mail viewer ↗' }) : null));
     });
@@ -348,13 +409,13 @@ export class CustomerLookup {
           journeys.length ? journeys : h('p', { class: 'muted small', text: 'Not in any journey.' })),
         this.section('emails', 'Emails received', emails.length,
           emails.length ? h('ol', { class: 'emails' }, emails) : h('p', { class: 'muted small', text: 'No emails yet.' }))));
-    const newBody = this.drawer.querySelector('.drawer-body');
+    const newBody = this.drawer.querySelector<HTMLElement>('.drawer-body');
     if (newBody) newBody.scrollTop = scrollTop;
   }
 
   // ---- preview ----------------------------------------------------------------------------------
 
-  async preview(email) {
+  async preview(email: Email): Promise<void> {
     const ov = this.getOverview();
     const mailViewer = safeUrl(ov?.links?.mailViewer);
     const raw = originalUrl(email);
@@ -371,9 +432,9 @@ export class CustomerLookup {
       meta, frameBox, footer);
     if (!this.dialog.open) this.dialog.showModal();
 
-    let message;
+    let message: MessageView;
     try {
-      message = await getJSON(`/api/messages/${encodeURIComponent(email.messageId)}`);
+      message = await getJSON<MessageView>(`/api/messages/${encodeURIComponent(email.messageId ?? '')}`);
     } catch (error) {
       fill(frameBox, h('p', { class: 'empty', text: error instanceof HttpError && error.status === 404
         ? 'The local SES server no longer has this message.'
