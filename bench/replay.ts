@@ -10,7 +10,7 @@
  * and some with a click on the first email (40%), a trial (20%, a profile
  * update), an order (10%) or a deletion (1%): 6.7 events a lead.
  */
-import { spawnSync } from 'node:child_process';
+import { timedWaymark } from './timed-process';
 import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,16 +99,6 @@ export function writeReplayWorkload(path: string, events: number, seed = 11): { 
   return { customers, events: n };
 }
 
-function timed(args: string[]): { wallSeconds: number; cpuSeconds: number; peakMemoryMb: number; stdout: string } {
-  const run = spawnSync('/usr/bin/time', ['-v', process.execPath, 'bin/waymark.js', ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
-  if (run.status !== 0) throw new Error(`waymark ${args.join(' ')} failed: ${run.stderr.slice(-2000)}`);
-  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(run.stderr);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr);
-  const user = /User time \(seconds\): ([\d.]+)/.exec(run.stderr);
-  const system = /System time \(seconds\): ([\d.]+)/.exec(run.stderr);
-  const wallSeconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : Number.NaN;
-  return { wallSeconds, cpuSeconds: Number(user?.[1] ?? Number.NaN) + Number(system?.[1] ?? Number.NaN), peakMemoryMb: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout: run.stdout };
-}
 
 export function benchReplay(events = 1_000_000): ReplayBenchmark {
   const work = mkdtempSync(join(tmpdir(), 'waymark-bench-replay-'));
@@ -122,8 +112,8 @@ export function benchReplay(events = 1_000_000): ReplayBenchmark {
     workflow.steps['clicked-1?'].until.timeout = 'P2D';
     writeFileSync(path, JSON.stringify(workflow));
 
-    const baseline = timed(['validate']);
-    const run = timed(['replay', '--events', file, '--baseline', 'workflows', '--candidate', candidate]);
+    const baseline = timedWaymark(['validate']);
+    const run = timedWaymark(['replay', '--events', file, '--baseline', 'workflows', '--candidate', candidate]);
     const summary = /(\d+) of (\d+) customers? changed/.exec(run.stdout);
     return {
       events: written.events,

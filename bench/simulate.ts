@@ -4,7 +4,7 @@
  * threads included), against a baseline measured the same way: the CLI
  * starting, loading and validating the workflows (`waymark validate`).
  */
-import { spawnSync } from 'node:child_process';
+import { timedWaymark } from './timed-process';
 
 export interface SimulateBenchmark {
   customers: number;
@@ -21,20 +21,10 @@ export interface SimulateBenchmark {
   emails: number | null;
 }
 
-function timed(args: string[]): { wallSeconds: number; cpuSeconds: number; peakMemoryMb: number; stdout: string } {
-  const run = spawnSync('/usr/bin/time', ['-v', process.execPath, 'bin/waymark.js', ...args], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
-  if (run.status !== 0) throw new Error(`waymark ${args.join(' ')} failed: ${run.stderr.slice(-2000)}`);
-  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(run.stderr);
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr);
-  const user = /User time \(seconds\): ([\d.]+)/.exec(run.stderr);
-  const system = /System time \(seconds\): ([\d.]+)/.exec(run.stderr);
-  const wallSeconds = wall ? Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]) : Number.NaN;
-  return { wallSeconds, cpuSeconds: Number(user?.[1] ?? Number.NaN) + Number(system?.[1] ?? Number.NaN), peakMemoryMb: rss ? Number(rss[1]) / 1024 : Number.NaN, stdout: run.stdout };
-}
 
 export function benchSimulate(customers = 1_000_000, days = 30): SimulateBenchmark {
-  const baseline = timed(['validate']);
-  const run = timed(['simulate', 'workflows/cold-traffic-nurture.json', '--customers', String(customers), '--days', String(days), '--seed', '1', '--json']);
+  const baseline = timedWaymark(['validate']);
+  const run = timedWaymark(['simulate', 'workflows/cold-traffic-nurture.json', '--customers', String(customers), '--days', String(days), '--seed', '1', '--json']);
   let emails: number | null = null;
   try {
     emails = (JSON.parse(run.stdout) as { forecast: { emails: { total: number } } }).forecast.emails.total;

@@ -44,7 +44,7 @@ import { DemoAudience } from './demo';
 import { demoStories, entryExample } from './demo-plan';
 import { DevEventArchive } from './event-archive';
 import { DevJournal } from './journal';
-import { answerMapApi, customerSummary, type MapBackend, stepCustomersFromTable } from './map-api';
+import { answerMapApi, customerSummary, customerViewFromTable, type MapBackend, stepCustomersFromTable } from './map-api';
 import { workflowView } from './overview';
 import { webAsset } from './web-assets';
 import { customerIdsByEmail } from '../runtime/customer-lookup';
@@ -421,39 +421,22 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     };
   }
 
-  async function customerView(customerId: string): Promise<CustomerView | undefined> {
-    const customer = await store.loadCustomer(customerId);
-    if (customer.journeys.size === 0 && Object.keys(customer.profile).length === 0) return undefined;
-    const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
-    return {
-      customerId,
-      profile: customer.profile,
-      suppressed: customer.suppressed,
-      journeys: [...customer.journeys].map(([workflowId, { state }]) => ({
-        workflowId,
-        version: state.version,
-        status: state.status,
-        stepId: state.status === 'active' ? state.stepId : null,
-        stage: state.stage,
-        enteredAt: iso(state.enteredAt)!,
-        dueAt: iso(state.dueAt),
-        emailsSent: state.emailsSent,
-        opens: state.opens,
-        clicks: state.clicks,
-        stages: state.stages.map(([stage, at]) => ({ stage, at: iso(at)! })),
-        path: journal.pathOf(customerId, workflowId).map((p) => ({ stepId: p.stepId, at: iso(p.at)! })),
-      })),
-      emails: journal.emailsOf(customerId).map((e) => ({
-        at: iso(e.at)!,
-        workflowId: e.workflowId,
-        stepId: e.stepId,
-        contentId: e.contentId,
-        subject: e.subject,
-        to: e.to,
-        messageId: e.messageId,
-        previewUrl: e.messageId ? `/api/messages/${encodeURIComponent(e.messageId)}` : null,
-      })),
-    };
+  function customerView(customerId: string): Promise<CustomerView | undefined> {
+    const iso = (at: number) => new Date(at).toISOString();
+    return customerViewFromTable(store, customerId, {
+      path: (workflowId) => journal.pathOf(customerId, workflowId).map((p) => ({ stepId: p.stepId, at: iso(p.at) })),
+      emails: () =>
+        journal.emailsOf(customerId).map((e) => ({
+          at: iso(e.at),
+          workflowId: e.workflowId,
+          stepId: e.stepId,
+          contentId: e.contentId,
+          subject: e.subject,
+          to: e.to,
+          messageId: e.messageId,
+          previewUrl: e.messageId ? `/api/messages/${encodeURIComponent(e.messageId)}` : null,
+        })),
+    });
   }
 
   const backend: MapBackend = {

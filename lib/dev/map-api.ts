@@ -78,6 +78,41 @@ export async function answerMapApi(backend: MapBackend, method: string, url: URL
 }
 
 /** A customer's summary line from the table: email and journeys (one Query of their partition). */
+/**
+ * What the map shows of one customer, from the table: profile, suppression and each journey. Where
+ * a customer has been and the emails they had come from `history` (waymark dev's journal); without
+ * one, the path is the step they are at now (the table keeps no more) and the emails are unknown.
+ */
+export async function customerViewFromTable(
+  store: Pick<DynamoStore, 'loadCustomer'>,
+  customerId: string,
+  history?: { path(workflowId: string): CustomerView['journeys'][number]['path']; emails(): CustomerView['emails'] },
+): Promise<CustomerView | undefined> {
+  const customer = await store.loadCustomer(customerId);
+  if (customer.journeys.size === 0 && Object.keys(customer.profile).length === 0) return undefined;
+  const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
+  return {
+    customerId,
+    profile: customer.profile,
+    suppressed: customer.suppressed,
+    journeys: [...customer.journeys].map(([workflowId, { state }]) => ({
+      workflowId,
+      version: state.version,
+      status: state.status,
+      stepId: state.status === 'active' ? state.stepId : null,
+      stage: state.stage,
+      enteredAt: iso(state.enteredAt)!,
+      dueAt: iso(state.dueAt),
+      emailsSent: state.emailsSent,
+      opens: state.opens,
+      clicks: state.clicks,
+      stages: state.stages.map(([stage, at]) => ({ stage, at: iso(at)! })),
+      path: history ? history.path(workflowId) : state.status === 'active' && state.stepId ? [{ stepId: state.stepId, at: iso(state.pendingSince ?? state.clock)! }] : [],
+    })),
+    emails: history ? history.emails() : [],
+  };
+}
+
 export async function customerSummary(store: Pick<DynamoStore, 'loadCustomer'>, customerId: string, lastSeen: number | null): Promise<CustomerSummaryView | undefined> {
   const customer = await store.loadCustomer(customerId);
   if (customer.journeys.size === 0 && Object.keys(customer.profile).length === 0) return undefined;

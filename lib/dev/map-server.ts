@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { Workflow } from '../engine/schema';
 import { customerIdsByEmail } from '../runtime/customer-lookup';
 import { DynamoStore } from '../runtime/dynamo-store';
-import type { CustomerPage, CustomerView, Overview } from './api-types';
-import { answerMapApi, customerSummary, type MapBackend, stepCustomersFromTable } from './map-api';
+import type { CustomerPage, Overview } from './api-types';
+import { answerMapApi, customerSummary, customerViewFromTable, type MapBackend, stepCustomersFromTable } from './map-api';
 import { workflowView } from './overview';
 import { guardRequest, type LoopbackHost, loopbackListenAddress, urlHost } from './request-guard';
 import { webAsset } from './web-assets';
@@ -63,32 +63,8 @@ export function tableMapBackend(options: Pick<MapServerOptions, 'client' | 'tabl
       const rows = (await Promise.all(ids.map((id) => customerSummary(store, id, null)))).filter((r) => r !== undefined);
       return { customers: rows.slice(offset, offset + limit), offset, limit, total: rows.length, hint: null };
     },
-    async customer(customerId): Promise<CustomerView | undefined> {
-      const customer = await store.loadCustomer(customerId);
-      if (customer.journeys.size === 0 && Object.keys(customer.profile).length === 0) return undefined;
-      const iso = (at: number | null) => (at === null ? null : new Date(at).toISOString());
-      return {
-        customerId,
-        profile: customer.profile,
-        suppressed: customer.suppressed,
-        journeys: [...customer.journeys].map(([workflowId, { state }]) => ({
-          workflowId,
-          version: state.version,
-          status: state.status,
-          stepId: state.status === 'active' ? state.stepId : null,
-          stage: state.stage,
-          enteredAt: iso(state.enteredAt)!,
-          dueAt: iso(state.dueAt),
-          emailsSent: state.emailsSent,
-          opens: state.opens,
-          clicks: state.clicks,
-          stages: state.stages.map(([stage, at]) => ({ stage, at: iso(at)! })),
-          // The table keeps where a customer is, not every step they passed.
-          path: state.status === 'active' && state.stepId ? [{ stepId: state.stepId, at: iso(state.pendingSince ?? state.clock)! }] : [],
-        })),
-        emails: [],
-      };
-    },
+    // The table keeps where a customer is, not every step they passed.
+    customer: (customerId) => customerViewFromTable(store, customerId),
     stepCustomers: (workflowId, stepId, cursor) => stepCustomersFromTable(options.client, options.tableName, (w, s) => byId.get(w)?.steps[s] !== undefined, workflowId, stepId, cursor),
   };
 }
