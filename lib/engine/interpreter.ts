@@ -169,7 +169,8 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
     if (input.kind === 'event' && state.applied.includes(fingerprint(input.event.id))) return { outcome: 'duplicate', state, effects: [] };
     const run = new Run(workflow, copyState(state), context, now);
     run.finish('exited', Math.max(now, state.clock), 'stopped');
-    if (input.kind === 'event') run.state.applied.push(fingerprint(input.event.id));
+    // Not trimmed to APPLIED_MEMORY here: the journey is over.
+    if (input.kind === 'event') run.state.applied = [...run.state.applied, fingerprint(input.event.id)];
     return run.result(state);
   }
   switch (input.kind) {
@@ -235,7 +236,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   }
   if (!run && !engagement && action === undefined) return { outcome: 'ignored', state, effects: [] };
 
-  if (!run) run = new Run(workflow, current ? copyState(current) : newState(workflow, context.customerId, runTimeOf(eventTime, now, 0)), context, now);
+  if (!run) run = current ? new Run(workflow, copyState(current), context, now) : new Run(workflow, newState(workflow, context.customerId, runTimeOf(eventTime, now, 0)), context, now, [], OWN_ALL);
   const at = runTimeOf(eventTime, now, run.state.clock);
   if (engagement) run.recordEngagement(event, at);
   if (action === 'exit') run.finish('exited', at);
@@ -250,8 +251,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
 
   if (!run.changed) return { outcome: 'ignored', state, effects: run.effects };
   const next = run.state;
-  next.applied.push(eventFingerprint);
-  if (next.applied.length > APPLIED_MEMORY) next.applied.splice(0, next.applied.length - APPLIED_MEMORY);
+  next.applied = remember(next.applied, eventFingerprint);
   next.clock = Math.max(next.clock, eventTime);
   return run.result(state);
 }
@@ -278,7 +278,7 @@ export function migrateJourney(to: CompiledWorkflow, from: CompiledWorkflow | un
 
 function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTime: number, now: number): Effect[] {
   const effects: Effect[] = [];
-  const refusal = new Run(workflow, emptyJourney('', workflow.id), { customerId: '', profile: {} }, now, effects);
+  const refusal = new Run(workflow, emptyJourney('', workflow.id), { customerId: '', profile: {} }, now, effects, OWN_ALL);
   refusal.refuseEntry(event, eventTime);
   return effects;
 }
@@ -336,18 +336,63 @@ function newState(workflow: CompiledWorkflow, customerId: string, at: number): J
   return { ...emptyJourney(customerId, workflow.id), version: workflow.version, enteredAt: at, clock: at };
 }
 
+/**
+ * A draft of the state for one input: every field, in one literal (one hidden class, whatever order
+ * the stored item had), with its arrays shared with `state` until the run first changes one (Run's
+ * copy on write): most inputs change a few numbers and none of the arrays.
+ */
 function copyState(state: JourneyState): JourneyState {
   return {
-    ...state,
-    stages: state.stages.slice(),
-    sent: state.sent.slice(),
-    sendTimes: state.sendTimes.slice(),
-    applied: state.applied.slice(),
-    engaged: state.engaged.slice(),
-    // States stored before experiments were counted have none.
-    assigned: state.assigned?.slice() ?? [],
+    customerId: state.customerId,
+    workflowId: state.workflowId,
+    version: state.version,
+    status: state.status,
+    stepId: state.stepId,
+    stage: state.stage,
+    stages: state.stages,
+    entries: state.entries,
+    enteredAt: state.enteredAt,
+    finishedAt: state.finishedAt,
+    convertedAt: state.convertedAt,
+    waitingSince: state.waitingSince,
+    pendingSince: state.pendingSince,
+    held: state.held,
+    dueAt: state.dueAt,
+    clock: state.clock,
+    emailsSent: state.emailsSent,
+    opens: state.opens,
+    clicks: state.clicks,
+    sent: state.sent,
+    sendTimes: state.sendTimes,
+    applied: state.applied,
+    emailSeq: state.emailSeq,
+    engaged: state.engaged,
     lastEmail: state.lastEmail ?? null,
+    // States stored before experiments were counted have none.
+    assigned: state.assigned ?? [],
   };
+}
+
+/** `applied` with one more fingerprint, the oldest forgotten beyond APPLIED_MEMORY: a new array (the old one may be shared). */
+function remember(applied: readonly string[], fingerprint: string): string[] {
+  const next = applied.length >= APPLIED_MEMORY ? applied.slice(applied.length - APPLIED_MEMORY + 1) : applied.slice();
+  next.push(fingerprint);
+  return next;
+}
+
+/** The state's arrays, as bits: which of them a run has already copied (and may change in place). */
+const OWN_STAGES = 1;
+const OWN_SENT = 2;
+const OWN_ENGAGED = 4;
+const OWN_ASSIGNED = 8;
+const OWN_ALL = OWN_STAGES | OWN_SENT | OWN_ENGAGED | OWN_ASSIGNED;
+
+type MetricEffect = Extract<Effect, { type: 'metric' }>;
+
+const VERSION_LABELS: string[] = [];
+/** "v3": the `version` gauge's label (written once per version, not at every entry and finish). */
+function versionLabel(version: number): string {
+  return Number.isInteger(version) && version >= 0 && version < 1000 ? (VERSION_LABELS[version] ??= `v${version}`) : `v${version}`;
 }
 
 /** One input's worth of changes to a draft state, and the effects they produce. */
@@ -366,8 +411,42 @@ class Run {
     /** The moment the input is applied. */
     private readonly now: number,
     readonly effects: Effect[] = [],
+    /** Which of the state's arrays are this run's own (OWN_*): the others are shared with the stored state, copied before any change. */
+    private owned = 0,
   ) {
     this.restingBefore = state.status === 'active' ? state.stepId : null;
+  }
+
+  private ownStages(): JourneyState['stages'] {
+    if (!(this.owned & OWN_STAGES)) {
+      this.owned |= OWN_STAGES;
+      this.state.stages = this.state.stages.slice();
+    }
+    return this.state.stages;
+  }
+
+  private ownSent(): string[] {
+    if (!(this.owned & OWN_SENT)) {
+      this.owned |= OWN_SENT;
+      this.state.sent = this.state.sent.slice();
+    }
+    return this.state.sent;
+  }
+
+  private ownEngaged(): JourneyState['engaged'] {
+    if (!(this.owned & OWN_ENGAGED)) {
+      this.owned |= OWN_ENGAGED;
+      this.state.engaged = this.state.engaged.slice();
+    }
+    return this.state.engaged;
+  }
+
+  private ownAssigned(): JourneyState['assigned'] {
+    if (!(this.owned & OWN_ASSIGNED)) {
+      this.owned |= OWN_ASSIGNED;
+      this.state.assigned = this.state.assigned?.slice() ?? [];
+    }
+    return this.state.assigned;
   }
 
   result(before: JourneyState | null = null): StepResult {
@@ -375,18 +454,24 @@ class Run {
     const restingAfter = this.state.status === 'active' ? this.state.stepId : null;
     if (restingAfter !== this.restingBefore) {
       const at = this.state.clock;
-      if (this.restingBefore !== null) this.metric('waiting', at, { stepId: this.restingBefore, value: -1 });
-      if (restingAfter !== null) this.metric('waiting', at, { stepId: restingAfter, value: 1 });
+      if (this.restingBefore !== null) this.metric('waiting', at, this.restingBefore, undefined, -1);
+      if (restingAfter !== null) this.metric('waiting', at, restingAfter, undefined, 1);
     }
     return { outcome: 'applied', state: this.state, effects: this.effects };
   }
 
-  private metric(metric: MetricName, at: number, extra?: { stepId?: string; stage?: string; label?: string; value?: number }): void {
-    // Built field by field: this runs several times per input, and spreads allocate.
-    const effect: Extract<Effect, { type: 'metric' }> = { type: 'metric', metric, at, value: extra?.value ?? 1 };
-    if (extra?.stepId !== undefined) effect.stepId = extra.stepId;
-    if (extra?.stage !== undefined) effect.stage = extra.stage;
-    if (extra?.label !== undefined) effect.label = extra.label;
+  /**
+   * Counts `metric`: one effect, its optional fields present only when given. Positional arguments
+   * and one literal per combination (the fields in the same order as ever): no options object, and
+   * no field added after the object is built (which would move it out of the object).
+   */
+  private metric(metric: MetricName, at: number, stepId?: string, label?: string, value = 1, stage?: string): void {
+    let effect: MetricEffect;
+    if (stage === undefined) {
+      if (stepId === undefined) effect = label === undefined ? { type: 'metric', metric, at, value } : { type: 'metric', metric, at, value, label };
+      else effect = label === undefined ? { type: 'metric', metric, at, value, stepId } : { type: 'metric', metric, at, value, stepId, label };
+    } else if (stepId === undefined) effect = label === undefined ? { type: 'metric', metric, at, value, stage } : { type: 'metric', metric, at, value, stage, label };
+    else effect = label === undefined ? { type: 'metric', metric, at, value, stepId, stage } : { type: 'metric', metric, at, value, stepId, stage, label };
     this.effects.push(effect);
   }
 
@@ -397,14 +482,14 @@ class Run {
     const warning: Extract<Effect, { type: 'warn' }> = { type: 'warn', code, at, message };
     if (stepId !== undefined) warning.stepId = stepId;
     this.effects.push(warning);
-    this.metric('warning', at, stepId === undefined ? { label: code } : { stepId, label: code });
+    this.metric('warning', at, stepId, code);
   }
 
   /** An event that would have started the journey but is older than entry.maxAge: counted and reported, nothing else. */
   refuseEntry(event: CustomerEvent, eventTime: number): void {
     const ageHours = Math.round((this.now - eventTime) / 3_600_000);
     const age = ageHours >= 48 ? `${Math.round(ageHours / 24)} days` : `${ageHours} hours`;
-    this.metric('entry.refused', this.now, { label: 'too-old' });
+    this.metric('entry.refused', this.now, undefined, 'too-old');
     this.warn('entry-too-old', this.now, `${event['detail-type']} of ${event.time} was ${age} old when applied, older than entry.maxAge (${this.workflow.definition.entry.maxAge ?? 'P1D'}): it did not start the journey`);
   }
 
@@ -423,29 +508,28 @@ class Run {
   enter(at: number, event: CustomerEvent): void {
     const s = this.state;
     this.advanceClock(at);
-    Object.assign(s, {
-      version: this.workflow.version,
-      status: 'active',
-      stepId: null,
-      stage: null,
-      stages: [],
-      entries: s.entries + 1,
-      enteredAt: at,
-      finishedAt: null,
-      convertedAt: null,
-      waitingSince: null,
-      pendingSince: null,
-      held: false,
-      dueAt: null,
-      emailsSent: 0,
-      opens: 0,
-      clicks: 0,
-      lastEmail: null,
-      assigned: [],
-    } satisfies Partial<JourneyState>);
+    s.version = this.workflow.version;
+    s.status = 'active';
+    s.stepId = null;
+    s.stage = null;
+    s.stages = [];
+    s.entries += 1;
+    s.enteredAt = at;
+    s.finishedAt = null;
+    s.convertedAt = null;
+    s.waitingSince = null;
+    s.pendingSince = null;
+    s.held = false;
+    s.dueAt = null;
+    s.emailsSent = 0;
+    s.opens = 0;
+    s.clicks = 0;
+    s.lastEmail = null;
+    s.assigned = [];
+    this.owned |= OWN_STAGES | OWN_ASSIGNED;
     const channel = event.detail.channel;
-    this.metric('entered', at, { label: typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source });
-    this.metric('version', at, { label: `v${this.workflow.version}` });
+    this.metric('entered', at, undefined, typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source);
+    this.metric('version', at, undefined, versionLabel(this.workflow.version));
     this.emit('Journey Entered', at, s.entries);
     this.runFrom(this.workflow.start, at, event);
   }
@@ -455,10 +539,16 @@ class Run {
     this.advanceClock(at);
     this.closeStage(at);
     const stepId = s.stepId ?? undefined;
-    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, pendingSince: null, held: false, finishedAt: at } satisfies Partial<JourneyState>);
+    s.status = status;
+    s.stepId = null;
+    s.dueAt = null;
+    s.waitingSince = null;
+    s.pendingSince = null;
+    s.held = false;
+    s.finishedAt = at;
     // A conversion is counted when it happens (convert), not again as the way out.
-    if (status !== 'converted') this.metric(status, at, { ...(stepId === undefined ? {} : { stepId }), ...(label === undefined ? {} : { label }) });
-    this.metric('version', at, { label: `v${s.version}`, value: -1 });
+    if (status !== 'converted') this.metric(status, at, stepId, label);
+    this.metric('version', at, undefined, versionLabel(s.version), -1);
     this.emit('Journey Finished', at);
   }
 
@@ -468,9 +558,9 @@ class Run {
     const oldVersion = s.version;
     this.advanceClock(at);
     s.version = this.workflow.version;
-    this.metric('version', at, { label: `v${oldVersion}`, value: -1 });
-    this.metric('version', at, { label: `v${s.version}` });
-    this.metric('migrated', at, { stepId: target.id, label: `v${oldVersion}` });
+    this.metric('version', at, undefined, `v${oldVersion}`, -1);
+    this.metric('version', at, undefined, `v${s.version}`);
+    this.metric('migrated', at, target.id, `v${oldVersion}`);
     const start = s.waitingSince ?? s.pendingSince;
     if (previous?.type === target.type && start !== null && (target.type === 'wait-duration' || target.type === 'wait-event')) {
       // The same kind of wait: it keeps its start, with the new step's length (it may be over already: then it fires now).
@@ -492,7 +582,7 @@ class Run {
     if (current?.type !== 'email') return;
     const drop = this.context.control?.dropHeldBefore;
     if (drop !== undefined && (s.pendingSince ?? at) < drop) {
-      this.metric('email.dropped', at, { stepId: current.id, label: 'paused' });
+      this.metric('email.dropped', at, current.id, 'paused');
       s.pendingSince = null;
       this.continueAfter(current, at, undefined);
       return;
@@ -505,7 +595,7 @@ class Run {
   relabelFinished(status: Exclude<CustomerStatus, 'active'>, at: number): void {
     const s = this.state;
     this.advanceClock(at);
-    this.metric(s.status as MetricName, at, { value: -1 });
+    this.metric(s.status as MetricName, at, undefined, undefined, -1);
     s.status = status;
     this.metric(status, at);
     this.emit('Journey Finished', at);
@@ -549,13 +639,13 @@ class Run {
     const s = this.state;
     s.convertedAt = at;
     const credited = s.lastEmail != null && at - s.lastEmail[1] <= goal.attributionMs ? s.lastEmail[0] : '_';
-    this.metric('converted', at, { stepId: credited });
-    this.metric('converted.time', at, { value: Math.max(0, at - s.enteredAt) });
+    this.metric('converted', at, credited);
+    this.metric('converted.time', at, undefined, undefined, Math.max(0, at - s.enteredAt));
     const value = this.goalValue(event, at);
-    if (value !== undefined) this.metric('revenue', at, { stepId: credited, value });
+    if (value !== undefined) this.metric('revenue', at, credited, undefined, value);
     for (const [stepId, group] of s.assigned ?? []) {
-      this.metric('converted.path', at, { stepId, label: group });
-      if (value !== undefined) this.metric('revenue.path', at, { stepId, label: group, value });
+      this.metric('converted.path', at, stepId, group);
+      if (value !== undefined) this.metric('revenue.path', at, stepId, group, value);
     }
   }
 
@@ -573,8 +663,8 @@ class Run {
 
   /** The customer's group at a split or holdout step, counted; a conversion later counts for the group too. */
   private assign(stepId: string, group: string, at: number): void {
-    (this.state.assigned ??= []).push([stepId, group]);
-    this.metric('assigned', at, { stepId, label: group });
+    this.ownAssigned().push([stepId, group]);
+    this.metric('assigned', at, stepId, group);
   }
 
   leaveRestingStep(): void {
@@ -595,19 +685,19 @@ class Run {
     if ((before & wanted) === wanted) return;
     this.advanceClock(at);
     const stepId = typeof event.detail.stepId === 'string' ? event.detail.stepId : undefined;
-    const where = stepId === undefined ? {} : { stepId };
     if (!(before & 1)) {
       s.opens += 1;
-      this.metric('email.opened', at, where);
+      this.metric('email.opened', at, stepId);
     }
     if (wanted === 3 && !(before & 2)) {
       s.clicks += 1;
-      this.metric('email.clicked', at, where);
+      this.metric('email.clicked', at, stepId);
     }
     if (seq !== undefined) {
-      if (index >= 0) s.engaged[index] = [seq, before | wanted];
-      else s.engaged.push([seq, wanted]);
-      if (s.engaged.length > ENGAGED_MEMORY) s.engaged.splice(0, s.engaged.length - ENGAGED_MEMORY);
+      const engaged = this.ownEngaged();
+      if (index >= 0) engaged[index] = [seq, before | wanted];
+      else engaged.push([seq, wanted]);
+      if (engaged.length > ENGAGED_MEMORY) engaged.splice(0, engaged.length - ENGAGED_MEMORY);
     }
   }
 
@@ -665,7 +755,7 @@ class Run {
       const current = this.workflow.steps.get(id);
       if (!current) throw new Error(`${this.workflow.id}: no step "${id}"`);
       s.stepId = id;
-      this.metric('step.entered', at, { stepId: id });
+      this.metric('step.entered', at, id);
       if (current.step.stage !== undefined) this.setStage(current.step.stage, at);
 
       let next: string | undefined;
@@ -695,7 +785,7 @@ class Run {
             const where = `${current.moment.source}.${current.moment.path.join('.')}`;
             this.warn('wait-at-unreadable', at, `${where} is missing or not an ISO date or instant: the wait at step "${id}" was skipped`, id);
           }
-          this.metric('wait.skipped', at, { stepId: id, label: until === undefined ? 'unreadable' : 'past' });
+          this.metric('wait.skipped', at, id, until === undefined ? 'unreadable' : 'past');
           next = current.step.next;
           break;
         }
@@ -773,19 +863,19 @@ class Run {
     if (to === undefined) {
       const problem = profileProblem(profile, 'email');
       if (problem !== undefined) this.warn('email-invalid', at, `${problem}: the email of step "${current.id}" was skipped`, current.id);
-      this.metric('email.skipped', at, { stepId: current.id, label: 'no-address' });
+      this.metric('email.skipped', at, current.id, 'no-address');
       return { outcome: 'next', at };
     }
     const { template, content: selector } = current.step;
     const item = template !== undefined ? workflow.content.byId.get(template) : selectContent(workflow.content, selector!, s.sent);
     if (!item) {
-      this.metric('email.skipped', at, { stepId: current.id, label: 'no-content' });
+      this.metric('email.skipped', at, current.id, 'no-content');
       return { outcome: 'next', at };
     }
 
     if (this.context.control?.paused) {
       // Paused: the customer holds here, without a timer, until the workflow is resumed.
-      if (!s.held) this.metric('email.held', at, { stepId: current.id, label: 'paused' });
+      if (!s.held) this.metric('email.held', at, current.id, 'paused');
       s.pendingSince ??= at;
       s.held = true;
       s.dueAt = null;
@@ -794,11 +884,11 @@ class Run {
     }
     const timing = this.sendTiming(at);
     if (timing.outcome === 'skip') {
-      this.metric('email.skipped', at, { stepId: current.id, label: 'budget' });
+      this.metric('email.skipped', at, current.id, 'budget');
       return { outcome: 'next', at };
     }
     if (timing.sendAt > at) {
-      if (!resumed) this.metric('email.deferred', at, { stepId: current.id, label: timing.reason });
+      if (!resumed) this.metric('email.deferred', at, current.id, timing.reason);
       this.rest(timing.sendAt, null, s.pendingSince ?? at);
       return { outcome: 'rest', at };
     }
@@ -807,12 +897,14 @@ class Run {
     s.emailSeq += 1;
     s.emailsSent += 1;
     s.lastEmail = [current.id, at];
-    if (!s.sent.includes(item.id)) s.sent.push(item.id);
+    if (!s.sent.includes(item.id)) this.ownSent().push(item.id);
     const cap = workflow.frequencyCap;
     if (cap) {
-      s.sendTimes.push(at);
+      // A new array: the old one may be shared with the stored state.
       const horizon = at - cap.perMs;
-      s.sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
+      const sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
+      if (at > horizon) sendTimes.push(at);
+      s.sendTimes = sendTimes;
     }
     if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
     this.effects.push({
@@ -829,7 +921,7 @@ class Run {
         at,
       },
     });
-    this.metric('email.sent', at, { stepId: current.id, ...(s.stage === null ? {} : { stage: s.stage }) });
+    this.metric('email.sent', at, current.id, undefined, 1, s.stage ?? undefined);
     return { outcome: 'next', at };
   }
 
@@ -878,9 +970,10 @@ class Run {
     if (s.stage === stage) return;
     this.closeStage(at);
     s.stage = stage;
-    s.stages.push([stage, at]);
-    if (s.stages.length > STAGE_MEMORY) s.stages.splice(0, s.stages.length - STAGE_MEMORY);
-    this.metric('stage.entered', at, { stage });
+    const stages = this.ownStages();
+    stages.push([stage, at]);
+    if (stages.length > STAGE_MEMORY) stages.splice(0, stages.length - STAGE_MEMORY);
+    this.metric('stage.entered', at, undefined, undefined, 1, stage);
     this.emit('Journey Stage Changed', at);
   }
 
@@ -889,8 +982,8 @@ class Run {
     const s = this.state;
     const current = s.stages[s.stages.length - 1];
     if (s.stage !== null && current && current[0] === s.stage) {
-      this.metric('stage.time', at, { stage: s.stage, value: Math.max(0, at - current[1]) });
-      this.metric('stage.left', at, { stage: s.stage });
+      this.metric('stage.time', at, undefined, undefined, Math.max(0, at - current[1]), s.stage);
+      this.metric('stage.left', at, undefined, undefined, 1, s.stage);
     }
   }
 }
