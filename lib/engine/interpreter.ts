@@ -21,7 +21,7 @@
  *   late it arrives; an event older than `entry.maxAge` starts no journey;
  * - a finished customer is never rewound by an older event.
  */
-import { type CompiledMoment, type CompiledStep, type CompiledWorkflow, ENGAGEMENT_DETAIL_TYPES, engagementWorkflowId, isImpersonatedEngagement } from './compile';
+import { type CompiledMoment, type CompiledStep, type CompiledWorkflow, type Matcher, ENGAGEMENT_DETAIL_TYPES, engagementWorkflowId, isImpersonatedEngagement } from './compile';
 import { selectContent } from './content';
 import { fingerprint, unitInterval } from './hash';
 import {
@@ -39,7 +39,7 @@ import {
   type WarningCode,
 } from './model';
 import { closestTimeZone, didYouMean } from './suggest';
-import { addDuration, addSignedDuration, durationMs, earliestUnderCap, isValidTimeZone, nextWindowOpening, parseMoment } from './time';
+import { addDuration, addSignedDuration, durationMs, earliestUnderCap, isValidTimeZone, nextWindowOpening, parseInstant, parseMoment } from './time';
 
 export interface StepContext {
   /** Needed to start a state; must equal `state.customerId` when there is one. */
@@ -92,12 +92,40 @@ const ENGAGED_MEMORY = 8;
 const MAX_STEPS_PER_INPUT = 1000;
 const MAX_TIMERS_PER_WAKE = 100;
 
-const EMAIL_ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
-
 /** A valid recipient address from the profile, or undefined. */
 export function recipientOf(profile: Profile): string | undefined {
   const email = profile.email;
-  return typeof email === 'string' && email.length <= 254 && EMAIL_ADDRESS.test(email) ? email : undefined;
+  return typeof email === 'string' && email.length <= 254 && isAddress(email) ? email : undefined;
+}
+
+/**
+ * `/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(text)`, read in one pass (it runs before every
+ * email): one "@" with something before it, no white space (JavaScript's \s) and none of <>",;
+ * anywhere, and after the "@" a "." that is neither its first nor the last character.
+ */
+function isAddress(text: string): boolean {
+  const length = text.length;
+  let at = -1;
+  let dot = false;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 64 /* @ */) {
+      if (at >= 0) return false;
+      at = i;
+    } else if (c === 46 /* . */) {
+      if (at >= 0 && i > at + 1 && i < length - 1) dot = true;
+    } else if (c === 60 || c === 62 || c === 34 || c === 44 || c === 59 /* < > " , ; */ || isWhiteSpace(c)) {
+      return false;
+    }
+  }
+  return at > 0 && dot;
+}
+
+/** JavaScript's \s: WhiteSpace and LineTerminator code units. */
+function isWhiteSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** The customer's time zone: `profile.timezone` when it is a valid IANA name, else the workflow's. */
@@ -159,6 +187,21 @@ export function branchContext(state: JourneyState, profile: Profile, event: Cust
   };
 }
 
+const NO_EVENT: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * branchContext without `journey.enteredAt`, for branches whose conditions never name it (a
+ * condition reads only the fields it names, so they match the same): two plain literals instead of
+ * one with an accessor, which is costly to build.
+ */
+function branchDocument(state: JourneyState, profile: Profile, event: CustomerEvent | undefined): Record<string, unknown> {
+  return {
+    profile,
+    event: event ?? NO_EVENT,
+    journey: { stage: state.stage, status: state.status, emailsSent: state.emailsSent, opens: state.opens, clicks: state.clicks, entries: state.entries },
+  };
+}
+
 export function step(workflow: CompiledWorkflow, state: JourneyState | null, input: Input, now: number, context: StepContext): StepResult {
   if (state && state.status === 'active' && state.version !== workflow.version) {
     throw new Error(`customer ${state.customerId} is on ${workflow.id} version ${state.version}: step it with that version, not ${workflow.version}`);
@@ -192,7 +235,7 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
 }
 
 function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, event: CustomerEvent, now: number, context: StepContext): StepResult {
-  const eventTime = Math.min(Date.parse(event.time), now);
+  const eventTime = Math.min(parseInstant(event.time), now);
   const eventFingerprint = fingerprint(event.id);
   if (state && state.applied.includes(eventFingerprint)) return { outcome: 'duplicate', state, effects: [] };
   if (isImpersonatedEngagement(event)) return { outcome: 'ignored', state, effects: [] };
@@ -213,7 +256,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   if (current) {
     if (current.status === 'active') {
       resting = workflow.steps.get(current.stepId ?? '');
-      if (workflow.exits.some((match) => match(event))) action = 'exit';
+      if (matchesAny(workflow.exits, event)) action = 'exit';
       else if (workflow.goal && current.convertedAt === null && workflow.goal.match(event)) action = 'convert';
       // Judged by the event's own time: a click during the wait counts however late it arrives.
       else if (resting?.type === 'wait-event' && eventTime >= (current.waitingSince ?? Infinity) && resting.match(event)) action = 'resume';
@@ -318,6 +361,11 @@ function convertsAfterFinishing(workflow: CompiledWorkflow, state: JourneyState,
   return heldOutAt !== undefined && eventTime - state.finishedAt <= (goal.holdoutWatchMs.get(heldOutAt) ?? goal.attributionMs);
 }
 
+function matchesAny(matchers: readonly Matcher[], event: CustomerEvent): boolean {
+  for (let i = 0; i < matchers.length; i++) if (matchers[i]!(event)) return true;
+  return false;
+}
+
 function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: number): boolean {
   // Never rewind: only an event later than the end of the previous run can start a new one.
   if (state.finishedAt === null || eventTime <= state.finishedAt) return false;
@@ -333,7 +381,11 @@ function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: 
 
 function newState(workflow: CompiledWorkflow, customerId: string, at: number): JourneyState {
   // The clock starts at the entry's run time; `enter` sets enteredAt.
-  return { ...emptyJourney(customerId, workflow.id), version: workflow.version, enteredAt: at, clock: at };
+  const state = emptyJourney(customerId, workflow.id);
+  state.version = workflow.version;
+  state.enteredAt = at;
+  state.clock = at;
+  return state;
 }
 
 /**
@@ -495,8 +547,10 @@ class Run {
 
   private emit(detailType: Extract<Effect, { type: 'emit' }>['detailType'], at: number, entries?: number): void {
     const s = this.state;
-    const detail: Record<string, unknown> = { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status };
-    if (entries !== undefined) detail.entries = entries;
+    const detail: Record<string, unknown> =
+      entries === undefined
+        ? { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status }
+        : { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status, entries };
     this.effects.push({ type: 'emit', detailType, at, detail });
   }
 
@@ -587,8 +641,7 @@ class Run {
       this.continueAfter(current, at, undefined);
       return;
     }
-    const sent = this.sendEmail(current, at, true);
-    if (sent.outcome === 'next') this.continueAfter(current, sent.at, undefined);
+    if (this.sendEmail(current, at, true) === 'next') this.continueAfter(current, Math.max(at, this.now), undefined);
   }
 
   /** Changes how a finished run is counted (completed → suppressed), without counting its stage time twice. */
@@ -730,8 +783,7 @@ class Run {
         this.runFrom(resting.step.next, at, undefined);
         return;
       case 'email': {
-        const sent = this.sendEmail(resting, at, true);
-        if (sent.outcome === 'next') this.continueAfter(resting, sent.at, undefined);
+        if (this.sendEmail(resting, at, true) === 'next') this.continueAfter(resting, Math.max(at, this.now), undefined);
         return;
       }
       default:
@@ -761,10 +813,9 @@ class Run {
       let next: string | undefined;
       switch (current.type) {
         case 'email': {
-          const sent = this.sendEmail(current, at, false);
-          if (sent.outcome !== 'next') return;
+          if (this.sendEmail(current, at, false) !== 'next') return;
           // The journey goes on from the moment the email was decided.
-          at = sent.at;
+          at = Math.max(at, this.now);
           next = current.step.next;
           break;
         }
@@ -790,8 +841,14 @@ class Run {
           break;
         }
         case 'branch': {
-          const document = branchContext(s, this.context.profile, event);
-          next = current.cases.find((c) => c.match(document))?.next ?? current.step.else;
+          const document = current.readsEnteredAt ? branchContext(s, this.context.profile, event) : branchDocument(s, this.context.profile, event);
+          next = current.step.else;
+          for (const c of current.cases) {
+            if (c.match(document)) {
+              next = c.next;
+              break;
+            }
+          }
           break;
         }
         case 'split':
@@ -847,9 +904,9 @@ class Run {
    * Decides the email of an email step reached at `reachedAt`. It is decided no earlier than `now`
    * (the moment it is handed on to be sent), and checked against the window and cap at that moment.
    * 'next' once it is sent (or skipped), 'rest' when the window or cap defers it, 'stop' when the
-   * customer finished; `at` is when the journey goes on.
+   * customer finished. The journey goes on at max(reachedAt, now), whatever the outcome.
    */
-  private sendEmail(current: Extract<CompiledStep, { type: 'email' }>, reachedAt: number, resumed: boolean): { outcome: 'next' | 'rest' | 'stop'; at: number } {
+  private sendEmail(current: Extract<CompiledStep, { type: 'email' }>, reachedAt: number, resumed: boolean): 'next' | 'rest' | 'stop' {
     const s = this.state;
     const workflow = this.workflow;
     const { profile } = this.context;
@@ -857,20 +914,20 @@ class Run {
     this.advanceClock(at);
     if (this.context.suppressed) {
       this.finish('suppressed', at);
-      return { outcome: 'stop', at };
+      return 'stop';
     }
     const to = recipientOf(profile);
     if (to === undefined) {
       const problem = profileProblem(profile, 'email');
       if (problem !== undefined) this.warn('email-invalid', at, `${problem}: the email of step "${current.id}" was skipped`, current.id);
       this.metric('email.skipped', at, current.id, 'no-address');
-      return { outcome: 'next', at };
+      return 'next';
     }
     const { template, content: selector } = current.step;
     const item = template !== undefined ? workflow.content.byId.get(template) : selectContent(workflow.content, selector!, s.sent);
     if (!item) {
       this.metric('email.skipped', at, current.id, 'no-content');
-      return { outcome: 'next', at };
+      return 'next';
     }
 
     if (this.context.control?.paused) {
@@ -880,17 +937,20 @@ class Run {
       s.held = true;
       s.dueAt = null;
       s.waitingSince = null;
-      return { outcome: 'rest', at };
+      return 'rest';
     }
-    const timing = this.sendTiming(at);
-    if (timing.outcome === 'skip') {
-      this.metric('email.skipped', at, current.id, 'budget');
-      return { outcome: 'next', at };
-    }
-    if (timing.sendAt > at) {
-      if (!resumed) this.metric('email.deferred', at, current.id, timing.reason);
-      this.rest(timing.sendAt, null, s.pendingSince ?? at);
-      return { outcome: 'rest', at };
+    // With no window, no cap and no budget, nothing can move the email: sendTiming would say "now".
+    if (workflow.sendWindow !== undefined || workflow.frequencyCap !== undefined || (this.context.budget !== undefined && workflow.budgeted)) {
+      const timing = this.sendTiming(at);
+      if (timing.outcome === 'skip') {
+        this.metric('email.skipped', at, current.id, 'budget');
+        return 'next';
+      }
+      if (timing.sendAt > at) {
+        if (!resumed) this.metric('email.deferred', at, current.id, timing.reason);
+        this.rest(timing.sendAt, null, s.pendingSince ?? at);
+        return 'rest';
+      }
     }
     s.pendingSince = null;
 
@@ -922,7 +982,7 @@ class Run {
       },
     });
     this.metric('email.sent', at, current.id, undefined, 1, s.stage ?? undefined);
-    return { outcome: 'next', at };
+    return 'next';
   }
 
   /**
