@@ -381,11 +381,35 @@ function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: 
 
 function newState(workflow: CompiledWorkflow, customerId: string, at: number): JourneyState {
   // The clock starts at the entry's run time; `enter` sets enteredAt.
-  const state = emptyJourney(customerId, workflow.id);
-  state.version = workflow.version;
-  state.enteredAt = at;
-  state.clock = at;
-  return state;
+  // emptyJourney's fields, in its order, written out: its literal then three changed numbers cost twice this.
+  return {
+    customerId,
+    workflowId: workflow.id,
+    version: workflow.version,
+    status: 'active',
+    stepId: null,
+    stage: null,
+    stages: [],
+    entries: 0,
+    enteredAt: at,
+    finishedAt: null,
+    convertedAt: null,
+    waitingSince: null,
+    pendingSince: null,
+    held: false,
+    dueAt: null,
+    clock: at,
+    emailsSent: 0,
+    opens: 0,
+    clicks: 0,
+    sent: [],
+    sendTimes: [],
+    applied: [],
+    emailSeq: 0,
+    engaged: [],
+    lastEmail: null,
+    assigned: [],
+  };
 }
 
 /**
