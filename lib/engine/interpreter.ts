@@ -213,7 +213,7 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
     const run = new Run(workflow, copyState(state), context, now);
     run.finish('exited', Math.max(now, state.clock), 'stopped');
     // Not trimmed to APPLIED_MEMORY here: the journey is over.
-    if (input.kind === 'event') run.state.applied = [...run.state.applied, fingerprint(input.event.id)];
+    if (input.kind === 'event') run.state.applied = appended(run.state.applied, fingerprint(input.event.id));
     return run.result(state);
   }
   switch (input.kind) {
@@ -279,7 +279,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   }
   if (!run && !engagement && action === undefined) return { outcome: 'ignored', state, effects: [] };
 
-  if (!run) run = current ? new Run(workflow, copyState(current), context, now) : new Run(workflow, newState(workflow, context.customerId, runTimeOf(eventTime, now, 0)), context, now, [], OWN_ALL);
+  if (!run) run = current ? new Run(workflow, copyState(current), context, now) : new Run(workflow, newState(workflow, context.customerId, runTimeOf(eventTime, now, 0)), context, now);
   const at = runTimeOf(eventTime, now, run.state.clock);
   if (engagement) run.recordEngagement(event, at);
   if (action === 'exit') run.finish('exited', at);
@@ -294,7 +294,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
 
   if (!run.changed) return { outcome: 'ignored', state, effects: run.effects };
   const next = run.state;
-  next.applied = remember(next.applied, eventFingerprint);
+  next.applied = appended(next.applied, eventFingerprint, APPLIED_MEMORY);
   next.clock = Math.max(next.clock, eventTime);
   return run.result(state);
 }
@@ -321,7 +321,7 @@ export function migrateJourney(to: CompiledWorkflow, from: CompiledWorkflow | un
 
 function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTime: number, now: number): Effect[] {
   const effects: Effect[] = [];
-  const refusal = new Run(workflow, emptyJourney('', workflow.id), { customerId: '', profile: {} }, now, effects, OWN_ALL);
+  const refusal = new Run(workflow, emptyJourney('', workflow.id), { customerId: '', profile: {} }, now, effects);
   refusal.refuseEntry(event, eventTime);
   return effects;
 }
@@ -414,8 +414,8 @@ function newState(workflow: CompiledWorkflow, customerId: string, at: number): J
 
 /**
  * A draft of the state for one input: every field, in one literal (one hidden class, whatever order
- * the stored item had), with its arrays shared with `state` until the run first changes one (Run's
- * copy on write): most inputs change a few numbers and none of the arrays.
+ * the stored item had), with its arrays shared with `state`: a run never changes an array in place,
+ * it replaces the ones it changes (appended, replacedAt), and most inputs change none of them.
  */
 function copyState(state: JourneyState): JourneyState {
   return {
@@ -449,19 +449,28 @@ function copyState(state: JourneyState): JourneyState {
   };
 }
 
-/** `applied` with one more fingerprint, the oldest forgotten beyond APPLIED_MEMORY: a new array (the old one may be shared). */
-function remember(applied: readonly string[], fingerprint: string): string[] {
-  const next = applied.length >= APPLIED_MEMORY ? applied.slice(applied.length - APPLIED_MEMORY + 1) : applied.slice();
-  next.push(fingerprint);
+/**
+ * A new array: `array`'s items then `item`, the oldest dropped beyond `keep` (what push then splice
+ * did in place). Allocated at its exact length and filled, which costs a fraction of slice then push
+ * (whose push grows the copy by half plus sixteen slots): these arrays outlive the input, in the
+ * stored state, and every byte of them is copied by the garbage collector.
+ */
+function appended<T>(array: readonly T[], item: T, keep = Infinity): T[] {
+  const length = array.length;
+  const from = length + 1 > keep ? length + 1 - keep : 0;
+  const next = new Array<T>(length + 1 - from);
+  for (let i = from; i < length; i++) next[i - from] = array[i]!;
+  next[length - from] = item;
   return next;
 }
 
-/** The state's arrays, as bits: which of them a run has already copied (and may change in place). */
-const OWN_STAGES = 1;
-const OWN_SENT = 2;
-const OWN_ENGAGED = 4;
-const OWN_ASSIGNED = 8;
-const OWN_ALL = OWN_STAGES | OWN_SENT | OWN_ENGAGED | OWN_ASSIGNED;
+/** A new array: `array` with the item at `index` replaced. */
+function replacedAt<T>(array: readonly T[], index: number, item: T): T[] {
+  const next = new Array<T>(array.length);
+  for (let i = 0; i < array.length; i++) next[i] = array[i]!;
+  next[index] = item;
+  return next;
+}
 
 type MetricEffect = Extract<Effect, { type: 'metric' }>;
 
@@ -487,42 +496,8 @@ class Run {
     /** The moment the input is applied. */
     private readonly now: number,
     readonly effects: Effect[] = [],
-    /** Which of the state's arrays are this run's own (OWN_*): the others are shared with the stored state, copied before any change. */
-    private owned = 0,
   ) {
     this.restingBefore = state.status === 'active' ? state.stepId : null;
-  }
-
-  private ownStages(): JourneyState['stages'] {
-    if (!(this.owned & OWN_STAGES)) {
-      this.owned |= OWN_STAGES;
-      this.state.stages = this.state.stages.slice();
-    }
-    return this.state.stages;
-  }
-
-  private ownSent(): string[] {
-    if (!(this.owned & OWN_SENT)) {
-      this.owned |= OWN_SENT;
-      this.state.sent = this.state.sent.slice();
-    }
-    return this.state.sent;
-  }
-
-  private ownEngaged(): JourneyState['engaged'] {
-    if (!(this.owned & OWN_ENGAGED)) {
-      this.owned |= OWN_ENGAGED;
-      this.state.engaged = this.state.engaged.slice();
-    }
-    return this.state.engaged;
-  }
-
-  private ownAssigned(): JourneyState['assigned'] {
-    if (!(this.owned & OWN_ASSIGNED)) {
-      this.owned |= OWN_ASSIGNED;
-      this.state.assigned = this.state.assigned?.slice() ?? [];
-    }
-    return this.state.assigned;
   }
 
   result(before: JourneyState | null = null): StepResult {
@@ -604,7 +579,6 @@ class Run {
     s.clicks = 0;
     s.lastEmail = null;
     s.assigned = [];
-    this.owned |= OWN_STAGES | OWN_ASSIGNED;
     const channel = event.detail.channel;
     this.metric('entered', at, undefined, typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source);
     this.metric('version', at, undefined, versionLabel(this.workflow.version));
@@ -740,7 +714,7 @@ class Run {
 
   /** The customer's group at a split or holdout step, counted; a conversion later counts for the group too. */
   private assign(stepId: string, group: string, at: number): void {
-    this.ownAssigned().push([stepId, group]);
+    this.state.assigned = appended(this.state.assigned ?? [], [stepId, group]);
     this.metric('assigned', at, stepId, group);
   }
 
@@ -770,12 +744,7 @@ class Run {
       s.clicks += 1;
       this.metric('email.clicked', at, stepId);
     }
-    if (seq !== undefined) {
-      const engaged = this.ownEngaged();
-      if (index >= 0) engaged[index] = [seq, before | wanted];
-      else engaged.push([seq, wanted]);
-      if (engaged.length > ENGAGED_MEMORY) engaged.splice(0, engaged.length - ENGAGED_MEMORY);
-    }
+    if (seq !== undefined) s.engaged = index >= 0 ? replacedAt(s.engaged, index, [seq, before | wanted]) : appended(s.engaged, [seq, wanted], ENGAGED_MEMORY);
   }
 
   /** Fires every timer due by `limit`, each at its own due time, or at `now` when it is late. */
@@ -981,7 +950,7 @@ class Run {
     s.emailSeq += 1;
     s.emailsSent += 1;
     s.lastEmail = [current.id, at];
-    if (!s.sent.includes(item.id)) this.ownSent().push(item.id);
+    if (!s.sent.includes(item.id)) s.sent = appended(s.sent, item.id);
     const cap = workflow.frequencyCap;
     if (cap) {
       // A new array: the old one may be shared with the stored state.
@@ -1054,9 +1023,7 @@ class Run {
     if (s.stage === stage) return;
     this.closeStage(at);
     s.stage = stage;
-    const stages = this.ownStages();
-    stages.push([stage, at]);
-    if (stages.length > STAGE_MEMORY) stages.splice(0, stages.length - STAGE_MEMORY);
+    s.stages = appended(s.stages, [stage, at], STAGE_MEMORY);
     this.metric('stage.entered', at, undefined, undefined, 1, stage);
     this.emit('Journey Stage Changed', at);
   }
