@@ -573,7 +573,7 @@ class Run {
     s.status = 'active';
     s.stepId = null;
     s.stage = null;
-    s.stages = [];
+    s.stages = NONE as never[];
     s.entries += 1;
     s.enteredAt = at;
     s.finishedAt = null;
@@ -586,7 +586,7 @@ class Run {
     s.opens = 0;
     s.clicks = 0;
     s.lastEmail = null;
-    s.assigned = [];
+    s.assigned = NONE as never[];
     const channel = event.detail.channel;
     this.metric('entered', at, undefined, typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source);
     this.metric('version', at, undefined, versionLabel(this.workflow.version));
