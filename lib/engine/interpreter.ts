@@ -109,7 +109,10 @@ function isAddress(text: string): boolean {
   let dot = false;
   for (let i = 0; i < length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 64 /* @ */) {
+    // Above "@": letters and the rest of ASCII are allowed; only some white space up from U+00A0 is not.
+    if (c > 64) {
+      if (c >= 160 && isWhiteSpace(c)) return false;
+    } else if (c === 64 /* @ */) {
       if (at >= 0) return false;
       at = i;
     } else if (c === 46 /* . */) {
