@@ -91,7 +91,7 @@ const replay = await measure('replay', () => {
 const journeyWrite = store.stateChanging.operations.saveJourney;
 const slowest = bundles.handlers.reduce((a, b) => (b.loadVsSdkBaseline > a.loadVsSdkBaseline ? b : a));
 const targets = [
-  { figure: 'engine vs XState v5, inputs per CPU-second (median of paired rounds)', measured: engine.ratio, target: 5, better: 'higher', unit: '×' },
+  { figure: 'engine vs XState v5, inputs per CPU-second (median of paired rounds)', measured: engine.ratio, target: 6, better: 'higher', unit: '×' },
   { figure: 'journey write units per state-changing input', measured: journeyWrite?.capacityPerInput ?? 0, target: 1, better: 'lower', unit: 'WCU' },
   { figure: 'journey read units per state-changing input', measured: store.stateChanging.operations.loadCustomer?.capacityPerInput ?? 0, target: 0.5, better: 'lower', unit: 'RCU' },
   { figure: 'writes for an event that changes nothing', measured: store.byKind.irrelevant.writesPerInput, target: 0, better: 'lower', unit: '' },

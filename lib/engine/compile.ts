@@ -16,7 +16,7 @@ export type CompiledStep =
   | { type: 'wait-duration'; id: string; step: Extract<Step, { type: 'wait' }>; duration: Duration }
   | { type: 'wait-event'; id: string; step: Extract<Step, { type: 'wait' }>; timeout: Duration; match: Matcher }
   | { type: 'wait-at'; id: string; step: Extract<Step, { type: 'wait' }>; moment: CompiledMoment }
-  | { type: 'branch'; id: string; step: Extract<Step, { type: 'branch' }>; cases: Array<{ match: Matcher; next: string }> }
+  | { type: 'branch'; id: string; step: Extract<Step, { type: 'branch' }>; cases: Array<{ match: Matcher; next: string }>; readsEnteredAt: boolean }
   | { type: 'split'; id: string; step: Extract<Step, { type: 'split' }>; totalWeight: number }
   | { type: 'holdout'; id: string; step: Extract<Step, { type: 'holdout' }> }
   | { type: 'stage'; id: string; step: Extract<Step, { type: 'stage' }> }
@@ -94,6 +94,13 @@ export function engagementWorkflowId(event: CustomerEvent): string | undefined {
   if (event.source !== SES_SOURCE) return undefined;
   const workflowId = event.detail.workflowId;
   return typeof workflowId === 'string' ? workflowId : undefined;
+}
+
+/** Whether `name` is a field name anywhere in the pattern (at any depth, in $or too). */
+function namesField(pattern: unknown, name: string): boolean {
+  if (Array.isArray(pattern)) return pattern.some((item) => namesField(item, name));
+  if (pattern === null || typeof pattern !== 'object') return false;
+  return Object.keys(pattern).some((key) => key === name || namesField((pattern as Record<string, unknown>)[key], name));
 }
 
 function mustParse(text: string): Duration {
@@ -174,7 +181,7 @@ export function compileWorkflow(definition: Workflow, content: ContentCatalogue)
         }
         break;
       case 'branch':
-        steps.set(id, { type: 'branch', id, step, cases: step.cases.map((c) => ({ match: compilePattern(c.if), next: c.next })) });
+        steps.set(id, { type: 'branch', id, step, cases: step.cases.map((c) => ({ match: compilePattern(c.if), next: c.next })), readsEnteredAt: step.cases.some((c) => namesField(c.if, 'enteredAt')) });
         break;
       case 'split':
         steps.set(id, { type: 'split', id, step, totalWeight: step.paths.reduce((sum, path) => sum + path.weight, 0) });

@@ -28,7 +28,8 @@ export function itemMatches(item: ContentItem, selector: ContentSelector): boole
   const tags = selector.tags;
   if (!tags || tags.length === 0) return true;
   const itemTags = item.tags ?? [];
-  return tags.every((tag) => itemTags.includes(tag));
+  for (let i = 0; i < tags.length; i++) if (!itemTags.includes(tags[i]!)) return false;
+  return true;
 }
 
 /** All items a selector can ever choose, in catalogue order. */

@@ -21,7 +21,7 @@
  *   late it arrives; an event older than `entry.maxAge` starts no journey;
  * - a finished customer is never rewound by an older event.
  */
-import { type CompiledMoment, type CompiledStep, type CompiledWorkflow, ENGAGEMENT_DETAIL_TYPES, engagementWorkflowId, isImpersonatedEngagement } from './compile';
+import { type CompiledMoment, type CompiledStep, type CompiledWorkflow, type Matcher, ENGAGEMENT_DETAIL_TYPES, engagementWorkflowId, isImpersonatedEngagement } from './compile';
 import { selectContent } from './content';
 import { fingerprint, unitInterval } from './hash';
 import {
@@ -39,7 +39,7 @@ import {
   type WarningCode,
 } from './model';
 import { closestTimeZone, didYouMean } from './suggest';
-import { addDuration, addSignedDuration, durationMs, earliestUnderCap, isValidTimeZone, nextWindowOpening, parseMoment } from './time';
+import { addDuration, addSignedDuration, durationMs, earliestUnderCap, isValidTimeZone, nextWindowOpening, parseInstant, parseMoment } from './time';
 
 export interface StepContext {
   /** Needed to start a state; must equal `state.customerId` when there is one. */
@@ -92,12 +92,43 @@ const ENGAGED_MEMORY = 8;
 const MAX_STEPS_PER_INPUT = 1000;
 const MAX_TIMERS_PER_WAKE = 100;
 
-const EMAIL_ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
-
 /** A valid recipient address from the profile, or undefined. */
 export function recipientOf(profile: Profile): string | undefined {
   const email = profile.email;
-  return typeof email === 'string' && email.length <= 254 && EMAIL_ADDRESS.test(email) ? email : undefined;
+  return typeof email === 'string' && email.length <= 254 && isAddress(email) ? email : undefined;
+}
+
+/**
+ * `/^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(text)`, read in one pass (it runs before every
+ * email): one "@" with something before it, no white space (JavaScript's \s) and none of <>",;
+ * anywhere, and after the "@" a "." that is neither its first nor the last character.
+ */
+function isAddress(text: string): boolean {
+  const length = text.length;
+  let at = -1;
+  let dot = false;
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(i);
+    // Above "@": letters and the rest of ASCII are allowed; only some white space up from U+00A0 is not.
+    if (c > 64) {
+      if (c >= 160 && isWhiteSpace(c)) return false;
+    } else if (c === 64 /* @ */) {
+      if (at >= 0) return false;
+      at = i;
+    } else if (c === 46 /* . */) {
+      if (at >= 0 && i > at + 1 && i < length - 1) dot = true;
+    } else if (c === 60 || c === 62 || c === 34 || c === 44 || c === 59 /* < > " , ; */ || isWhiteSpace(c)) {
+      return false;
+    }
+  }
+  return at > 0 && dot;
+}
+
+/** JavaScript's \s: WhiteSpace and LineTerminator code units. */
+function isWhiteSpace(c: number): boolean {
+  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
+  if (c < 160) return false;
+  return c === 160 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
 /** The customer's time zone: `profile.timezone` when it is a valid IANA name, else the workflow's. */
@@ -164,6 +195,21 @@ export function branchContext(state: JourneyState, profile: Profile, event: Cust
   };
 }
 
+const NO_EVENT: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * branchContext without `journey.enteredAt`, for branches whose conditions never name it (a
+ * condition reads only the fields it names, so they match the same): two plain literals instead of
+ * one with an accessor, which is costly to build.
+ */
+function branchDocument(state: JourneyState, profile: Profile, event: CustomerEvent | undefined): Record<string, unknown> {
+  return {
+    profile,
+    event: event ?? NO_EVENT,
+    journey: { stage: state.stage, status: state.status, emailsSent: state.emailsSent, opens: state.opens, clicks: state.clicks, entries: state.entries },
+  };
+}
+
 export function step(workflow: CompiledWorkflow, state: JourneyState | null, input: Input, now: number, context: StepContext): StepResult {
   if (state && state.status === 'active' && state.version !== workflow.version) {
     throw new Error(`customer ${state.customerId} is on ${workflow.id} version ${state.version}: step it with that version, not ${workflow.version}`);
@@ -174,7 +220,8 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
     if (input.kind === 'event' && state.applied.includes(fingerprint(input.event.id))) return { outcome: 'duplicate', state, effects: [] };
     const run = new Run(workflow, copyState(state), context, now);
     run.finish('exited', Math.max(now, state.clock), 'stopped');
-    if (input.kind === 'event') run.state.applied.push(fingerprint(input.event.id));
+    // Not trimmed to APPLIED_MEMORY here: the journey is over.
+    if (input.kind === 'event') run.state.applied = appended(run.state.applied, fingerprint(input.event.id));
     return run.result(state);
   }
   switch (input.kind) {
@@ -196,7 +243,7 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
 }
 
 function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, event: CustomerEvent, now: number, context: StepContext): StepResult {
-  const eventTime = Math.min(Date.parse(event.time), now);
+  const eventTime = Math.min(parseInstant(event.time), now);
   const eventFingerprint = fingerprint(event.id);
   if (state && state.applied.includes(eventFingerprint)) return { outcome: 'duplicate', state, effects: [] };
   if (isImpersonatedEngagement(event)) return { outcome: 'ignored', state, effects: [] };
@@ -217,7 +264,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   if (current) {
     if (current.status === 'active') {
       resting = workflow.steps.get(current.stepId ?? '');
-      if (workflow.exits.some((match) => match(event))) action = 'exit';
+      if (matchesAny(workflow.exits, event)) action = 'exit';
       else if (workflow.goal && current.convertedAt === null && workflow.goal.match(event)) action = 'convert';
       // Judged by the event's own time: a click during the wait counts however late it arrives.
       else if (resting?.type === 'wait-event' && eventTime >= (current.waitingSince ?? Infinity) && resting.match(event)) action = 'resume';
@@ -240,7 +287,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
   }
   if (!run && !engagement && action === undefined) return { outcome: 'ignored', state, effects: [] };
 
-  if (!run) run = new Run(workflow, current ? copyState(current) : newState(workflow, context.customerId, runTimeOf(eventTime, now, 0)), context, now);
+  if (!run) run = current ? new Run(workflow, copyState(current), context, now) : new Run(workflow, newState(workflow, context.customerId, runTimeOf(eventTime, now, 0)), context, now);
   const at = runTimeOf(eventTime, now, run.state.clock);
   if (engagement) run.recordEngagement(event, at);
   if (action === 'exit') run.finish('exited', at);
@@ -255,8 +302,7 @@ function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, even
 
   if (!run.changed) return { outcome: 'ignored', state, effects: run.effects };
   const next = run.state;
-  next.applied.push(eventFingerprint);
-  if (next.applied.length > APPLIED_MEMORY) next.applied.splice(0, next.applied.length - APPLIED_MEMORY);
+  next.applied = appended(next.applied, eventFingerprint, APPLIED_MEMORY);
   next.clock = Math.max(next.clock, eventTime);
   return run.result(state);
 }
@@ -323,6 +369,11 @@ function convertsAfterFinishing(workflow: CompiledWorkflow, state: JourneyState,
   return heldOutAt !== undefined && eventTime - state.finishedAt <= (goal.holdoutWatchMs.get(heldOutAt) ?? goal.attributionMs);
 }
 
+function matchesAny(matchers: readonly Matcher[], event: CustomerEvent): boolean {
+  for (let i = 0; i < matchers.length; i++) if (matchers[i]!(event)) return true;
+  return false;
+}
+
 function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: number): boolean {
   // Never rewind: only an event later than the end of the previous run can start a new one.
   if (state.finishedAt === null || eventTime <= state.finishedAt) return false;
@@ -336,23 +387,113 @@ function mayReenter(workflow: CompiledWorkflow, state: JourneyState, eventTime: 
   }
 }
 
+/**
+ * The empty array a new state's arrays start as, shared and frozen: the engine never changes a
+ * state's array in place (it writes a new one), and six fresh empty arrays per entry, which outlive
+ * the input, cost the garbage collector more than the state itself. Frozen, so that code elsewhere
+ * that would push into it fails at once instead of changing every state.
+ */
+const NONE: readonly never[] = Object.freeze([]);
+
 function newState(workflow: CompiledWorkflow, customerId: string, at: number): JourneyState {
   // The clock starts at the entry's run time; `enter` sets enteredAt.
-  return { ...emptyJourney(customerId, workflow.id), version: workflow.version, enteredAt: at, clock: at };
+  // emptyJourney's fields, in its order, written out: its literal then three changed numbers cost twice this.
+  return {
+    customerId,
+    workflowId: workflow.id,
+    version: workflow.version,
+    status: 'active',
+    stepId: null,
+    stage: null,
+    stages: NONE as never[],
+    entries: 0,
+    enteredAt: at,
+    finishedAt: null,
+    convertedAt: null,
+    waitingSince: null,
+    pendingSince: null,
+    held: false,
+    dueAt: null,
+    clock: at,
+    emailsSent: 0,
+    opens: 0,
+    clicks: 0,
+    sent: NONE as never[],
+    sendTimes: NONE as never[],
+    applied: NONE as never[],
+    emailSeq: 0,
+    engaged: NONE as never[],
+    lastEmail: null,
+    assigned: NONE as never[],
+  };
 }
 
+/**
+ * A draft of the state for one input: every field, in one literal (one hidden class, whatever order
+ * the stored item had), with its arrays shared with `state`: a run never changes an array in place,
+ * it replaces the ones it changes (appended, replacedAt), and most inputs change none of them.
+ */
 function copyState(state: JourneyState): JourneyState {
   return {
-    ...state,
-    stages: state.stages.slice(),
-    sent: state.sent.slice(),
-    sendTimes: state.sendTimes.slice(),
-    applied: state.applied.slice(),
-    engaged: state.engaged.slice(),
-    // States stored before experiments were counted have none.
-    assigned: state.assigned?.slice() ?? [],
+    customerId: state.customerId,
+    workflowId: state.workflowId,
+    version: state.version,
+    status: state.status,
+    stepId: state.stepId,
+    stage: state.stage,
+    stages: state.stages,
+    entries: state.entries,
+    enteredAt: state.enteredAt,
+    finishedAt: state.finishedAt,
+    convertedAt: state.convertedAt,
+    waitingSince: state.waitingSince,
+    pendingSince: state.pendingSince,
+    held: state.held,
+    dueAt: state.dueAt,
+    clock: state.clock,
+    emailsSent: state.emailsSent,
+    opens: state.opens,
+    clicks: state.clicks,
+    sent: state.sent,
+    sendTimes: state.sendTimes,
+    applied: state.applied,
+    emailSeq: state.emailSeq,
+    engaged: state.engaged,
     lastEmail: state.lastEmail ?? null,
+    // States stored before experiments were counted have none.
+    assigned: state.assigned ?? [],
   };
+}
+
+/**
+ * A new array: `array`'s items then `item`, the oldest dropped beyond `keep` (what push then splice
+ * did in place). Allocated at its exact length and filled, which costs a fraction of slice then push
+ * (whose push grows the copy by half plus sixteen slots): these arrays outlive the input, in the
+ * stored state, and every byte of them is copied by the garbage collector.
+ */
+function appended<T>(array: readonly T[], item: T, keep = Infinity): T[] {
+  const length = array.length;
+  const from = length + 1 > keep ? length + 1 - keep : 0;
+  const next = new Array<T>(length + 1 - from);
+  for (let i = from; i < length; i++) next[i - from] = array[i]!;
+  next[length - from] = item;
+  return next;
+}
+
+/** A new array: `array` with the item at `index` replaced. */
+function replacedAt<T>(array: readonly T[], index: number, item: T): T[] {
+  const next = new Array<T>(array.length);
+  for (let i = 0; i < array.length; i++) next[i] = array[i]!;
+  next[index] = item;
+  return next;
+}
+
+type MetricEffect = Extract<Effect, { type: 'metric' }>;
+
+const VERSION_LABELS: string[] = [];
+/** "v3": the `version` gauge's label (written once per version, not at every entry and finish). */
+function versionLabel(version: number): string {
+  return Number.isInteger(version) && version >= 0 && version < 1000 ? (VERSION_LABELS[version] ??= `v${version}`) : `v${version}`;
 }
 
 /** One input's worth of changes to a draft state, and the effects they produce. */
@@ -380,18 +521,24 @@ class Run {
     const restingAfter = this.state.status === 'active' ? this.state.stepId : null;
     if (restingAfter !== this.restingBefore) {
       const at = this.state.clock;
-      if (this.restingBefore !== null) this.metric('waiting', at, { stepId: this.restingBefore, value: -1 });
-      if (restingAfter !== null) this.metric('waiting', at, { stepId: restingAfter, value: 1 });
+      if (this.restingBefore !== null) this.metric('waiting', at, this.restingBefore, undefined, -1);
+      if (restingAfter !== null) this.metric('waiting', at, restingAfter, undefined, 1);
     }
     return { outcome: 'applied', state: this.state, effects: this.effects };
   }
 
-  private metric(metric: MetricName, at: number, extra?: { stepId?: string; stage?: string; label?: string; value?: number }): void {
-    // Built field by field: this runs several times per input, and spreads allocate.
-    const effect: Extract<Effect, { type: 'metric' }> = { type: 'metric', metric, at, value: extra?.value ?? 1 };
-    if (extra?.stepId !== undefined) effect.stepId = extra.stepId;
-    if (extra?.stage !== undefined) effect.stage = extra.stage;
-    if (extra?.label !== undefined) effect.label = extra.label;
+  /**
+   * Counts `metric`: one effect, its optional fields present only when given. Positional arguments
+   * and one literal per combination (the fields in the same order as ever): no options object, and
+   * no field added after the object is built (which would move it out of the object).
+   */
+  private metric(metric: MetricName, at: number, stepId?: string, label?: string, value = 1, stage?: string): void {
+    let effect: MetricEffect;
+    if (stage === undefined) {
+      if (stepId === undefined) effect = label === undefined ? { type: 'metric', metric, at, value } : { type: 'metric', metric, at, value, label };
+      else effect = label === undefined ? { type: 'metric', metric, at, value, stepId } : { type: 'metric', metric, at, value, stepId, label };
+    } else if (stepId === undefined) effect = label === undefined ? { type: 'metric', metric, at, value, stage } : { type: 'metric', metric, at, value, stage, label };
+    else effect = label === undefined ? { type: 'metric', metric, at, value, stepId, stage } : { type: 'metric', metric, at, value, stepId, stage, label };
     this.effects.push(effect);
   }
 
@@ -402,21 +549,23 @@ class Run {
     const warning: Extract<Effect, { type: 'warn' }> = { type: 'warn', code, at, message };
     if (stepId !== undefined) warning.stepId = stepId;
     this.effects.push(warning);
-    this.metric('warning', at, stepId === undefined ? { label: code } : { stepId, label: code });
+    this.metric('warning', at, stepId, code);
   }
 
   /** An event that would have started the journey but is older than entry.maxAge: counted and reported, nothing else. */
   refuseEntry(event: CustomerEvent, eventTime: number): void {
     const ageHours = Math.round((this.now - eventTime) / 3_600_000);
     const age = ageHours >= 48 ? `${Math.round(ageHours / 24)} days` : `${ageHours} hours`;
-    this.metric('entry.refused', this.now, { label: 'too-old' });
+    this.metric('entry.refused', this.now, undefined, 'too-old');
     this.warn('entry-too-old', this.now, `${event['detail-type']} of ${event.time} was ${age} old when applied, older than entry.maxAge (${this.workflow.definition.entry.maxAge ?? 'P1D'}): it did not start the journey`);
   }
 
   private emit(detailType: Extract<Effect, { type: 'emit' }>['detailType'], at: number, entries?: number): void {
     const s = this.state;
-    const detail: Record<string, unknown> = { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status };
-    if (entries !== undefined) detail.entries = entries;
+    const detail: Record<string, unknown> =
+      entries === undefined
+        ? { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status }
+        : { customerId: s.customerId, workflowId: s.workflowId, version: s.version, stage: s.stage, status: s.status, entries };
     this.effects.push({ type: 'emit', detailType, at, detail });
   }
 
@@ -428,29 +577,27 @@ class Run {
   enter(at: number, event: CustomerEvent): void {
     const s = this.state;
     this.advanceClock(at);
-    Object.assign(s, {
-      version: this.workflow.version,
-      status: 'active',
-      stepId: null,
-      stage: null,
-      stages: [],
-      entries: s.entries + 1,
-      enteredAt: at,
-      finishedAt: null,
-      convertedAt: null,
-      waitingSince: null,
-      pendingSince: null,
-      held: false,
-      dueAt: null,
-      emailsSent: 0,
-      opens: 0,
-      clicks: 0,
-      lastEmail: null,
-      assigned: [],
-    } satisfies Partial<JourneyState>);
+    s.version = this.workflow.version;
+    s.status = 'active';
+    s.stepId = null;
+    s.stage = null;
+    s.stages = NONE as never[];
+    s.entries += 1;
+    s.enteredAt = at;
+    s.finishedAt = null;
+    s.convertedAt = null;
+    s.waitingSince = null;
+    s.pendingSince = null;
+    s.held = false;
+    s.dueAt = null;
+    s.emailsSent = 0;
+    s.opens = 0;
+    s.clicks = 0;
+    s.lastEmail = null;
+    s.assigned = NONE as never[];
     const channel = event.detail.channel;
-    this.metric('entered', at, { label: typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source });
-    this.metric('version', at, { label: `v${this.workflow.version}` });
+    this.metric('entered', at, undefined, typeof channel === 'string' && channel.length > 0 ? channel.slice(0, 64) : event.source);
+    this.metric('version', at, undefined, versionLabel(this.workflow.version));
     this.emit('Journey Entered', at, s.entries);
     this.runFrom(this.workflow.start, at, event);
   }
@@ -460,10 +607,16 @@ class Run {
     this.advanceClock(at);
     this.closeStage(at);
     const stepId = s.stepId ?? undefined;
-    Object.assign(s, { status, stepId: null, dueAt: null, waitingSince: null, pendingSince: null, held: false, finishedAt: at } satisfies Partial<JourneyState>);
+    s.status = status;
+    s.stepId = null;
+    s.dueAt = null;
+    s.waitingSince = null;
+    s.pendingSince = null;
+    s.held = false;
+    s.finishedAt = at;
     // A conversion is counted when it happens (convert), not again as the way out.
-    if (status !== 'converted') this.metric(status, at, { ...(stepId === undefined ? {} : { stepId }), ...(label === undefined ? {} : { label }) });
-    this.metric('version', at, { label: `v${s.version}`, value: -1 });
+    if (status !== 'converted') this.metric(status, at, stepId, label);
+    this.metric('version', at, undefined, versionLabel(s.version), -1);
     this.emit('Journey Finished', at);
   }
 
@@ -473,9 +626,9 @@ class Run {
     const oldVersion = s.version;
     this.advanceClock(at);
     s.version = this.workflow.version;
-    this.metric('version', at, { label: `v${oldVersion}`, value: -1 });
-    this.metric('version', at, { label: `v${s.version}` });
-    this.metric('migrated', at, { stepId: target.id, label: `v${oldVersion}` });
+    this.metric('version', at, undefined, `v${oldVersion}`, -1);
+    this.metric('version', at, undefined, `v${s.version}`);
+    this.metric('migrated', at, target.id, `v${oldVersion}`);
     const start = s.waitingSince ?? s.pendingSince;
     if (previous?.type === target.type && start !== null && (target.type === 'wait-duration' || target.type === 'wait-event')) {
       // The same kind of wait: it keeps its start, with the new step's length (it may be over already: then it fires now).
@@ -497,20 +650,19 @@ class Run {
     if (current?.type !== 'email') return;
     const drop = this.context.control?.dropHeldBefore;
     if (drop !== undefined && (s.pendingSince ?? at) < drop) {
-      this.metric('email.dropped', at, { stepId: current.id, label: 'paused' });
+      this.metric('email.dropped', at, current.id, 'paused');
       s.pendingSince = null;
       this.continueAfter(current, at, undefined);
       return;
     }
-    const sent = this.sendEmail(current, at, true);
-    if (sent.outcome === 'next') this.continueAfter(current, sent.at, undefined);
+    if (this.sendEmail(current, at, true) === 'next') this.continueAfter(current, Math.max(at, this.now), undefined);
   }
 
   /** Changes how a finished run is counted (completed → suppressed), without counting its stage time twice. */
   relabelFinished(status: Exclude<CustomerStatus, 'active'>, at: number): void {
     const s = this.state;
     this.advanceClock(at);
-    this.metric(s.status as MetricName, at, { value: -1 });
+    this.metric(s.status as MetricName, at, undefined, undefined, -1);
     s.status = status;
     this.metric(status, at);
     this.emit('Journey Finished', at);
@@ -554,13 +706,13 @@ class Run {
     const s = this.state;
     s.convertedAt = at;
     const credited = s.lastEmail != null && at - s.lastEmail[1] <= goal.attributionMs ? s.lastEmail[0] : '_';
-    this.metric('converted', at, { stepId: credited });
-    this.metric('converted.time', at, { value: Math.max(0, at - s.enteredAt) });
+    this.metric('converted', at, credited);
+    this.metric('converted.time', at, undefined, undefined, Math.max(0, at - s.enteredAt));
     const value = this.goalValue(event, at);
-    if (value !== undefined) this.metric('revenue', at, { stepId: credited, value });
+    if (value !== undefined) this.metric('revenue', at, credited, undefined, value);
     for (const [stepId, group] of s.assigned ?? []) {
-      this.metric('converted.path', at, { stepId, label: group });
-      if (value !== undefined) this.metric('revenue.path', at, { stepId, label: group, value });
+      this.metric('converted.path', at, stepId, group);
+      if (value !== undefined) this.metric('revenue.path', at, stepId, group, value);
     }
   }
 
@@ -577,8 +729,8 @@ class Run {
 
   /** The customer's group at a split or holdout step, counted; a conversion later counts for the group too. */
   private assign(stepId: string, group: string, at: number): void {
-    (this.state.assigned ??= []).push([stepId, group]);
-    this.metric('assigned', at, { stepId, label: group });
+    this.state.assigned = appended(this.state.assigned ?? [], [stepId, group]);
+    this.metric('assigned', at, stepId, group);
   }
 
   leaveRestingStep(): void {
@@ -599,20 +751,15 @@ class Run {
     if ((before & wanted) === wanted) return;
     this.advanceClock(at);
     const stepId = typeof event.detail.stepId === 'string' ? event.detail.stepId : undefined;
-    const where = stepId === undefined ? {} : { stepId };
     if (!(before & 1)) {
       s.opens += 1;
-      this.metric('email.opened', at, where);
+      this.metric('email.opened', at, stepId);
     }
     if (wanted === 3 && !(before & 2)) {
       s.clicks += 1;
-      this.metric('email.clicked', at, where);
+      this.metric('email.clicked', at, stepId);
     }
-    if (seq !== undefined) {
-      if (index >= 0) s.engaged[index] = [seq, before | wanted];
-      else s.engaged.push([seq, wanted]);
-      if (s.engaged.length > ENGAGED_MEMORY) s.engaged.splice(0, s.engaged.length - ENGAGED_MEMORY);
-    }
+    if (seq !== undefined) s.engaged = index >= 0 ? replacedAt(s.engaged, index, [seq, before | wanted]) : appended(s.engaged, [seq, wanted], ENGAGED_MEMORY);
   }
 
   /** Fires every timer due by `limit`, each at its own due time, or at `now` when it is late. */
@@ -644,8 +791,7 @@ class Run {
         this.runFrom(resting.step.next, at, undefined);
         return;
       case 'email': {
-        const sent = this.sendEmail(resting, at, true);
-        if (sent.outcome === 'next') this.continueAfter(resting, sent.at, undefined);
+        if (this.sendEmail(resting, at, true) === 'next') this.continueAfter(resting, Math.max(at, this.now), undefined);
         return;
       }
       default:
@@ -669,16 +815,15 @@ class Run {
       const current = this.workflow.steps.get(id);
       if (!current) throw new Error(`${this.workflow.id}: no step "${id}"`);
       s.stepId = id;
-      this.metric('step.entered', at, { stepId: id });
+      this.metric('step.entered', at, id);
       if (current.step.stage !== undefined) this.setStage(current.step.stage, at);
 
       let next: string | undefined;
       switch (current.type) {
         case 'email': {
-          const sent = this.sendEmail(current, at, false);
-          if (sent.outcome !== 'next') return;
+          if (this.sendEmail(current, at, false) !== 'next') return;
           // The journey goes on from the moment the email was decided.
-          at = sent.at;
+          at = Math.max(at, this.now);
           next = current.step.next;
           break;
         }
@@ -699,13 +844,19 @@ class Run {
             const where = `${current.moment.source}.${current.moment.path.join('.')}`;
             this.warn('wait-at-unreadable', at, `${where} is missing or not an ISO date or instant: the wait at step "${id}" was skipped`, id);
           }
-          this.metric('wait.skipped', at, { stepId: id, label: until === undefined ? 'unreadable' : 'past' });
+          this.metric('wait.skipped', at, id, until === undefined ? 'unreadable' : 'past');
           next = current.step.next;
           break;
         }
         case 'branch': {
-          const document = branchContext(s, this.context.profile, event);
-          next = current.cases.find((c) => c.match(document))?.next ?? current.step.else;
+          const document = current.readsEnteredAt ? branchContext(s, this.context.profile, event) : branchDocument(s, this.context.profile, event);
+          next = current.step.else;
+          for (const c of current.cases) {
+            if (c.match(document)) {
+              next = c.next;
+              break;
+            }
+          }
           break;
         }
         case 'split':
@@ -761,9 +912,9 @@ class Run {
    * Decides the email of an email step reached at `reachedAt`. It is decided no earlier than `now`
    * (the moment it is handed on to be sent), and checked against the window and cap at that moment.
    * 'next' once it is sent (or skipped), 'rest' when the window or cap defers it, 'stop' when the
-   * customer finished; `at` is when the journey goes on.
+   * customer finished. The journey goes on at max(reachedAt, now), whatever the outcome.
    */
-  private sendEmail(current: Extract<CompiledStep, { type: 'email' }>, reachedAt: number, resumed: boolean): { outcome: 'next' | 'rest' | 'stop'; at: number } {
+  private sendEmail(current: Extract<CompiledStep, { type: 'email' }>, reachedAt: number, resumed: boolean): 'next' | 'rest' | 'stop' {
     const s = this.state;
     const workflow = this.workflow;
     const { profile } = this.context;
@@ -771,52 +922,57 @@ class Run {
     this.advanceClock(at);
     if (this.context.suppressed) {
       this.finish('suppressed', at);
-      return { outcome: 'stop', at };
+      return 'stop';
     }
     const to = recipientOf(profile);
     if (to === undefined) {
       const problem = profileProblem(profile, 'email');
       if (problem !== undefined) this.warn('email-invalid', at, `${problem}: the email of step "${current.id}" was skipped`, current.id);
-      this.metric('email.skipped', at, { stepId: current.id, label: 'no-address' });
-      return { outcome: 'next', at };
+      this.metric('email.skipped', at, current.id, 'no-address');
+      return 'next';
     }
     const { template, content: selector } = current.step;
     const item = template !== undefined ? workflow.content.byId.get(template) : selectContent(workflow.content, selector!, s.sent);
     if (!item) {
-      this.metric('email.skipped', at, { stepId: current.id, label: 'no-content' });
-      return { outcome: 'next', at };
+      this.metric('email.skipped', at, current.id, 'no-content');
+      return 'next';
     }
 
     if (this.context.control?.paused) {
       // Paused: the customer holds here, without a timer, until the workflow is resumed.
-      if (!s.held) this.metric('email.held', at, { stepId: current.id, label: 'paused' });
+      if (!s.held) this.metric('email.held', at, current.id, 'paused');
       s.pendingSince ??= at;
       s.held = true;
       s.dueAt = null;
       s.waitingSince = null;
-      return { outcome: 'rest', at };
+      return 'rest';
     }
-    const timing = this.sendTiming(at);
-    if (timing.outcome === 'skip') {
-      this.metric('email.skipped', at, { stepId: current.id, label: 'budget' });
-      return { outcome: 'next', at };
-    }
-    if (timing.sendAt > at) {
-      if (!resumed) this.metric('email.deferred', at, { stepId: current.id, label: timing.reason });
-      this.rest(timing.sendAt, null, s.pendingSince ?? at);
-      return { outcome: 'rest', at };
+    // With no window, no cap and no budget, nothing can move the email: sendTiming would say "now".
+    if (workflow.sendWindow !== undefined || workflow.frequencyCap !== undefined || (this.context.budget !== undefined && workflow.budgeted)) {
+      const timing = this.sendTiming(at);
+      if (timing.outcome === 'skip') {
+        this.metric('email.skipped', at, current.id, 'budget');
+        return 'next';
+      }
+      if (timing.sendAt > at) {
+        if (!resumed) this.metric('email.deferred', at, current.id, timing.reason);
+        this.rest(timing.sendAt, null, s.pendingSince ?? at);
+        return 'rest';
+      }
     }
     s.pendingSince = null;
 
     s.emailSeq += 1;
     s.emailsSent += 1;
     s.lastEmail = [current.id, at];
-    if (!s.sent.includes(item.id)) s.sent.push(item.id);
+    if (!s.sent.includes(item.id)) s.sent = appended(s.sent, item.id);
     const cap = workflow.frequencyCap;
     if (cap) {
-      s.sendTimes.push(at);
+      // A new array: the old one may be shared with the stored state.
       const horizon = at - cap.perMs;
-      s.sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
+      const sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
+      if (at > horizon) sendTimes.push(at);
+      s.sendTimes = sendTimes;
     }
     if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
     this.effects.push({
@@ -833,8 +989,8 @@ class Run {
         at,
       },
     });
-    this.metric('email.sent', at, { stepId: current.id, ...(s.stage === null ? {} : { stage: s.stage }) });
-    return { outcome: 'next', at };
+    this.metric('email.sent', at, current.id, undefined, 1, s.stage ?? undefined);
+    return 'next';
   }
 
   /**
@@ -882,9 +1038,8 @@ class Run {
     if (s.stage === stage) return;
     this.closeStage(at);
     s.stage = stage;
-    s.stages.push([stage, at]);
-    if (s.stages.length > STAGE_MEMORY) s.stages.splice(0, s.stages.length - STAGE_MEMORY);
-    this.metric('stage.entered', at, { stage });
+    s.stages = appended(s.stages, [stage, at], STAGE_MEMORY);
+    this.metric('stage.entered', at, undefined, undefined, 1, stage);
     this.emit('Journey Stage Changed', at);
   }
 
@@ -893,8 +1048,8 @@ class Run {
     const s = this.state;
     const current = s.stages[s.stages.length - 1];
     if (s.stage !== null && current && current[0] === s.stage) {
-      this.metric('stage.time', at, { stage: s.stage, value: Math.max(0, at - current[1]) });
-      this.metric('stage.left', at, { stage: s.stage });
+      this.metric('stage.time', at, undefined, undefined, Math.max(0, at - current[1]), s.stage);
+      this.metric('stage.left', at, undefined, undefined, 1, s.stage);
     }
   }
 }

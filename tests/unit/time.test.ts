@@ -12,6 +12,7 @@ import {
   nextWindowOpening,
   parseClock,
   parseDuration,
+  parseInstant,
   type SendWindow,
 } from '../../lib/engine/time';
 
@@ -457,5 +458,23 @@ describe('earliestSendTime (cap first, then window)', () => {
     const t = at('2026-03-10T10:00:00-04:00');
     // Cap -> Tuesday 19:00, window -> Wednesday 09:00, taken by the booking -> Thursday 09:00.
     expect(earliestSendTime(t, { timeZone: NY, window: officeHours, cap: oncePerDay, previousSends: sends })).toBe(at('2026-03-12T09:00:00-04:00'));
+  });
+});
+
+describe('parseInstant', () => {
+  it('gives what Date.parse gives, for the canonical form and anything else', () => {
+    // Prepare: every day of four years with days 00 and 29 to 32 (Date.parse rolls 30 February over), times at their limits, other forms
+    const texts: string[] = [];
+    for (const year of [1970, 2024, 2026, 2100]) {
+      for (let month = 0; month <= 13; month++) {
+        for (let day = 0; day <= 32; day++) texts.push(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}T23:59:59.999Z`);
+      }
+    }
+    for (const time of ['00:00:00.000', '24:00:00.000', '23:60:00.000', '23:59:60.000', '12:34:56.78x']) texts.push(`2026-03-15T${time}Z`);
+    texts.push('0000-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00.000+01:00', '+002026-01-01T00:00:00.000Z', '2026-01-01', 'not a time at all, 24 ch', '');
+
+    // Act / Assess
+    for (const text of texts) expect(Object.is(parseInstant(text), Date.parse(text)), text).toBe(true);
+    for (let t = Date.parse('1999-12-31T00:00:00Z'); t < Date.parse('2001-01-02T00:00:00Z'); t += 3_599_999) expect(parseInstant(new Date(t).toISOString())).toBe(t);
   });
 });
