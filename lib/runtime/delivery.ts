@@ -131,7 +131,7 @@ export class DeliveryService {
       const customer = await store.loadCustomer(entry.customerId);
       const state = customer.journeys.get(entry.workflowId)?.state ?? emptyJourney(entry.customerId, entry.workflowId);
       try {
-        rendered = renderer.render(item, {
+        rendered = await renderer.render(item, {
           profile: { customerId: entry.customerId, ...customer.profile },
           event: entry.event ?? {},
           journey: { ...(branchContext(state, customer.profile, undefined).journey as Record<string, unknown>), workflowId: entry.workflowId, stepId: entry.stepId, stage: entry.stage },

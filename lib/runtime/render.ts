@@ -3,9 +3,15 @@
  * (every `{{ }}` output is escaped), subjects are single-line, templates cannot
  * read files, and every message gets an unsubscribe link even when the
  * template forgot one.
+ *
+ * Liquid itself (liquidjs, about 80 KB minified, its tags and filters registered as it loads) is
+ * loaded on the first render, not with this module: the send function's cold start then loads only
+ * what every invocation needs, and a batch with nothing to render (suppressed, held, stopped) never
+ * loads it. Validation checks templates with the same engines, loaded at once (`template-check.ts`).
  */
-import { Liquid, type Template } from 'liquidjs';
+import type { Template } from 'liquidjs';
 import type { ContentItem } from '../engine/schema';
+import type { LiquidEngines } from './liquid-engines';
 
 export interface RenderScope {
   profile: Record<string, unknown>;
@@ -27,52 +33,16 @@ export class RenderError extends Error {
   }
 }
 
-/** Templates may not include files: content travels as data, and a template must never read the disk. */
-const noFileSystem = {
-  exists: async () => false,
-  existsSync: () => false,
-  readFile: async (file: string) => {
-    throw new Error(`templates cannot include files ("${file}")`);
-  },
-  readFileSync: (file: string): string => {
-    throw new Error(`templates cannot include files ("${file}")`);
-  },
-  resolve: (_dir: string, file: string) => file,
-};
-
-/**
- * Bounds on one render, so a template (or customer data) that runs away fails that email with a
- * reason instead of holding the send function: template text parsed, time spent rendering, and the
- * memory strings and arrays may take (a loop over a long list, a filter that repeats a string).
- */
-export const RENDER_LIMITS = { parseLimit: 1_000_000, renderLimit: 1_000, memoryLimit: 10_000_000 } as const;
-
-const common = { strictFilters: true, ownPropertyOnly: true, fs: noFileSystem, relativeReference: false, timezoneOffset: 0, ...RENDER_LIMITS } as const;
-const htmlLiquid = new Liquid({ ...common, outputEscape: 'escape' });
-const textLiquid = new Liquid({ ...common });
-
-const FILE_TAGS = /\{%-?\s*(include|render|layout)\b/;
-
-/** Syntax problems in one template (empty when it parses); file includes are refused here, not at send time. */
-export function templateProblems(template: string): string[] {
-  const problems: string[] = [];
-  const fileTag = FILE_TAGS.exec(template);
-  if (fileTag) problems.push(`templates cannot use {% ${fileTag[1]} %}: content travels as data, put the text in the item itself`);
-  try {
-    htmlLiquid.parse(template);
-  } catch (error) {
-    problems.push(`Liquid syntax error: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return problems;
-}
-
 const UNSUBSCRIBE_REFERENCE = /\{\{-?\s*unsubscribeUrl\b/;
 
 export class EmailRenderer {
   private readonly parsed = new Map<string, { subject: Template[]; html: Template[]; text: Template[] }>();
+  private engines: LiquidEngines | undefined;
 
-  render(item: ContentItem, scope: RenderScope, subjectOverride?: string): RenderedEmail {
-    const templates = this.templatesFor(item, subjectOverride);
+  async render(item: ContentItem, scope: RenderScope, subjectOverride?: string): Promise<RenderedEmail> {
+    this.engines ??= (await import('./liquid-engines')).liquidEngines;
+    const { htmlLiquid, textLiquid } = this.engines;
+    const templates = this.templatesFor(this.engines, item, subjectOverride);
     try {
       const subject = singleLine(String(textLiquid.renderSync(templates.subject, scope)));
       const html = String(htmlLiquid.renderSync(templates.html, scope));
@@ -83,7 +53,7 @@ export class EmailRenderer {
     }
   }
 
-  private templatesFor(item: ContentItem, subjectOverride: string | undefined) {
+  private templatesFor({ htmlLiquid, textLiquid }: LiquidEngines, item: ContentItem, subjectOverride: string | undefined) {
     const key = subjectOverride === undefined ? item.id : `${item.id}\u0000${subjectOverride}`;
     let templates = this.parsed.get(key);
     if (!templates) {

@@ -17,7 +17,7 @@ import { ContentItem, ProjectSettings, segmentsToJsonPath, type Workflow } from 
 import { quote } from '../engine/suggest';
 import { describeIssue, formatProblem, type ValidationProblem, validateWorkflow } from '../engine/validate';
 import { lineAndColumn, locateJsonError } from './json-error';
-import { templateProblems } from './render';
+import { templateProblems } from './template-check';
 
 export interface WorkflowFile {
   file: string;

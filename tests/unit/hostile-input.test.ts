@@ -423,12 +423,12 @@ describe('hostile strings in profile fields', () => {
     );
   });
 
-  it('the renderer escapes hostile data in html and keeps subjects on one line, whatever the subject template holds', () => {
+  it('the renderer escapes hostile data in html and keeps subjects on one line, whatever the subject template holds', async () => {
     const renderer = new EmailRenderer();
-    fc.assert(
-      fc.property(hostile, fc.constantFrom('Hi {{ profile.firstName }}', 'Line one\r\nBcc: x@evil.example {{ profile.firstName }}', '{{ profile.firstName }}\n\n\t{{ profile.firstName }}'), (firstName, subject) => {
+    await fc.assert(
+      fc.asyncProperty(hostile, fc.constantFrom('Hi {{ profile.firstName }}', 'Line one\r\nBcc: x@evil.example {{ profile.firstName }}', '{{ profile.firstName }}\n\n\t{{ profile.firstName }}'), async (firstName, subject) => {
         const item: ContentItem = { id: `subject-${subject.length}`, kind: 'article', subject, html: '<p id="name">{{ profile.firstName }}</p>' };
-        const email = renderer.render(item, { profile: { firstName }, event: {}, journey: {}, unsubscribeUrl: 'https://unsubscribe.example/u?token=t' });
+        const email = await renderer.render(item, { profile: { firstName }, event: {}, journey: {}, unsubscribeUrl: 'https://unsubscribe.example/u?token=t' });
         expect(email.subject).not.toMatch(CRLF);
         expect(email.html).not.toMatch(SCRIPT);
         expect(unescapeHtml(paragraph(email.html, 'name'))).toBe(firstName);

@@ -13,7 +13,8 @@ import { ImportReport, importPinpointJourney, type PinpointImportInput, type Rep
 import { readJourneyExport, readSettingsExport, readTemplateExport, type TemplateExport } from '../../lib/import/pinpoint/read-exports';
 import { zoneForUtcOffset } from '../../lib/import/pinpoint/settings';
 import { handlebarsToLiquid } from '../../lib/import/pinpoint/templates';
-import { EmailRenderer, templateProblems } from '../../lib/runtime/render';
+import { EmailRenderer } from '../../lib/runtime/render';
+import { templateProblems } from '../../lib/runtime/template-check';
 
 const FIXTURES = 'tests/fixtures/pinpoint';
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
@@ -524,31 +525,31 @@ describe('import pinpoint: settings', () => {
 });
 
 describe('import pinpoint: templates', () => {
-  const render = (liquid: string, profile: Record<string, unknown>) =>
-    new EmailRenderer().render({ id: 'x', kind: 'pinpoint', subject: 's', html: liquid }, { profile, event: {}, journey: {}, unsubscribeUrl: 'u' }).html.split('\n')[0];
+  const render = async (liquid: string, profile: Record<string, unknown>) =>
+    (await new EmailRenderer().render({ id: 'x', kind: 'pinpoint', subject: 's', html: liquid }, { profile, event: {}, journey: {}, unsubscribeUrl: 'u' })).html.split('\n')[0];
 
-  it('converts variables, first elements and default substitutions', () => {
+  it('converts variables, first elements and default substitutions', async () => {
     const { liquid, notes } = handlebarsToLiquid('Hi {{User.UserAttributes.FirstName.[0]}} of {{ Attributes.Company }} ({{Metrics.seats}})', { 'User.UserAttributes.FirstName': 'there' });
 
     expect(liquid).toBe('Hi {{ profile.FirstName | default: "there" }} of {{ profile.Company }} ({{ profile.seats }})');
     expect(notes).toEqual([]);
-    expect(render(liquid, { FirstName: 'Ana', Company: 'Acme', seats: 3 })).toBe('Hi Ana of Acme (3)');
-    expect(render(liquid, {})).toBe('Hi there of  ()');
+    expect(await render(liquid, { FirstName: 'Ana', Company: 'Acme', seats: 3 })).toBe('Hi Ana of Acme (3)');
+    expect(await render(liquid, {})).toBe('Hi there of  ()');
   });
 
-  it('converts if, else if, else, unless and eq with Handlebars truth: empty text is false', () => {
+  it('converts if, else if, else, unless and eq with Handlebars truth: empty text is false', async () => {
     const source = '{{#if User.UserAttributes.Plan}}{{#eq User.UserAttributes.Plan "pro"}}Pro{{else}}Paid{{/eq}}{{else if Attributes.Trial}}Trial{{else}}Free{{/if}}{{#unless Attributes.Paid}}!{{/unless}}';
     const { liquid, notes } = handlebarsToLiquid(source);
 
     expect(notes).toEqual([]);
     expect(templateProblems(liquid)).toEqual([]);
-    expect(render(liquid, { Plan: 'pro', Paid: 'y' })).toBe('Pro');
-    expect(render(liquid, { Plan: 'team' })).toBe('Paid!');
-    expect(render(liquid, { Plan: '', Trial: 'y' })).toBe('Trial!');
-    expect(render(liquid, {})).toBe('Free!');
+    expect(await render(liquid, { Plan: 'pro', Paid: 'y' })).toBe('Pro');
+    expect(await render(liquid, { Plan: 'team' })).toBe('Paid!');
+    expect(await render(liquid, { Plan: '', Trial: 'y' })).toBe('Trial!');
+    expect(await render(liquid, {})).toBe('Free!');
   });
 
-  it('keeps an unconvertible helper as a Liquid comment, reported with its line, and the result still parses', () => {
+  it('keeps an unconvertible helper as a Liquid comment, reported with its line, and the result still parses', async () => {
     const source = '<ul>\n{{#each User.UserAttributes.Interests}}<li>{{this}}</li>{{/each}}\n</ul>\n<p>{{formatDate Attributes.Renews "MMM d"}}</p>\n{{Recommendations.Item}}';
     const { liquid, notes } = handlebarsToLiquid(source);
 
@@ -558,15 +559,15 @@ describe('import pinpoint: templates', () => {
       [4, '{{formatDate Attributes.Renews "MMM d"}}', false],
       [5, '{{Recommendations.Item}}', false],
     ]);
-    expect(render(liquid, { Interests: ['a', 'b'] })).toBe('<ul>');
+    expect(await render(liquid, { Interests: ['a', 'b'] })).toBe('<ul>');
   });
 
-  it('converts toUpper, toLower and trim to filters, escapes stray Liquid, notes triple braces', () => {
+  it('converts toUpper, toLower and trim to filters, escapes stray Liquid, notes triple braces', async () => {
     const { liquid, notes } = handlebarsToLiquid('{{toUpper Attributes.Plan}} {{{User.UserAttributes.Bio}}} 100{% off {{! a note }}');
 
     expect(liquid).toBe('{{ profile.Plan | upcase }} {{ profile.Bio }} 100{% raw %}{%{% endraw %} off {% comment %}a note{% endcomment %}');
     expect(notes).toEqual([expect.objectContaining({ line: 1, converted: true, message: expect.stringContaining('Waymark escapes every value in html') })]);
-    expect(render(liquid, { Plan: 'pro', Bio: '<b>x</b>' })).toBe('PRO &lt;b&gt;x&lt;/b&gt; 100{% off ');
+    expect(await render(liquid, { Plan: 'pro', Bio: '<b>x</b>' })).toBe('PRO &lt;b&gt;x&lt;/b&gt; 100{% off ');
   });
 
   it('maps the customer id to the user id or, with --customer endpoint, the endpoint id', () => {

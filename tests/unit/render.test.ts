@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ContentItem } from '../../lib/engine/schema';
-import { EmailRenderer, htmlToText, RenderError, type RenderScope, templateProblems } from '../../lib/runtime/render';
+import { EmailRenderer, htmlToText, RenderError, type RenderScope } from '../../lib/runtime/render';
+import { templateProblems } from '../../lib/runtime/template-check';
 
 const UNSUBSCRIBE_URL = 'https://unsubscribe.example/u?token=v1.cGF5bG9hZA.c2lnbmF0dXJl';
 
@@ -18,10 +19,10 @@ function item(fields: Partial<ContentItem> = {}): ContentItem {
   return { id: 'welcome', kind: 'article', subject: 'Welcome, {{ profile.firstName }}', html: '<p>Hi {{ profile.firstName }}</p>', ...fields };
 }
 
-/** The error a function throws (fails the test if it returns). */
-function thrownBy(action: () => unknown): Error {
+/** The error a promise rejects with (fails the test if it resolves). */
+async function rejectionOf(action: Promise<unknown>): Promise<Error> {
   try {
-    action();
+    await action;
   } catch (error) {
     return error as Error;
   }
@@ -31,13 +32,13 @@ function thrownBy(action: () => unknown): Error {
 const occurrences = (text: string, part: string) => text.split(part).length - 1;
 
 describe('EmailRenderer: customer data', () => {
-  it('HTML-escapes customer data in the html body, and leaves it as written in the text and the subject', () => {
+  it('HTML-escapes customer data in the html body, and leaves it as written in the text and the subject', async () => {
     // Prepare: a first name that is markup.
     const renderer = new EmailRenderer();
     const content = item({ text: 'Hi {{ profile.firstName }}' });
 
     // Act
-    const email = renderer.render(content, scope({ firstName: '<b>Ana</b> & "Co"' }));
+    const email = await renderer.render(content, scope({ firstName: '<b>Ana</b> & "Co"' }));
 
     // Assess
     expect(email.html).toContain('<p>Hi &lt;b&gt;Ana&lt;/b&gt; &amp; &#34;Co&#34;</p>');
@@ -46,25 +47,25 @@ describe('EmailRenderer: customer data', () => {
     expect(email.subject).toBe('Welcome, <b>Ana</b> & "Co"');
   });
 
-  it('escapes customer data inside an attribute, so it cannot close the attribute', () => {
+  it('escapes customer data inside an attribute, so it cannot close the attribute', async () => {
     // Prepare
     const renderer = new EmailRenderer();
     const content = item({ html: '<a href="{{ profile.website }}">Your site</a>' });
 
     // Act
-    const email = renderer.render(content, scope({ website: '"><script>alert(1)</script>' }));
+    const email = await renderer.render(content, scope({ website: '"><script>alert(1)</script>' }));
 
     // Assess
     expect(email.html).not.toContain('<script>');
     expect(email.html).toContain('href="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
   });
 
-  it('makes a subject one line when a profile field carries CR or LF (no header injection)', () => {
+  it('makes a subject one line when a profile field carries CR or LF (no header injection)', async () => {
     // Prepare
     const renderer = new EmailRenderer();
 
     // Act
-    const email = renderer.render(item(), scope({ firstName: 'Ana\r\nBcc: victim@example.com\n\tX-Evil: 1' }));
+    const email = await renderer.render(item(), scope({ firstName: 'Ana\r\nBcc: victim@example.com\n\tX-Evil: 1' }));
 
     // Assess
     expect(email.subject).toBe('Welcome, Ana Bcc: victim@example.com X-Evil: 1');
@@ -73,7 +74,7 @@ describe('EmailRenderer: customer data', () => {
 });
 
 describe('EmailRenderer: the plain-text part', () => {
-  it('derives one from the html when the item has no text, keeping links as "label (url)"', () => {
+  it('derives one from the html when the item has no text, keeping links as "label (url)"', async () => {
     // Prepare
     const renderer = new EmailRenderer();
     const content = item({
@@ -81,7 +82,7 @@ describe('EmailRenderer: the plain-text part', () => {
     });
 
     // Act
-    const email = renderer.render(content, scope({ firstName: 'Ana' }));
+    const email = await renderer.render(content, scope({ firstName: 'Ana' }));
 
     // Assess: no tags, entities decoded, the link readable, list items on their own lines.
     expect(email.text).toBe(`Hi Ana\nRead the guide (https://ledgerly.example/guide?a=1&b=2).\n- Invoices\n- Receipts\n\nUnsubscribe: ${UNSUBSCRIBE_URL}`);
@@ -95,12 +96,12 @@ describe('EmailRenderer: the plain-text part', () => {
     expect(text).toBe('{% if profile.plan == "pro" %}Thanks for going Pro{% endif %}');
   });
 
-  it('uses the item\'s own text when it has one', () => {
+  it('uses the item\'s own text when it has one', async () => {
     // Prepare
     const renderer = new EmailRenderer();
 
     // Act
-    const email = renderer.render(item({ text: 'Hello {{ profile.firstName }}, in plain words.' }), scope({ firstName: 'Ana' }));
+    const email = await renderer.render(item({ text: 'Hello {{ profile.firstName }}, in plain words.' }), scope({ firstName: 'Ana' }));
 
     // Assess
     expect(email.text).toBe(`Hello Ana, in plain words.\n\nUnsubscribe: ${UNSUBSCRIBE_URL}`);
@@ -108,19 +109,19 @@ describe('EmailRenderer: the plain-text part', () => {
 });
 
 describe('EmailRenderer: the unsubscribe link', () => {
-  it('appends one to the html and the text when the template has none', () => {
+  it('appends one to the html and the text when the template has none', async () => {
     // Prepare
     const renderer = new EmailRenderer();
 
     // Act
-    const email = renderer.render(item({ text: 'Hi' }), scope({ firstName: 'Ana' }));
+    const email = await renderer.render(item({ text: 'Hi' }), scope({ firstName: 'Ana' }));
 
     // Assess
     expect(email.html).toContain(`<a href="${UNSUBSCRIBE_URL}">Unsubscribe</a>`);
     expect(email.text).toContain(`Unsubscribe: ${UNSUBSCRIBE_URL}`);
   });
 
-  it('does not add a second one when the template places its own', () => {
+  it('does not add a second one when the template places its own', async () => {
     // Prepare
     const renderer = new EmailRenderer();
     const content = item({
@@ -129,7 +130,7 @@ describe('EmailRenderer: the unsubscribe link', () => {
     });
 
     // Act
-    const email = renderer.render(content, scope());
+    const email = await renderer.render(content, scope());
 
     // Assess
     expect(occurrences(email.html, UNSUBSCRIBE_URL)).toBe(1);
@@ -138,12 +139,12 @@ describe('EmailRenderer: the unsubscribe link', () => {
     expect(email.text).toBe(`Hi\nStop these emails: ${UNSUBSCRIBE_URL}`);
   });
 
-  it('gives the derived text the template\'s own link, once', () => {
+  it('gives the derived text the template\'s own link, once', async () => {
     // Prepare
     const renderer = new EmailRenderer();
 
     // Act
-    const email = renderer.render(item({ html: '<p><a href="{{ unsubscribeUrl }}">Unsubscribe here</a></p>' }), scope());
+    const email = await renderer.render(item({ html: '<p><a href="{{ unsubscribeUrl }}">Unsubscribe here</a></p>' }), scope());
 
     // Assess
     expect(email.text).toBe(`Unsubscribe here (${UNSUBSCRIBE_URL})`);
@@ -156,12 +157,12 @@ describe('EmailRenderer: templates cannot read files', () => {
     ['{% include %} of a project file', "{% include 'package.json' %}"],
     ['{% render %} of a relative path', "{% render '../../package.json' %}"],
     ['{% layout %}', "{% layout 'package.json' %}<p>Hi</p>"],
-  ])('refuses %s with a render error, not the file\'s contents', (_case, html) => {
+  ])('refuses %s with a render error, not the file\'s contents', async (_case, html) => {
     // Prepare
     const renderer = new EmailRenderer();
 
     // Act
-    const error = thrownBy(() => renderer.render(item({ html }), scope()));
+    const error = await rejectionOf(renderer.render(item({ html }), scope()));
 
     // Assess: the error names the content, and carries nothing read from disk.
     expect(error).toBeInstanceOf(RenderError);
@@ -201,7 +202,7 @@ describe('templateProblems', () => {
     expect(problems).toEqual([]);
   });
 
-  it('agrees with the renderer: an unknown filter is a RenderError at render time too', () => {
+  it('agrees with the renderer: an unknown filter is a RenderError at render time too', async () => {
     // Prepare
     const renderer = new EmailRenderer();
 
@@ -209,22 +210,22 @@ describe('templateProblems', () => {
     const rendering = () => renderer.render(item({ html: '{{ profile.firstName | shout }}' }), scope());
 
     // Assess
-    expect(rendering).toThrow(RenderError);
-    expect(rendering).toThrow(/Liquid syntax error: undefined filter: shout/);
+    await expect(rendering()).rejects.toThrow(RenderError);
+    await expect(rendering()).rejects.toThrow(/Liquid syntax error: undefined filter: shout/);
   });
 });
 
 describe('bounded rendering', () => {
-  it('a template that runs away fails that email with a reason, quickly, instead of holding the send function', () => {
+  it('a template that runs away fails that email with a reason, quickly, instead of holding the send function', async () => {
     const renderer = new EmailRenderer();
     const runaway = { id: 'runaway', kind: 'article', subject: 'Hi', html: '{% for i in (1..100000000) %}{{ i }}{% endfor %}' };
-    expect(() => renderer.render(runaway, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).toThrow(RenderError);
-    expect(() => renderer.render(runaway, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).toThrow(/runaway/);
+    await expect(renderer.render(runaway, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).rejects.toThrow(RenderError);
+    await expect(renderer.render(runaway, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).rejects.toThrow(/runaway/);
   });
 
-  it('a template that would build a huge string fails on the memory limit', () => {
+  it('a template that would build a huge string fails on the memory limit', async () => {
     const renderer = new EmailRenderer();
     const huge = { id: 'huge', kind: 'article', subject: 'Hi', html: '{% assign s = "x" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s | size }}' };
-    expect(() => renderer.render(huge, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).toThrow(RenderError);
+    await expect(renderer.render(huge, { profile: {}, event: {}, journey: {}, unsubscribeUrl: 'https://u.example' })).rejects.toThrow(RenderError);
   });
 });

@@ -12,7 +12,7 @@
  * text is there to rewrite by hand.
  */
 import type { ContentItem } from '../../engine/schema';
-import { templateProblems } from '../../runtime/render';
+import { templateProblems } from '../../runtime/template-check';
 import type { EmailTemplateResponse } from './model';
 import type { ImportReport } from './report';
 
