@@ -33,7 +33,10 @@ const onlyArgument = process.argv.find((a, i) => a.startsWith('--only=') || proc
 const only = onlyArgument === undefined ? undefined : new Set(onlyArgument.replace(/^--only=/, '').split(','));
 for (const part of only ?? []) if (!(PARTS as readonly string[]).includes(part)) throw new Error(`--only: no benchmark "${part}" (${PARTS.join(', ')})`);
 const previous = only ? (JSON.parse(readFileSync(resultsUrl, 'utf8')) as Record<string, any>) : undefined;
-const runs = (part: Part) => !only || only.has(part);
+// A part the last results lack (a new benchmark, an older file) is measured too, and said so.
+const missing = only ? PARTS.filter((part) => !only.has(part) && previous?.[part] === undefined) : [];
+if (missing.length > 0) console.error(`bench: bench/results.json has no ${missing.join(', ')} figures: measuring ${missing.length === 1 ? 'it' : 'them'} too`);
+const runs = (part: Part) => !only || only.has(part) || missing.includes(part);
 const measuredAt: Record<string, string> = { ...(previous?.measuredAt ?? Object.fromEntries(PARTS.map((p) => [p, previous?.generatedAt]))) };
 const measure = async <T>(part: Part, run: () => T | Promise<T>): Promise<T> => {
   if (!runs(part)) return previous![part] as T;
