@@ -18,8 +18,8 @@ import { runInNewContext } from 'node:vm';
 import { transition, initialTransition, type SnapshotFrom } from 'xstate';
 import { compileWorkflow } from '../lib/engine/compile';
 import { createCatalogue } from '../lib/engine/content';
-import { type StepContext, step } from '../lib/engine/interpreter';
-import type { CustomerEvent, Input, JourneyState } from '../lib/engine/model';
+import { step } from '../lib/engine/interpreter';
+import type { CustomerEvent, JourneyState } from '../lib/engine/model';
 import type { ContentItem, Workflow } from '../lib/engine/schema';
 import { seededRandom } from '../lib/dev/demo';
 import { type ReferenceEvent, referenceMachine } from './reference/xstate-journey';
@@ -50,29 +50,20 @@ export function referenceWorkload(customers: number, seed = 7): AbstractEvent[] 
   return events.map((e) => ({ ...e, at: Math.round(e.at) })).sort((a, b) => a.at - b.at || a.customer - b.customer);
 }
 
-/**
- * A min-heap of [due, customer], shared by both drivers, in typed arrays sized once (a customer has
- * at most one live timer, but superseded ones stay until popped: the heap doubles when full), so the
- * loop allocates nothing for its timers.
- */
+/** A min-heap of [due, customer], shared by both drivers. */
 class TimerHeap {
-  private due = new Float64Array(1024);
-  private who = new Int32Array(1024);
-  size = 0;
+  private readonly due: number[] = [];
+  private readonly who: number[] = [];
+  get size() {
+    return this.due.length;
+  }
   peek() {
-    return this.due[0]!;
+    return this.due[0];
   }
   push(at: number, customer: number) {
-    if (this.size === this.due.length) {
-      const due = new Float64Array(this.size * 2);
-      due.set(this.due);
-      this.due = due;
-      const who = new Int32Array(this.size * 2);
-      who.set(this.who);
-      this.who = who;
-    }
     const { due, who } = this;
-    let i = this.size++;
+    let i = due.push(at) - 1;
+    who.push(customer);
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (due[p]! <= at) break;
@@ -83,23 +74,18 @@ class TimerHeap {
     due[i] = at;
     who[i] = customer;
   }
-  /** The customer of the timer `pop` last removed (no tuple allocated per pop). */
-  popped = -1;
-  /** Removes the earliest timer: returns its due time, and sets `popped` to its customer. */
-  pop(): number {
+  pop(): [number, number] {
     const { due, who } = this;
-    const top = due[0]!;
-    this.popped = who[0]!;
-    const size = --this.size;
-    const lastDue = due[size]!;
-    const lastWho = who[size]!;
-    if (size > 0) {
+    const top: [number, number] = [due[0]!, who[0]!];
+    const lastDue = due.pop()!;
+    const lastWho = who.pop()!;
+    if (due.length > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        if (l >= size) break;
+        if (l >= due.length) break;
         const r = l + 1;
-        const c = r < size && due[r]! < due[l]! ? r : l;
+        const c = r < due.length && due[r]! < due[l]! ? r : l;
         if (due[c]! >= lastDue) break;
         due[i] = due[c]!;
         who[i] = who[c]!;
@@ -121,24 +107,17 @@ export interface DriverResult {
   outcomes: string[];
 }
 
-/**
- * The loop both engines are driven by: events in time order, each customer's timer fired when it is
- * due. `apply` gets the event's index in `events` (its input prebuilt by the caller, as both sides'
- * inputs arrive from SQS already parsed) or -1 for a timer. Kept as lean as it can be, because its
- * time is counted on both sides of the ratio: every nanosecond here dilutes the engines' difference.
- */
-function drive(events: AbstractEvent[], customers: number, apply: (customer: number, event: number, at: number) => number | null, outcome: (customer: number) => string): DriverResult {
+function drive(events: AbstractEvent[], customers: number, apply: (customer: number, event: AbstractEvent | null, at: number) => number | null, outcome: (customer: number) => string): DriverResult {
   const timers = new TimerHeap();
   const scheduled = new Float64Array(customers).fill(-1);
   let inputs = 0;
   const fire = (until: number) => {
-    while (timers.size > 0 && timers.peek() <= until) {
-      const at = timers.pop();
-      const customer = timers.popped;
+    while (timers.size > 0 && timers.peek()! <= until) {
+      const [at, customer] = timers.pop();
       if (scheduled[customer] !== at) continue; // superseded
       scheduled[customer] = -1;
       inputs++;
-      const next = apply(customer, -1, at);
+      const next = apply(customer, null, at);
       if (next !== null) {
         scheduled[customer] = next;
         timers.push(next, customer);
@@ -147,11 +126,10 @@ function drive(events: AbstractEvent[], customers: number, apply: (customer: num
   };
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
-  for (let index = 0; index < events.length; index++) {
-    const event = events[index]!;
+  for (const event of events) {
     fire(event.at);
     inputs++;
-    const next = apply(event.customer, index, event.at);
+    const next = apply(event.customer, event, event.at);
     if (next !== null && next !== scheduled[event.customer]) {
       scheduled[event.customer] = next;
       timers.push(next, event.customer);
@@ -175,26 +153,23 @@ export function runEngine(events: AbstractEvent[], customers: number): DriverRes
   const profiles = Array.from({ length: customers }, (_, c) => ({ email: `c${c}@example.com` }) as Record<string, unknown>);
   const emails: Array<Array<{ stepId: string; contentId: string; at: number }>> = Array.from({ length: customers }, () => []);
   const customerIds = Array.from({ length: customers }, (_, c) => `c${c}`);
-  // Events are built before timing starts, as they arrive from SQS already parsed; so are XState's.
-  const built: Input[] = events.map((e, i) => {
+  // Events are built before timing starts, as they arrive from SQS already parsed.
+  const built = new Map<AbstractEvent, CustomerEvent>();
+  events.forEach((e, i) => {
     if (e.kind === 'LEAD' && e.plan) profiles[e.customer]!.plan = e.plan;
-    const event: CustomerEvent = {
+    built.set(e, {
       id: `e${i}`,
       source: e.kind === 'CLICK' ? 'aws.ses' : 'bench',
       'detail-type': DETAIL_TYPES[e.kind],
       time: new Date(e.at).toISOString(),
       detail: { customerId: customerIds[e.customer]!, ...(e.kind === 'CLICK' ? { workflowId: 'reference-nurture' } : {}) },
-    };
-    return { kind: 'event', event };
+    });
   });
-  // A customer's id and profile, as the journey service reads them once per input (not what is measured).
-  const contexts: StepContext[] = customerIds.map((customerId, c) => ({ customerId, profile: profiles[c]! }));
-  const wake: Input = { kind: 'wake' };
   return drive(
     events,
     customers,
     (customer, event, at) => {
-      const result = step(workflow, states[customer]!, event >= 0 ? built[event]! : wake, at, contexts[customer]!);
+      const result = step(workflow, states[customer]!, event ? { kind: 'event', event: built.get(event)! } : { kind: 'wake' }, at, { customerId: customerIds[customer]!, profile: profiles[customer]! });
       for (const effect of result.effects) if (effect.type === 'send-email') emails[customer]!.push(effect.email);
       const state = result.state;
       states[customer] = state;
@@ -209,12 +184,12 @@ type ReferenceSnapshot = SnapshotFrom<typeof referenceMachine>;
 export function runXState(events: AbstractEvent[], customers: number): DriverResult {
   const snapshots: Array<ReferenceSnapshot> = [];
   for (let c = 0; c < customers; c++) snapshots.push(initialTransition(referenceMachine)[0]);
-  const built: ReferenceEvent[] = events.map((e) => (e.kind === 'LEAD' ? { type: 'LEAD', at: e.at, plan: e.plan } : { type: e.kind, at: e.at }));
+  const built = new Map<AbstractEvent, ReferenceEvent>(events.map((e) => [e, e.kind === 'LEAD' ? { type: 'LEAD', at: e.at, plan: e.plan } : { type: e.kind, at: e.at }]));
   return drive(
     events,
     customers,
     (customer, event, at) => {
-      const [next] = transition(referenceMachine, snapshots[customer]!, event >= 0 ? built[event]! : { type: 'TICK', at });
+      const [next] = transition(referenceMachine, snapshots[customer]!, event ? built.get(event)! : { type: 'TICK', at });
       snapshots[customer] = next;
       return next.status === 'active' && next.value !== 'outside' ? next.context.dueAt : null;
     },
