@@ -43,6 +43,7 @@ import { createAdvanceHandler } from '../lib/runtime/handlers/advance';
 import { createSendHandler } from '../lib/runtime/handlers/send';
 import { createSweepHandler } from '../lib/runtime/handlers/sweep';
 import { itemSize } from '../lib/runtime/item-size';
+import { MinHeap } from '../lib/runtime/min-heap';
 import { JourneyService, type Logger, type ServiceInput } from '../lib/runtime/journey-service';
 import { ensureTable, localDynamoClient } from '../lib/runtime/local-servers';
 import { LocalStreamReader } from '../lib/runtime/local-stream';
@@ -235,53 +236,10 @@ export function operationOf(request: Pick<CountedRequest, 'command' | 'input'>):
   }
 }
 
-class TimeHeap<T extends { at: number }> {
-  private readonly items: Array<T & { order: number }> = [];
-  private order = 0;
-  get size() {
-    return this.items.length;
-  }
-  peek(): T | undefined {
-    return this.items[0];
-  }
-  push(item: T): void {
-    const entry = Object.assign(item, { order: this.order++ });
-    const items = this.items;
-    let i = items.push(entry) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(entry, items[parent]!)) break;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    items[i] = entry;
-  }
-  pop(): T | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= items.length) break;
-        const r = l + 1;
-        const c = r < items.length && this.less(items[r]!, items[l]!) ? r : l;
-        if (!this.less(items[c]!, last)) break;
-        items[i] = items[c]!;
-        i = c;
-      }
-      items[i] = last;
-    }
-    return top;
-  }
-  private less(a: T & { order: number }, b: T & { order: number }): boolean {
-    return a.at < b.at || (a.at === b.at && a.order < b.order);
-  }
-}
-
 type WorkItem = {
   at: number;
+  /** Arrival order, the tie-break between items due at the same instant (set by `enqueue`). */
+  order?: number;
   source: 'bus' | 'ses' | 'wake';
   /** Whom it is about: one input per customer per batch. */
   customerId?: string | undefined;
@@ -376,7 +334,9 @@ export async function runPipeline(servers: BenchServers, workload: PipelineWorkl
   );
 
   // The work queue: every message advance receives, in time order.
-  const queue = new TimeHeap<WorkItem>();
+  const queue = new MinHeap<WorkItem>((a, b) => a.at < b.at || (a.at === b.at && a.order! < b.order!));
+  let arrivals = 0;
+  const enqueue = (item: WorkItem) => queue.push(Object.assign(item, { order: arrivals++ }));
   let clock = Number.NEGATIVE_INFINITY;
   const messages = { ruleDeliveries: 0, sesEvents: 0, wakeups: 0, notices: 0, total: 0 };
   const sesEvents: Record<string, number> = {};
@@ -387,11 +347,11 @@ export async function runPipeline(servers: BenchServers, workload: PipelineWorkl
       busEvents += 1;
       const matching = rules.filter((rule) => rule.matches(h.event)).length;
       if (matching === 0) unrouted += 1;
-      for (let i = 0; i < matching; i++) queue.push({ at: h.at, source: 'bus', customerId: customerOf(h.event), body: JSON.stringify(h.event) });
+      for (let i = 0; i < matching; i++) enqueue({ at: h.at, source: 'bus', customerId: customerOf(h.event), body: JSON.stringify(h.event) });
       messages.ruleDeliveries += matching;
     } else {
       const { event } = h;
-      queue.push({ at: h.at, source: 'ses', customerId: h.customerId, body: typeof event === 'function' ? (emails) => ((e) => (e ? JSON.stringify(e) : undefined))(event(emails)) : JSON.stringify(event) });
+      enqueue({ at: h.at, source: 'ses', customerId: h.customerId, body: typeof event === 'function' ? (emails) => ((e) => (e ? JSON.stringify(e) : undefined))(event(emails)) : JSON.stringify(event) });
     }
   };
   for (const h of workload.happenings) happen(h);
@@ -442,7 +402,7 @@ export async function runPipeline(servers: BenchServers, workload: PipelineWorkl
           const due = Date.parse(dsk.slice(dsk.indexOf('|') + 1));
           if (timers.get(id) !== due) {
             timers.set(id, due);
-            queue.push({ at: due, source: 'wake', customerId, timer: id, body: encodeWorkMessage({ kind: 'wake', customerId }) });
+            enqueue({ at: due, source: 'wake', customerId, timer: id, body: encodeWorkMessage({ kind: 'wake', customerId }) });
           }
         } else timers.delete(id);
         if (!image) continue;
@@ -497,7 +457,7 @@ export async function runPipeline(servers: BenchServers, workload: PipelineWorkl
       }
       bodies.push(body);
     }
-    for (const item of deferred) queue.push(item);
+    for (const item of deferred) enqueue(item);
     if (bodies.length === 0) continue;
     const response = await invoke('advance', bodies.length, () => advance(sqsEvent(bodies)));
     if (response.batchItemFailures.length > 0) throw new Error(`advance failed ${response.batchItemFailures.length} inputs of a batch`);

@@ -12,6 +12,7 @@
  * that arrives late (see timelineItemsFor).
  */
 import { type TimelineItem, timelineItemsFor } from '../runtime/local-runner';
+import { MinHeap } from '../runtime/min-heap';
 import { type EventSource, linesOf } from './sources';
 
 export interface ReorderWindow {
@@ -36,52 +37,6 @@ export interface TimelineStats {
   late: number;
   /** The largest number of items held at once. */
   heldAtMost: number;
-}
-
-/** A binary min-heap. */
-export class MinHeap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly before: (a: T, b: T) => boolean) {}
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): T | undefined {
-    return this.items[0];
-  }
-
-  push(item: T): void {
-    const items = this.items;
-    let i = items.push(item) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(item, items[parent]!)) break;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    items[i] = item;
-  }
-
-  pop(): T | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length > 0 && last !== undefined) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= items.length) break;
-        const right = left + 1;
-        const child = right < items.length && this.before(items[right]!, items[left]!) ? right : left;
-        if (!this.before(items[child]!, last)) break;
-        items[i] = items[child]!;
-        i = child;
-      }
-      items[i] = last;
-    }
-    return top;
-  }
 }
 
 type Parsed = { kind: 'item'; item: TimelineItem; file: string } | { kind: 'rejected'; file: string; line: number; reason: string };

@@ -24,6 +24,7 @@ import {
   VersionConflictError,
   type WorkflowControl,
 } from './store';
+import { MinHeap } from './min-heap';
 import { dueSortKey } from './table';
 
 interface CustomerItem {
@@ -35,46 +36,11 @@ interface CustomerItem {
   journeys: Map<string, StoredJourney>;
 }
 
-/** A binary min-heap of wake-ups; stale entries are skipped lazily when they surface. */
-class WakeHeap {
-  private readonly heap: Array<{ at: number; customerId: string; workflowId: string }> = [];
-
-  push(entry: { at: number; customerId: string; workflowId: string }): void {
-    const heap = this.heap;
-    let i = heap.push(entry) - 1;
-    // Sift up by moving parents down (no swap arrays: this runs for every write of a simulation).
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]!.at <= entry.at) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = entry;
-  }
-
-  peek() {
-    return this.heap[0];
-  }
-
-  pop() {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= heap.length) break;
-        const r = l + 1;
-        const child = r < heap.length && heap[r]!.at < heap[l]!.at ? r : l;
-        if (heap[child]!.at >= last.at) break;
-        heap[i] = heap[child]!;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
-  }
+/** A wake-up; stale ones are skipped lazily when they surface. */
+interface Wake {
+  at: number;
+  customerId: string;
+  workflowId: string;
 }
 
 const dueAtOf = (state: JourneyState): number | null => (state.status === 'active' ? state.dueAt : null);
@@ -83,7 +49,7 @@ export class MemoryStore implements JourneyStore {
   private readonly customers = new Map<string, CustomerItem>();
   private readonly suppression = new Map<string, SuppressionEntry>();
   private readonly counters = new Map<string, CounterRow>();
-  private readonly wakes = new WakeHeap();
+  private readonly wakes = new MinHeap<Wake>((a, b) => a.at < b.at);
   private readonly parked = new Map<string, Set<string>>();
   private sweepState: { lease: number | null; shards: SweepCursor['shards'] } = { lease: null, shards: [] };
   private readonly controls = new Map<string, WorkflowControl>();
