@@ -38,7 +38,7 @@ export interface CostBenchmark {
   whatIf: { withoutOpens: { perMillionEvents: number; byService: CostBreakdown['byService']; perMillion: FillCost['perMillion'] } };
   /** Counter writes of the send path per bus event, at other stream batch sizes (reference workload, counted on its records). */
   counterWritesPerEventBySendBatch: Record<string, number>;
-  /** Distinct counter rows (workflow, day, step) of a day, and stream records per bus event: counters per event at a batch of b ≈ min(b, groups) ÷ b × records. */
+  /** Distinct counter items (workflow, day) of a day, and stream records per bus event: counters per event at a batch of b ≈ min(b, groups) ÷ b × records. */
   counterGroupsPerDay: number;
   /** Journey items, every write of every run: the largest, and how many were over 1 KB (one write unit). */
   journeyItems: { writes: number; maxBytes: number; medianBytes: number; overOneKb: number; largest: Record<string, number> };

@@ -131,11 +131,11 @@ export interface PipelineRun {
   emails: number;
   /** Stream records the send function is invoked for (journey writes with counters). */
   streamRecords: number;
-  /** Counter writes the send path makes over these records at other batch sizes (one per workflow, day and step in a batch). */
+  /** Counter writes the send path makes over these records at other batch sizes (one per workflow and day in a batch). */
   counterWritesBySendBatch: Record<string, number>;
   /**
-   * Distinct (workflow, day, step) counter rows in a whole day's records, on average: what a batch
-   * as large as a day would write. A busy send function's batch of a hundred sees most of them.
+   * Distinct (workflow, day) counter items in a whole day's records, on average: what a batch as
+   * large as a day would write (one, with one workflow).
    */
   counterGroupsPerDay: number;
   /** Every journey write's item size (as billed: names and values), and the largest item's bytes by attribute. */
@@ -185,12 +185,12 @@ export function sendBatchesOf(records: readonly DynamoDBRecord[], size: number):
   return batches;
 }
 
-/** Counter writes of the send path over `records` in batches of `size`: one per (workflow, day, step) of a batch, as DynamoStore.addCounters writes them. */
+/** Counter writes of the send path over `records` in batches of `size`: one per (workflow, day) of a batch, as DynamoStore.addCounters writes them. */
 export function counterWritesFor(records: readonly DynamoDBRecord[], size: number): number {
   let writes = 0;
   for (const batch of sendBatchesOf(records, size)) {
     const groups = new Set<string>();
-    for (const record of batch) for (const row of decodeStreamRecord(record).counters) if (row.value !== 0) groups.add(`${row.workflowId}\u0000${row.day}\u0000${row.stepId}`);
+    for (const record of batch) for (const row of decodeStreamRecord(record).counters) if (row.value !== 0) groups.add(`${row.workflowId}\u0000${row.day}`);
     writes += groups.size;
   }
   return writes;

@@ -36,7 +36,7 @@ export interface StoreCost {
   byKind: Record<InputKind, KindCost>;
   /** Over every state-changing input (all kinds but irrelevant and duplicate), counter writes included. */
   stateChanging: KindCost & { counterWcuPerInput: number };
-  /** Counter writes (one per workflow, day and step per batch of ten), per input of any kind. */
+  /** Counter writes (one per workflow and day per batch of ten), per input of any kind. */
   counterWritesPerInput: number;
   maxJourneyItemBytes: number;
   medianJourneyItemBytes: number;

@@ -1,7 +1,7 @@
 /**
  * Counters that do not ride on a journey write (SES bounces and complaints,
  * refused entries, warnings, parked journeys) are added up in memory for a
- * whole batch and written once per (workflow, day, step) at its end. Counters
+ * whole batch and written once per workflow and day at its end. Counters
  * are analytics: a failed flush is logged, and never fails or repeats the
  * inputs that produced it.
  */

@@ -236,7 +236,7 @@ export function countersFrom(workflowId: string, metrics: readonly Metric[]): Co
   return [...rows.values()];
 }
 
-/** Adds counter rows into a running total keyed by (workflow, day, step, name): one write per key at flush. */
+/** Adds counter rows into a running total keyed by (workflow, day, step, name); the store writes one item per workflow and day. */
 export function addCounterRows(total: Map<string, CounterRow>, rows: readonly CounterRow[]): void {
   for (const row of rows) {
     if (row.value === 0) continue;

@@ -8,7 +8,7 @@
  * | a customer's profile  | `C#<customerId>`    | `P`                    | `p` attributes, `pt` their times, `pv` version, `sup` suppressed flag, `em` the address for the email index |
  * | a customer's budget   | `C#<customerId>`    | `B`                    | `s` counted sends of every workflow in the budget's period, `bv` version |
  * | a suppressed address  | `S#<address>`       | `S`                    | reason, time, customer |
- * | counters              | `M#<workflowId>`    | `<day>#<stepId>`       | one number attribute per metric, atomic ADD |
+ * | counters              | `M#<workflowId>`    | `<day>`                | one number attribute per step and metric, named `<step> <metric>`, atomic ADD |
  * | the sweep's cursor    | `SWEEP`             | `cursor`               | lease, and per shard where it stopped |
  * | a workflow's control  | `W#<workflowId>`    | `control`              | active, paused or stopped (`waymark journeys`) |
  * | an email held by a pause | `H#<workflowId>` | `<customerId>#<seq>`   | decided before the pause, kept until resume |
@@ -93,7 +93,8 @@ export const key = {
   customer: (customerId: string) => `C#${customerId}`,
   suppression: (address: string) => ({ pk: `S#${address.trim().toLowerCase()}`, sk: 'S' }),
   counterPartition: (workflowId: string) => `M#${workflowId}`,
-  counters: (workflowId: string, day: string, stepId: string) => ({ pk: key.counterPartition(workflowId), sk: `${day}#${stepId}` }),
+  /** All of a workflow's counters of one day (every step's) in one item: a `send` batch adds to it in one write. */
+  counters: (workflowId: string, day: string) => ({ pk: key.counterPartition(workflowId), sk: day }),
   sweepCursor: { pk: 'SWEEP', sk: 'cursor' },
   control: (workflowId: string) => ({ pk: `W#${workflowId}`, sk: 'control' }),
   heldEmails: (workflowId: string) => `H#${workflowId}`,

@@ -4,7 +4,7 @@
  * per-attribute times, suppression and counters, DynamoDB's refusals as
  * permanent errors, and items that stay under 1 KB (one write unit).
  */
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -233,6 +233,31 @@ describe('DynamoStore', () => {
     const rows = await store.readCounters('w');
     expect(rows.sort((a, b) => (a.day + a.name).localeCompare(b.day + b.name))).toEqual([row('email.opened', 1), row('email.sent', 5), row('email.sent', 1, '2026-11-03')]);
     expect(await store.readCounters('w', '2026-11-03')).toEqual([row('email.sent', 1, '2026-11-03')]);
+  });
+
+  it('keeps a workflow\'s counters of a day, every step\'s, in one item, and still reads items of one step each', async () => {
+    const runtime = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    const { store, dynamo, tableName } = runtime;
+    const row = (stepId: string, name: string, value: number, day = '2026-11-02') => ({ workflowId: 'days', day, stepId, name, value });
+    // One send batch's counters: three steps, a stage row, a labelled metric, a workflow-level row.
+    await store.addCounters([row('welcome', 'email.sent', 2), row('welcome', 'email.opened', 1), row('case-study', 'email.sent', 1), row('stage:decision', 'stage.entered', 1), row('offer', 'assigned:treatment', 1), row('_', 'email.dropped:paused', 3)]);
+    const item = await dynamo.send(new GetItemCommand({ TableName: tableName, Key: marshall(key.counters('days', '2026-11-02')) }));
+    // Compact names: codes for common metrics, `~stage` for stage rows.
+    expect(Object.keys(item.Item ?? {}).sort()).toEqual(['_ email.dropped:paused', 'case-study S', 'offer A:treatment', 'pk', 'sk', 'welcome O', 'welcome S', '~decision N']);
+    // An item of the earlier form (one step a day, metrics by name) reads back beside it.
+    await dynamo.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk: key.counterPartition('days'), sk: '2026-11-01#welcome', 'email.sent': 4 }) }));
+    const rows = await store.readCounters('days');
+    const byKey = (r: { day: string; stepId: string; name: string }) => `${r.day} ${r.stepId} ${r.name}`;
+    expect(rows.sort((a, b) => byKey(a).localeCompare(byKey(b)))).toEqual(
+      [row('welcome', 'email.sent', 4, '2026-11-01'), row('_', 'email.dropped:paused', 3), row('case-study', 'email.sent', 1), row('offer', 'assigned:treatment', 1), row('stage:decision', 'stage.entered', 1), row('welcome', 'email.opened', 1), row('welcome', 'email.sent', 2)].sort((a, b) => byKey(a).localeCompare(byKey(b))),
+    );
+    // A day of many rows goes in several updates (an update expression is at most 4 KB) and adds up the same.
+    const many = Array.from({ length: 250 }, (_, i) => row(`step-${i}`, 'step.entered', 1, '2026-11-05'));
+    await store.addCounters(many);
+    await store.addCounters(many);
+    const fifth = await store.readCounters('days', '2026-11-05', '2026-11-05');
+    expect(fifth).toHaveLength(250);
+    expect(fifth.every((r) => r.value === 2)).toBe(true);
   });
 
   it('keeps a customer\'s journey item under 1 KB (one write unit) through a whole sample journey', async () => {

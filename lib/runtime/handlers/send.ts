@@ -3,7 +3,8 @@
  * record, the emails its journey write decided are delivered (suppression
  * checked, rendered, handed to SES) and the write's counters are added to the
  * batch's totals, which are written once at the end: one counter write per
- * (workflow, day, step) per batch, whatever the batch holds.
+ * workflow and day per batch (every step's counters of a day are one item),
+ * whatever the batch holds.
  *
  * Partial batch failure, as the stream needs it: at the first record that hits
  * a transient error (SES throttling beyond the mailer's retries, SES
