@@ -84,7 +84,9 @@ async function runAdvance(servers: BenchServers, customers: number, run: number)
     observer: (applied) => void (sends += applied.effects.filter((e) => e.type === 'send-email').length),
   });
   const start = Date.parse('2026-11-02T14:00:00Z');
-  const handler = createAdvanceHandler({ service, store, deadLetters: new MemoryDeadLetters(), counters, now: () => start + 86_400_000, log: silentLogger });
+  // One input at a time, as the bare replay makes its requests: this compares what Waymark adds on top
+  // of its I/O, not the handler's concurrency across customers (the cost benchmark models that).
+  const handler = createAdvanceHandler({ service, store, deadLetters: new MemoryDeadLetters(), counters, now: () => start + 86_400_000, log: silentLogger, concurrency: 1 });
   countRequests(servers.dynamo.client, () => tally);
   const bodies = workload(customers, start, run);
   const commandsBy = (t: RequestTally) => Object.entries(t.byCommand).flatMap(([name, n]) => Array<string>(n).fill(name));

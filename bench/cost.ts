@@ -61,6 +61,20 @@ export const FUNCTION_MEMORY_MB = { advance: 1024, send: 512, sweep: 256 } as co
  */
 export const IN_REGION_LATENCY_MS = { dynamodb: 5, ses: 30, sqs: 10 } as const;
 
+/**
+ * How long `slots` workers take over chains of these lengths (each chain in turn on one worker, the
+ * next chain taken by the first worker free, as the advance handler's pool takes customers).
+ */
+export function longestOf(chains: readonly number[], slots: number): number {
+  const busyUntil = new Array<number>(Math.max(1, Math.min(slots, chains.length))).fill(0);
+  for (const chain of chains) {
+    let first = 0;
+    for (let i = 1; i < busyUntil.length; i++) if (busyUntil[i]! < busyUntil[first]!) first = i;
+    busyUntil[first]! += chain;
+  }
+  return Math.max(0, ...busyUntil);
+}
+
 /** How the event sources batch: the stack's settings, and Lambda's and DynamoDB's documented behaviour. */
 export const BATCHING = {
   /** Lambda polls a standard queue with five long polls at once to begin with. */

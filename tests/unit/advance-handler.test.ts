@@ -1,6 +1,7 @@
 /**
- * The advance handler: one SQS batch of inputs, applied one by one through the
- * journey service (here on a memory store, as `waymark run` wires it). It
+ * The advance handler: one SQS batch of inputs, applied through the journey
+ * service (here on a memory store, as `waymark run` wires it), different
+ * customers at once and each customer's inputs in order. It
  * decides: the emails of each journey write are in the write's outbox, for
  * the stream to carry to the send path; it sends nothing itself.
  *
@@ -68,7 +69,7 @@ function recordingLogger() {
 }
 
 /** The advance handler wired as in Lambda, but on memory: store, memory dead letters. */
-function setUp() {
+function setUp(options: { concurrency?: number } = {}) {
   const store = new InstrumentedStore();
   const deadLetters = new MemoryDeadLetters();
   const counters = new BufferedCounters(store);
@@ -76,14 +77,28 @@ function setUp() {
   const service = new JourneyService({ registry: registryOf(workflow), store, counters, log });
   /** Processing time; a test may move it on. */
   const clock = { now: NOW };
-  const handler = createAdvanceHandler({ service, store, deadLetters, counters, now: () => clock.now, log });
+  /** Each input's start and end, in the order they happened (the service's calls, as the handler makes them). */
+  const timeline: string[] = [];
+  const apply = service.apply.bind(service);
+  service.apply = async (input, now) => {
+    const who = input.kind === 'event' ? `${(input.event as { detail: { customerId: string } }).detail.customerId}:${(input.event as { 'detail-type': string })['detail-type']}` : `${input.customerId}:${input.kind}`;
+    timeline.push(`start ${who}`);
+    // A DynamoDB round trip: what concurrent customers overlap.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    try {
+      return await apply(input, now);
+    } finally {
+      timeline.push(`end ${who}`);
+    }
+  };
+  const handler = createAdvanceHandler({ service, store, deadLetters, counters, now: () => clock.now, log, ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }) });
   /** The emails decided so far: what the stream would carry to the send path. */
   const decided: OutboxEntry[] = [];
   const outbox = () => {
     decided.push(...store.takeStream());
     return decided.map((e) => `${e.customerId} ${e.stepId} ${e.contentId}`);
   };
-  return { store, deadLetters, handler, lines, clock, outbox };
+  return { store, deadLetters, handler, lines, clock, outbox, timeline };
 }
 
 let messageCounter = 0;
@@ -318,5 +333,67 @@ describe('advance handler: counters', () => {
     // Assess: the second write holds Ben's refusal only.
     expect(store.counterWrites).toHaveLength(2);
     expect(store.counterWrites[1]).toContainEqual(expect.objectContaining({ name: 'entry.refused:too-old', value: 1 }));
+  });
+});
+
+describe('advance handler: different customers at once, each customer in order', () => {
+  /** The most inputs in flight at once, from a timeline of starts and ends. */
+  const mostAtOnce = (timeline: string[]) => {
+    let now = 0;
+    let most = 0;
+    for (const line of timeline) most = Math.max(most, (now += line.startsWith('start') ? 1 : -1));
+    return most;
+  };
+  const click = (customerId: string) =>
+    record(JSON.stringify({ id: `click-${customerId}-${++messageCounter}`, source: 'com.ledgerly.web', 'detail-type': 'plan.viewed', time: '2026-11-02T10:05:00Z', detail: { customerId } }));
+
+  it('applies the inputs of different customers concurrently, so a batch waits for DynamoDB about once, not once per customer', async () => {
+    // Prepare
+    const { handler, outbox, timeline } = setUp();
+
+    // Act: five customers' leads in one batch.
+    const response = await handler(batch(...['ana', 'ben', 'cara', 'dan', 'eve'].map((c) => leadMessage(c))));
+
+    // Assess: all five in flight together, and all five decided.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(mostAtOnce(timeline)).toBe(5);
+    expect(outbox().sort()).toEqual(['ana', 'ben', 'cara', 'dan', 'eve'].map((c) => `${c} welcome article-1`));
+  });
+
+  it('applies one customer\'s inputs in the batch\'s order, one after the other', async () => {
+    // Prepare
+    const { handler, timeline } = setUp();
+
+    // Act: Ana's lead, Ben's lead, then Ana's page view.
+    await handler(batch(leadMessage('ana'), leadMessage('ben'), click('ana')));
+
+    // Assess: Ana's second input starts only when her first has ended; Ben's overlaps them.
+    const at = (line: string) => timeline.indexOf(line);
+    expect(at('start ana:plan.viewed')).toBeGreaterThan(at('end ana:lead.captured'));
+    expect(at('start ben:lead.captured')).toBeLessThan(at('end ana:lead.captured'));
+  });
+
+  it('keeps to its concurrency: 1 applies the batch in order, one input at a time', async () => {
+    // Prepare
+    const { handler, timeline } = setUp({ concurrency: 1 });
+
+    // Act
+    await handler(batch(leadMessage('ana'), leadMessage('ben'), leadMessage('cara')));
+
+    // Assess
+    expect(timeline).toEqual(['start ana:lead.captured', 'end ana:lead.captured', 'start ben:lead.captured', 'end ben:lead.captured', 'start cara:lead.captured', 'end cara:lead.captured']);
+  });
+
+  it('reports a failed record by its messageId while the other customers\' inputs apply', async () => {
+    // Prepare: Ben's journey write fails once.
+    const { handler, store, outbox } = setUp();
+    store.failNextSaveOf.add('ben');
+
+    // Act
+    const response = await handler(batch(leadMessage('ana', 'm-ana'), leadMessage('ben', 'm-ben'), leadMessage('cara', 'm-cara')));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-ben' }] });
+    expect(outbox().sort()).toEqual(['ana welcome article-1', 'cara welcome article-1']);
   });
 });

@@ -4,7 +4,7 @@
  * prices in LIST_PRICES (us-east-1, on demand, arm64).
  */
 import { describe, expect, it } from 'vitest';
-import { type CountedRun, costOf, fixedMonthly, type Scenario, scenarioFor, type SweepCost, sweepRequestsPerWakeup } from '../../bench/cost';
+import { type CountedRun, costOf, fixedMonthly, longestOf, type Scenario, scenarioFor, type SweepCost, sweepRequestsPerWakeup } from '../../bench/cost';
 
 /** A million bus events, in round numbers. */
 const run: CountedRun = {
@@ -123,5 +123,24 @@ describe('sweepRequestsPerWakeup', () => {
   it('pays for part-filled requests in between (ten a minute on average: 1.42 requests a minute)', () => {
     expect(sweepRequestsPerWakeup(10)).toBeGreaterThan(0.13);
     expect(sweepRequestsPerWakeup(10)).toBeLessThan(0.15);
+  });
+});
+
+describe('longestOf: how long advance waits for DynamoDB when it applies customers at once', () => {
+  it('is the longest customer\'s chain of requests when every customer has a worker', () => {
+    expect(longestOf([3, 5, 2], 10)).toBe(5);
+  });
+
+  it('is every request in turn with one worker', () => {
+    expect(longestOf([3, 5, 2], 1)).toBe(10);
+  });
+
+  it('gives the next customer to the first worker free: chains 4, 4, 1, 1, 1 on two workers take 6', () => {
+    // Worker A: 4, then 1 (at 4), then 1 (at 5): 6. Worker B: 4, then 1 (at 4): 5.
+    expect(longestOf([4, 4, 1, 1, 1], 2)).toBe(6);
+  });
+
+  it('is nothing for no requests', () => {
+    expect(longestOf([], 10)).toBe(0);
   });
 });

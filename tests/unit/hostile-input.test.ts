@@ -266,7 +266,8 @@ describe('malformed events', () => {
         const response = await handler(sqsBatch(bodies));
 
         expect(response).toEqual({ batchItemFailures: [] });
-        expect(deadLetters.entries.map((e) => e.body)).toEqual(bad);
+        // Each bad body once (different customers' inputs are applied concurrently, so not in the batch's order).
+        expect(deadLetters.entries.map((e) => e.body).sort()).toEqual([...bad].sort());
         for (const entry of deadLetters.entries) expectExplained(entry.reason);
         // The valid event in the same batch was applied.
         expect(mailer.sent.map((e) => e.to)).toEqual(['ana@example.com']);

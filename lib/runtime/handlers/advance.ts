@@ -1,9 +1,17 @@
 /**
- * The advance handler: an SQS batch of inputs, applied one by one through the
- * journey service (which decides and writes; the stream does the sending).
- * Inputs are customer events, SES events (bounces and complaints suppress the
- * address, opens and clicks become engagement events for the journeys), the
- * sweep's wake-ups and the send path's suppression notices.
+ * The advance handler: an SQS batch of inputs, applied through the journey
+ * service (which decides and writes; the stream does the sending). Inputs are
+ * customer events, SES events (bounces and complaints suppress the address,
+ * opens and clicks become engagement events for the journeys), the sweep's
+ * wake-ups and the send path's suppression notices.
+ *
+ * Different customers' inputs are applied concurrently (at most
+ * ADVANCE_CONCURRENCY at once), one customer's in the batch's order: a batch
+ * of ten customers waits for DynamoDB about once per step instead of ten
+ * times in turn, which is most of the function's billed time. Customers share
+ * nothing but their suppressed addresses, and the send path checks those
+ * again; a customer reached through two lanes anyway (an SES event naming no
+ * customer) is kept right by the journeys' conditional writes.
  *
  * Partial batch failure: a record that hit a transient error is reported and
  * retried by SQS on its own (after five receives it lands in the dead-letter
@@ -11,12 +19,15 @@
  * dead-letter queue with its reason and acknowledged, so it never blocks the
  * batch or loops.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BufferedCounters } from '../counters';
-import type { ApplyReport, JourneyService, Logger } from '../journey-service';
+import type { ApplyReport, JourneyService, Logger, ServiceInput } from '../journey-service';
 import { type DeadLetters, decodeWorkMessage } from '../queue';
 import { classifySesEvent, isSesEvent } from '../ses-events';
 import type { JourneyStore } from '../store';
+
+/** Customers of one batch applied at once: a batch of ten (the stack's batch size) all together. */
+export const ADVANCE_CONCURRENCY = 10;
 
 export interface AdvanceDependencies {
   service: JourneyService;
@@ -25,9 +36,16 @@ export interface AdvanceDependencies {
   counters: BufferedCounters;
   now: () => number;
   log: Logger;
+  /** Customers applied at once (default ADVANCE_CONCURRENCY; 1 applies the batch in order). */
+  concurrency?: number;
   /** Told of every input's report (the dev journal). */
   onReport?: (report: ApplyReport, body: string) => void;
 }
+
+type Decoded = ReturnType<typeof decodeWorkMessage>;
+
+/** The lane of inputs whose customer cannot be told before applying them (rejected ones, SES events about no customer). */
+const NO_CUSTOMER = '';
 
 export function createAdvanceHandler(deps: AdvanceDependencies) {
   /** An SES event from the configuration set: suppressions and counters here, engagement through the service. */
@@ -43,34 +61,66 @@ export function createAdvanceHandler(deps: AdvanceDependencies) {
     return { status: 'ignored' };
   }
 
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-    for (const record of event.Records) {
-      try {
-        const decoded = decodeWorkMessage(record.body);
-        const now = deps.now();
-        let report: ApplyReport;
-        if ('reason' in decoded) report = { status: 'rejected', reason: decoded.reason };
-        else if (decoded.input.kind === 'event' && isSesEvent(decoded.input.event) && !hasCustomerId(decoded.input.event)) report = await applySesEvent(decoded.input.event, now);
-        else report = await deps.service.apply(decoded.input, now);
-        if (report.status === 'rejected') {
-          deps.log.warn('input rejected: sent to the dead-letter queue', { messageId: record.messageId, reason: report.reason });
-          await deps.deadLetters.send(record.body, report.reason);
-        } else if (report.status === 'applied') {
-          for (const journey of report.journeys.filter((j) => j.outcome === 'failed' || j.outcome === 'parked')) {
-            deps.log.error(journey.outcome === 'parked' ? 'journey parked' : 'journey not applied', { messageId: record.messageId, customerId: report.customerId, ...journey });
-          }
-          for (const warning of report.warnings) deps.log.warn('customer data not usable: a fallback was taken', { ...warning });
+  /** Applies one record; false when SQS should deliver it again. */
+  async function applyRecord(record: SQSRecord, decoded: Decoded): Promise<boolean> {
+    try {
+      const now = deps.now();
+      let report: ApplyReport;
+      if ('reason' in decoded) report = { status: 'rejected', reason: decoded.reason };
+      else if (decoded.input.kind === 'event' && isSesEvent(decoded.input.event) && !hasCustomerId(decoded.input.event)) report = await applySesEvent(decoded.input.event, now);
+      else report = await deps.service.apply(decoded.input, now);
+      if (report.status === 'rejected') {
+        deps.log.warn('input rejected: sent to the dead-letter queue', { messageId: record.messageId, reason: report.reason });
+        await deps.deadLetters.send(record.body, report.reason);
+      } else if (report.status === 'applied') {
+        for (const journey of report.journeys.filter((j) => j.outcome === 'failed' || j.outcome === 'parked')) {
+          deps.log.error(journey.outcome === 'parked' ? 'journey parked' : 'journey not applied', { messageId: record.messageId, customerId: report.customerId, ...journey });
         }
-        deps.onReport?.(report, record.body);
-      } catch (error) {
-        deps.log.error('input failed: SQS will retry it', { messageId: record.messageId, error: (error as Error).message, name: (error as Error).name });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
+        for (const warning of report.warnings) deps.log.warn('customer data not usable: a fallback was taken', { ...warning });
       }
+      deps.onReport?.(report, record.body);
+      return true;
+    } catch (error) {
+      deps.log.error('input failed: SQS will retry it', { messageId: record.messageId, error: (error as Error).message, name: (error as Error).name });
+      return false;
     }
+  }
+
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const lanes = new Map<string, Array<{ record: SQSRecord; decoded: Decoded }>>();
+    for (const record of event.Records) {
+      const decoded = decodeWorkMessage(record.body);
+      const lane = 'reason' in decoded ? NO_CUSTOMER : customerOf(decoded.input);
+      const inputs = lanes.get(lane);
+      if (inputs) inputs.push({ record, decoded });
+      else lanes.set(lane, [{ record, decoded }]);
+    }
+    const failed = new Set<string>();
+    await inParallel([...lanes.values()], Math.max(1, deps.concurrency ?? ADVANCE_CONCURRENCY), async (inputs) => {
+      for (const { record, decoded } of inputs) if (!(await applyRecord(record, decoded))) failed.add(record.messageId);
+    });
     await deps.counters.flush(deps.log);
-    return { batchItemFailures };
+    return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
   };
+}
+
+/** The customer an input is about, as far as it can be told before applying it (NO_CUSTOMER otherwise). */
+export function customerOf(input: ServiceInput): string {
+  if (input.kind !== 'event') return input.customerId;
+  if (hasCustomerId(input.event)) return (input.event as { detail: { customerId: string } }).detail.customerId;
+  if (!isSesEvent(input.event)) return NO_CUSTOMER;
+  const outcome = classifySesEvent(input.event);
+  const engaged = (outcome.engagement?.detail as { customerId?: unknown } | undefined)?.customerId;
+  return typeof engaged === 'string' ? engaged : (outcome.suppressions[0]?.customerId ?? NO_CUSTOMER);
+}
+
+/** Runs `work` over `items`, at most `limit` at once, each started as soon as a slot frees. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function hasCustomerId(event: unknown): boolean {
