@@ -21,7 +21,7 @@ import type { OutboxEntry } from '../runtime/store';
 import type { DevClock } from './clock';
 import type { DemoEvent, DemoPerson, WorkflowStory } from './demo-plan';
 import { ENGAGEMENT_BY_KIND } from '../sim/engagement';
-import { seededRandom } from '../sim/random';
+import { seededRandom, stream } from '../sim/random';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -73,6 +73,12 @@ export interface DemoAudienceOptions {
 }
 
 interface DemoCustomer {
+  /**
+   * This customer's own draws (opens, clicks, answers, conversions): what one customer does does not
+   * depend on the order in which other customers' emails happen to be sent, so a seed gives the same
+   * audience however the work is scheduled.
+   */
+  random: () => number;
   /** Clicks so far, by workflow. */
   clicks: Map<string, number>;
   /** Workflows whose goal this customer has already been given. */
@@ -82,7 +88,9 @@ interface DemoCustomer {
 }
 
 export class DemoAudience {
+  /** Who arrives, when, and as whom (the customers' own behaviour draws from their own streams). */
   private readonly random: () => number;
+  private readonly seed: number;
   private readonly client: EventBridgeClient;
   private readonly actions: Action[] = [];
   private readonly customers = new Map<string, DemoCustomer>();
@@ -94,7 +102,8 @@ export class DemoAudience {
   private stopped = false;
 
   constructor(private readonly options: DemoAudienceOptions) {
-    this.random = seededRandom(options.seed ?? 20261123);
+    this.seed = options.seed ?? 20261123;
+    this.random = seededRandom(this.seed);
     this.client = new EventBridgeClient({ endpoint: options.eventsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     this.runId = options.clock.now().toString(36).slice(-4);
     this.stories = new Map(options.stories.map((story) => [story.workflowId, story]));
@@ -126,7 +135,8 @@ export class DemoAudience {
     const { entry, item } = email;
     const rates = ENGAGEMENT_BY_KIND[item.kind] ?? { open: 0.35, click: 0.1 };
     const sentAt = Math.max(entry.at, this.options.clock.now());
-    const roll = this.random();
+    const random = this.customers.get(entry.customerId)?.random ?? this.random;
+    const roll = random();
     if (roll < 0.004) {
       this.schedule({ at: sentAt + 5 * MINUTE, kind: 'ses', event: this.sesEvent('Email Bounced', 'Bounce', entry, sentAt + 5 * MINUTE, { bounce: { bounceType: 'Permanent', bounceSubType: 'NoEmail', bouncedRecipients: [{ emailAddress: entry.to }] } }) });
       return;
@@ -139,11 +149,11 @@ export class DemoAudience {
       this.schedule({ at: sentAt + 30 * MINUTE, kind: 'unsubscribe', url: email.unsubscribe.url });
       return;
     }
-    if (this.random() >= rates.open) return;
-    const openedAt = sentAt + 10 * MINUTE + this.random() * 18 * HOUR;
+    if (random() >= rates.open) return;
+    const openedAt = sentAt + 10 * MINUTE + random() * 18 * HOUR;
     this.schedule({ at: openedAt, kind: 'ses', event: this.sesEvent('Email Opened', 'Open', entry, openedAt, { open: { timestamp: new Date(openedAt).toISOString() } }) });
-    if (this.random() >= rates.click / rates.open) return;
-    const clickedAt = openedAt + MINUTE + this.random() * 10 * MINUTE;
+    if (random() >= rates.click / rates.open) return;
+    const clickedAt = openedAt + MINUTE + random() * 10 * MINUTE;
     this.schedule({ at: clickedAt, kind: 'ses', event: this.sesEvent('Email Clicked', 'Click', entry, clickedAt, { click: { link: 'https://example.com/', timestamp: new Date(clickedAt).toISOString() } }) });
     // What the click leads to is decided when it happens, from where the customer is then.
     this.schedule({ at: clickedAt, kind: 'clicked', customerId: entry.customerId, workflowId: entry.workflowId });
@@ -169,10 +179,10 @@ export class DemoAudience {
     const waiting = { stepId: state.stepId!, since: state.waitingSince, answered: false };
     customer.waiting.set(applied.workflowId, waiting);
     const window = state.dueAt - state.waitingSince;
-    if (window > 2 * MINUTE && this.random() < BEHAVIOUR.answersUnprompted) {
+    if (window > 2 * MINUTE && customer.random() < BEHAVIOUR.answersUnprompted) {
       waiting.answered = true;
-      const u = this.random();
-      this.customerEvent(state.waitingSince + MINUTE + u * u * (window - 2 * MINUTE), applied.customerId, awaited(this.random));
+      const u = customer.random();
+      this.customerEvent(state.waitingSince + MINUTE + u * u * (window - 2 * MINUTE), applied.customerId, awaited(customer.random));
     }
   }
 
@@ -185,12 +195,12 @@ export class DemoAudience {
     customer.clicks.set(workflowId, clicks);
     const waiting = customer.waiting.get(workflowId);
     const awaited = waiting && !waiting.answered ? story.awaited.get(waiting.stepId) : undefined;
-    if (waiting && awaited && this.random() < BEHAVIOUR.answersAfterClick) {
+    if (waiting && awaited && customer.random() < BEHAVIOUR.answersAfterClick) {
       waiting.answered = true;
-      this.customerEvent(clickedAt + 2 * MINUTE + this.random() * 28 * MINUTE, customerId, awaited(this.random));
-    } else if (story.goal && !customer.converted.has(workflowId) && this.random() < Math.min(BEHAVIOUR.conversionMax, BEHAVIOUR.conversionAfterClick + BEHAVIOUR.conversionPerClick * clicks)) {
+      this.customerEvent(clickedAt + 2 * MINUTE + customer.random() * 28 * MINUTE, customerId, awaited(customer.random));
+    } else if (story.goal && !customer.converted.has(workflowId) && customer.random() < Math.min(BEHAVIOUR.conversionMax, BEHAVIOUR.conversionAfterClick + BEHAVIOUR.conversionPerClick * clicks)) {
       customer.converted.add(workflowId);
-      this.customerEvent(clickedAt + 10 * MINUTE + this.random() * 3 * DAY, customerId, story.goal(this.random));
+      this.customerEvent(clickedAt + 10 * MINUTE + customer.random() * 3 * DAY, customerId, story.goal(customer.random));
     }
   }
 
@@ -211,7 +221,7 @@ export class DemoAudience {
   /** A new customer enters `story`'s workflow at `at`; some will convert or leave whatever the journey does. */
   private arrive(at: number, story: WorkflowStory): void {
     const { customerId, person } = this.person();
-    const customer: DemoCustomer = { clicks: new Map(), converted: new Set(), waiting: new Map() };
+    const customer: DemoCustomer = { random: stream(this.seed, customerId), clicks: new Map(), converted: new Set(), waiting: new Map() };
     this.customers.set(customerId, customer);
     this.customerEvent(at, customerId, story.entry(this.random, person, at));
     if (story.goal && this.random() < BEHAVIOUR.conversionUnprompted) {

@@ -84,8 +84,9 @@ afterAll(async () => {
 
 describe('waymark dev --demo with a workflow of its own', () => {
   it('enters customers, sends their emails, takes every branch and converts some, with nothing failing', { timeout: 240_000 }, async () => {
-    // Three simulated days, three hours at a time (the demo's events keep their own times).
-    for (let step = 0; step < 24; step++) await server.advance(3 * HOUR);
+    // Five simulated days, three hours at a time (the demo's events keep their own times). Conversions
+    // come days after a click or an entry: three days gave two or three, too few to count on.
+    for (let step = 0; step < 40; step++) await server.advance(3 * HOUR);
 
     const response = await fetch(new URL('/api/overview', server.urls.map));
     const overview = (await response.json()) as Overview;
