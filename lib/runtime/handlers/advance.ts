@@ -23,7 +23,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BufferedCounters } from '../counters';
 import type { ApplyReport, JourneyService, Logger, ServiceInput } from '../journey-service';
 import { type DeadLetters, decodeWorkMessage } from '../queue';
-import { classifySesEvent, isSesEvent } from '../ses-events';
+import { classifySesEvent, isSesEvent, type SesEventOutcome } from '../ses-events';
 import type { JourneyStore } from '../store';
 
 /** Customers of one batch applied at once: a batch of ten (the stack's batch size) all together. */
@@ -42,15 +42,21 @@ export interface AdvanceDependencies {
   onReport?: (report: ApplyReport, body: string) => void;
 }
 
-type Decoded = ReturnType<typeof decodeWorkMessage>;
+/** What a record asks for, decided before anything is applied: the lanes need its customer. */
+type Planned =
+  | { kind: 'rejected'; reason: string }
+  /** An SES event in the configuration set's form, classified once. */
+  | { kind: 'ses'; outcome: SesEventOutcome }
+  | { kind: 'apply'; input: ServiceInput }
+  /** Reading the record threw: reported as failed, as an error while applying it is. */
+  | { kind: 'unreadable'; error: Error };
 
 /** The lane of inputs whose customer cannot be told before applying them (rejected ones, SES events about no customer). */
 const NO_CUSTOMER = '';
 
 export function createAdvanceHandler(deps: AdvanceDependencies) {
   /** An SES event from the configuration set: suppressions and counters here, engagement through the service. */
-  async function applySesEvent(raw: unknown, now: number): Promise<ApplyReport> {
-    const outcome = classifySesEvent(raw);
+  async function applySesEvent(outcome: SesEventOutcome, now: number): Promise<ApplyReport> {
     for (const entry of outcome.suppressions) {
       const added = await deps.store.suppress(entry);
       if (added) deps.log.info('address suppressed', { reason: entry.reason, customerId: entry.customerId, detail: entry.detail });
@@ -62,13 +68,12 @@ export function createAdvanceHandler(deps: AdvanceDependencies) {
   }
 
   /** Applies one record; false when SQS should deliver it again. */
-  async function applyRecord(record: SQSRecord, decoded: Decoded): Promise<boolean> {
+  async function applyRecord(record: SQSRecord, planned: Planned): Promise<boolean> {
     try {
+      if (planned.kind === 'unreadable') throw planned.error;
       const now = deps.now();
-      let report: ApplyReport;
-      if ('reason' in decoded) report = { status: 'rejected', reason: decoded.reason };
-      else if (decoded.input.kind === 'event' && isSesEvent(decoded.input.event) && !hasCustomerId(decoded.input.event)) report = await applySesEvent(decoded.input.event, now);
-      else report = await deps.service.apply(decoded.input, now);
+      const report: ApplyReport =
+        planned.kind === 'rejected' ? { status: 'rejected', reason: planned.reason } : planned.kind === 'ses' ? await applySesEvent(planned.outcome, now) : await deps.service.apply(planned.input, now);
       if (report.status === 'rejected') {
         deps.log.warn('input rejected: sent to the dead-letter queue', { messageId: record.messageId, reason: report.reason });
         await deps.deadLetters.send(record.body, report.reason);
@@ -87,31 +92,46 @@ export function createAdvanceHandler(deps: AdvanceDependencies) {
   }
 
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const lanes = new Map<string, Array<{ record: SQSRecord; decoded: Decoded }>>();
+    const lanes = new Map<string, Array<{ record: SQSRecord; planned: Planned }>>();
     for (const record of event.Records) {
-      const decoded = decodeWorkMessage(record.body);
-      const lane = 'reason' in decoded ? NO_CUSTOMER : customerOf(decoded.input);
+      const planned = plan(record.body);
+      const lane = laneOf(planned);
       const inputs = lanes.get(lane);
-      if (inputs) inputs.push({ record, decoded });
-      else lanes.set(lane, [{ record, decoded }]);
+      if (inputs) inputs.push({ record, planned });
+      else lanes.set(lane, [{ record, planned }]);
     }
     const failed = new Set<string>();
     await inParallel([...lanes.values()], Math.max(1, deps.concurrency ?? ADVANCE_CONCURRENCY), async (inputs) => {
-      for (const { record, decoded } of inputs) if (!(await applyRecord(record, decoded))) failed.add(record.messageId);
+      for (const { record, planned } of inputs) if (!(await applyRecord(record, planned))) failed.add(record.messageId);
     });
     await deps.counters.flush(deps.log);
     return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
   };
 }
 
-/** The customer an input is about, as far as it can be told before applying it (NO_CUSTOMER otherwise). */
+function plan(body: string): Planned {
+  try {
+    const decoded = decodeWorkMessage(body);
+    if ('reason' in decoded) return { kind: 'rejected', reason: decoded.reason };
+    const { input } = decoded;
+    if (input.kind === 'event' && isSesEvent(input.event) && !hasCustomerId(input.event)) return { kind: 'ses', outcome: classifySesEvent(input.event) };
+    return { kind: 'apply', input };
+  } catch (error) {
+    return { kind: 'unreadable', error: error as Error };
+  }
+}
+
+function laneOf(planned: Planned): string {
+  if (planned.kind === 'apply') return customerOf(planned.input);
+  if (planned.kind !== 'ses') return NO_CUSTOMER;
+  const engaged = (planned.outcome.engagement?.detail as { customerId?: unknown } | undefined)?.customerId;
+  return typeof engaged === 'string' ? engaged : (planned.outcome.suppressions[0]?.customerId ?? NO_CUSTOMER);
+}
+
+/** The customer a journey-service input is about (NO_CUSTOMER for an event that names none, which the service rejects). */
 export function customerOf(input: ServiceInput): string {
   if (input.kind !== 'event') return input.customerId;
-  if (hasCustomerId(input.event)) return (input.event as { detail: { customerId: string } }).detail.customerId;
-  if (!isSesEvent(input.event)) return NO_CUSTOMER;
-  const outcome = classifySesEvent(input.event);
-  const engaged = (outcome.engagement?.detail as { customerId?: unknown } | undefined)?.customerId;
-  return typeof engaged === 'string' ? engaged : (outcome.suppressions[0]?.customerId ?? NO_CUSTOMER);
+  return hasCustomerId(input.event) ? (input.event as { detail: { customerId: string } }).detail.customerId : NO_CUSTOMER;
 }
 
 /** Runs `work` over `items`, at most `limit` at once, each started as soon as a slot frees. */
