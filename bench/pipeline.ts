@@ -31,9 +31,9 @@
  * and SES engagement is scheduled when the stream carries the email (its
  * decision), so the two can be batched independently.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { rulesFor } from '../lib/dev/bus';
 import { CachedControls } from '../lib/runtime/controls';
