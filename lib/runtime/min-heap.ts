@@ -1,8 +1,9 @@
 /**
  * A binary min-heap ordered by `before` (a strict "comes first"): the replay's timeline, the memory
  * store's wake-ups and the cost benchmark's queue. Not stable: a tie-breaking field in `before` is
- * what orders equal keys. (The simulator keeps a heap of its own, its comparison written inline on its
- * hottest path.)
+ * what orders equal keys. (The simulator keeps a heap of its own, lib/sim/event-queue.ts, its
+ * comparison written inline on its hottest path: simulate of 150,000 customers took 4–6% more CPU on
+ * this class, three interleaved rounds, the same counters.)
  */
 export class MinHeap<T> {
   private readonly items: T[] = [];
