@@ -269,7 +269,9 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
       time: new Date(at(event.at)).toISOString(),
       detail: { ...(isEngagement ? { workflowId: file.workflow } : {}), ...(event.detail ?? {}), customerId: who, ...(Object.keys(eventProfile).length > 0 ? { profile: eventProfile } : {}) },
     };
-    const placed = timelineItemsFor(raw, index, index + 1);
+    // A late delivery is the same event applied later, exactly as an events file says it.
+    const line = event.deliveredAt === undefined ? raw : { deliveredAt: new Date(at(event.deliveredAt)).toISOString(), event: raw };
+    const placed = timelineItemsFor(line, index, index + 1);
     if ('reason' in placed) failures.push({ kind: 'error', message: `event ${index + 1} (${event.type}) is not a valid event: ${placed.reason}` });
     else items.push(...placed.items);
     if (workflow && !isEngagement && event.profile === undefined && !plan.versions.some((version) => anyPatternMatches(version, raw))) {

@@ -42,7 +42,13 @@ const Time = z.string().refine((text) => resolveTime(text, 0) !== undefined, 'a 
 const Profile = z.record(z.string(), z.unknown());
 
 export const ScenarioEvent = z.strictObject({
+  /** When the event happened: its `time`. */
   at: Time,
+  /**
+   * When it reaches the engine, if later than `at`: a late delivery (a redriven dead letter, a
+   * producer that batches), applied at this moment by the rules for late inputs.
+   */
+  deliveredAt: Time.optional(),
   /** The event's detail-type, e.g. "lead.captured", or "Email Clicked" / "Email Opened" (SES engagement on this journey's email). */
   type: z.string().min(1),
   source: z.string().min(1).optional(),

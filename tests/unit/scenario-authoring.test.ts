@@ -199,6 +199,35 @@ describe('warnings', () => {
   });
 });
 
+describe('late deliveries ("deliveredAt"): the event happened at "at" and reaches the engine later', () => {
+  it('a lead redriven 20 hours late is emailed at the first window after delivery, as production would, not at its own time', async () => {
+    // Captured Monday 09:00 New York, delivered Tuesday 05:00: outside the window, so the intro waits for 09:00.
+    const late = { name: 'late', customer: { id: 'lee' }, events: [{ at: '+0', deliveredAt: '+20h', type: 'lead.captured' }], until: '+2d', expect: { emails: [{ step: 'welcome', at: '+1d' }] } };
+    const onTime = { name: 'on time', customer: { id: 'lee' }, events: [{ at: '+0', type: 'lead.captured' }], until: '+2d', expect: { emails: [{ step: 'welcome', at: '+0' }] } };
+    const result = await runNurture([late, onTime]);
+    expect(result.scenarios.map((s) => [s.name, s.passed, s.emails.map((e) => e.at)]), text(result)).toEqual([
+      ['late', true, [Date.parse('2026-11-03T14:00:00Z')]],
+      ['on time', true, [Date.parse('2026-11-02T14:00:00Z')]],
+    ]);
+  });
+
+  it('past entry.maxAge nobody enters, and the scenario says why', async () => {
+    const result = await runNurture([{ name: 'stale', customer: { id: 'sol' }, events: [{ at: '+0', deliveredAt: '+2d', type: 'lead.captured' }], expect: { emails: 'none' } }]);
+    const [scenario] = result.scenarios;
+    expect(scenario!.passed, text(result)).toBe(true);
+    expect(scenario!.final).toBeNull();
+    expect(scenario!.warnings).toEqual([expect.objectContaining({ customerId: 'sol', reason: expect.stringContaining('2 days old when applied, older than entry.maxAge (P1D)') })]);
+  });
+
+  it('a delivery before the event happened is an error naming the event', async () => {
+    const result = await runNurture([{ name: 'impossible', events: [{ at: '+1d', deliveredAt: '+0', type: 'lead.captured' }], expect: { emails: 'none' } }]);
+    expect(result.scenarios[0]!.passed).toBe(false);
+    expect(result.scenarios[0]!.failures).toEqual([
+      { kind: 'error', message: expect.stringMatching(/^event 1 \(lead\.captured\) is not a valid event: deliveredAt 2026-11-02T14:00:00\.000Z is before the event's own time 2026-11-03T14:00:00\.000Z/) },
+    ]);
+  });
+});
+
 describe('the diff', () => {
   it('a wrong subject shows the actual subject', async () => {
     const result = await runNurture([{ name: 'subject', customer: { id: 'dev' }, events: [{ at: '+0', type: 'lead.captured' }], until: '+1h', expect: { emails: [{ step: 'welcome', subject: 'Sam, 5 ways' }] } }]);
