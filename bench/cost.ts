@@ -46,10 +46,11 @@ export const LIST_PRICES = {
 } as const;
 
 /**
- * The stack's alarms (lib/infra/operational-alarms.ts): dead letters, send failures, parked
- * journeys, the work backlog, errors of each of the four functions, SES bounce and complaint rates.
+ * The stack's alarms (lib/infra/operational-alarms.ts): dead letters, send failures, scheduled-run
+ * failures, parked journeys, the work backlog, errors of each of the four functions, SES bounce and
+ * complaint rates.
  */
-export const STACK_ALARMS = 10;
+export const STACK_ALARMS = 11;
 
 /** The memory the stack gives each function (lib/infra/waymark-stack.ts). */
 export const FUNCTION_MEMORY_MB = { advance: 1024, send: 512, sweep: 256 } as const;

@@ -1,6 +1,6 @@
 /**
- * What an operator needs to hear about: anything in the dead-letter queue or
- * the send-failures queue, journeys parked on a missing workflow version, a
+ * What an operator needs to hear about: anything in the dead-letter queue,
+ * the send-failures queue or the scheduled-run failures queue, journeys parked on a missing workflow version, a
  * handler failing, a backlog on the work queue, and SES reputation nearing
  * the rates at which SES reviews an account (5% bounces, 0.1% complaints).
  * With an alert email, alarms notify it through an encrypted SNS topic.
@@ -23,6 +23,8 @@ export interface OperationalAlarmsProps {
   deadLetterQueue: sqs.IQueue;
   /** The send path's failures (stream batches given up on, emails whose outcome is unknown). */
   sendFailureQueue: sqs.IQueue;
+  /** Scheduled runs (sweep, segment scans) that failed, and schedules that could not be delivered. */
+  scheduledRunFailureQueue: sqs.IQueue;
   /** The advance function's logs, where parked journeys are reported. */
   advanceLogs: logs.ILogGroup;
   alertEmail?: string;
@@ -72,7 +74,9 @@ export class OperationalAlarms extends Construct {
       'Inputs Waymark could not apply are waiting in the dead-letter queue: read each message\'s "waymark-reason" attribute.');
     alarm('SendFailures', props.sendFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
       'The send path gave up on a stream batch, or an email\'s outcome is unknown (SES may or may not have sent it): read the messages of the send-failures queue (README, "When something goes to the dead-letter queue").');
-    // A journey on a workflow version that is not deployed is parked: it waits, unseen, until the version returns.
+    alarm('ScheduledRunFailures', props.scheduledRunFailureQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
+      'A scheduled run (the sweep, a segment scan) failed or could not be started: the next run catches up from where it stopped, but read the message (its error) and the function\'s log group.');
+        // A journey on a workflow version that is not deployed is parked: it waits, unseen, until the version returns.
     const parked = new logs.MetricFilter(this, 'JourneysParkedFilter', {
       logGroup: props.advanceLogs,
       filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'journey parked'),

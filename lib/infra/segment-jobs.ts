@@ -12,18 +12,21 @@ import { existsSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { loadSegments, type Segment } from '../audience/segment';
 import { formatProblem } from '../engine/validate';
 import type { SegmentJobInput } from '../runtime/handlers/segment';
+import { recordScheduledFailures, scheduledRunTarget } from './scheduled-run';
 import { WaymarkFunction } from './waymark-function';
 
 export interface SegmentJobsProps {
   segments: readonly Segment[];
   table: ITable;
   bus: events.IEventBus;
+  /** Where failed scans and undeliverable schedules are recorded (the stack's scheduled-run failures queue). */
+  failures: sqs.IQueue;
   /** Read units per second one run may consume (default 1,000: about 8 MB of table a second). */
   readUnitsPerSecond?: number;
   /** Parts scanned in parallel (default 4). */
@@ -66,6 +69,8 @@ export class SegmentJobs extends Construct {
     this.function.function.addEnvironment('EVENT_BUS_NAME', props.bus.eventBusName);
     props.bus.grantPutEventsTo(this.function.function);
 
+    recordScheduledFailures(this.function.function, props.failures);
+
     for (const segment of props.segments) {
       const input: SegmentJobInput = {
         segment: { id: segment.id, audience: segment.audience, profile: segment.profile, ...(segment.rejoin ? { rejoin: segment.rejoin } : {}) },
@@ -75,7 +80,7 @@ export class SegmentJobs extends Construct {
         description: `Segment "${segment.id}": customers who newly match join audience "${segment.audience}"`,
         schedule: events.Schedule.expression(segment.schedule),
         // A failed run is caught up by the next one (memberships and the cursor are kept): no retries.
-        targets: [new targets.LambdaFunction(this.function.function, { event: events.RuleTargetInput.fromObject(input), retryAttempts: 0 })],
+        targets: [scheduledRunTarget(this.function.function, props.failures, events.RuleTargetInput.fromObject(input))],
       });
       this.schedules.set(segment.id, rule);
     }

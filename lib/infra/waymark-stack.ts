@@ -22,6 +22,7 @@ import { EmailSending, identitiesOf } from './email-sending';
 import { EventArchive } from './event-archive';
 import { JourneyTable } from './journey-table';
 import { OperationalAlarms } from './operational-alarms';
+import { recordScheduledFailures, scheduledRunTarget } from './scheduled-run';
 import { prepareSegments, SegmentJobs } from './segment-jobs';
 import { WaymarkFunction } from './waymark-function';
 import { prepareWorkflowAssets } from './workflow-assets';
@@ -192,7 +193,12 @@ export class WaymarkStack extends Stack {
       description: 'Runs the Waymark sweep',
       schedule: events.Schedule.rate(Duration.minutes(1)),
       // A missed minute is caught by the next run, which reads from where the last one stopped: no retries.
-      targets: [new targets.LambdaFunction(sweep.function, { retryAttempts: 0 })],
+      targets: [scheduledRunTarget(sweep.function, this.work.scheduledRunFailureQueue)],
+    });
+    recordScheduledFailures(sweep.function, this.work.scheduledRunFailureQueue);
+    Validations.of(this.work.scheduledRunFailureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter destination: the on-failure destination of the scheduled runs (sweep, segment scans) and the dead-letter queue of their schedules.',
     });
 
     // SES events (bounces, complaints, opens, clicks) reach the work queue like customer events: never dropped.
@@ -209,6 +215,7 @@ export class WaymarkStack extends Stack {
       workQueue: this.work.queue,
       deadLetterQueue: this.work.deadLetterQueue,
       sendFailureQueue: this.work.sendFailureQueue,
+      scheduledRunFailureQueue: this.work.scheduledRunFailureQueue,
       advanceLogs: advance.logGroup,
       ...(props.alertEmail ? { alertEmail: props.alertEmail } : {}),
     });
@@ -222,7 +229,7 @@ export class WaymarkStack extends Stack {
 
     // Audience segments: one scheduled scan per segments/*.json, when there are any.
     const segments = prepareSegments(props.segmentsDirectory ?? join(dirname(props.workflowsDirectory), 'segments'));
-    if (segments.length > 0) new SegmentJobs(this, 'Segments', { segments, table, bus: this.routing.bus });
+    if (segments.length > 0) new SegmentJobs(this, 'Segments', { segments, table, bus: this.routing.bus, failures: this.work.scheduledRunFailureQueue });
 
     // The event archive (opt-in), for `waymark replay`.
     if (props.archiveEvents) new EventArchive(this, 'EventArchive', { bus: this.routing.bus, ...(this.alarms.topic ? { alarmTopic: this.alarms.topic } : {}) });

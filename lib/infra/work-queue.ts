@@ -2,7 +2,8 @@
  * The work queue every input goes through (customer events from the bus,
  * SES engagement, due timers) and its dead-letter queue: what SQS could not
  * get processed after `maxReceiveCount` tries, what EventBridge could not
- * deliver, and what the advance function rejected as invalid (with a reason).
+ * deliver, and what the advance function rejected as invalid (with a reason);
+ * beside them, where the send path and the scheduled runs put their failures.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -22,6 +23,12 @@ export class WorkQueue extends Construct {
    * records, naming the shard and sequence numbers) and emails whose outcome is unknown.
    */
   readonly sendFailureQueue: sqs.Queue;
+  /**
+   * Scheduled runs that failed (the sweep, segment scans: Lambda's on-failure records of their
+   * asynchronous invocations) and schedules EventBridge could not deliver. The next run catches up;
+   * these say that one failed, and why.
+   */
+  readonly scheduledRunFailureQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
@@ -31,6 +38,11 @@ export class WorkQueue extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.sendFailureQueue = new sqs.Queue(this, 'SendFailures', {
+      enforceSSL: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      retentionPeriod: Duration.days(14),
+    });
+    this.scheduledRunFailureQueue = new sqs.Queue(this, 'ScheduledRunFailures', {
       enforceSSL: true,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       retentionPeriod: Duration.days(14),

@@ -11,6 +11,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Segment } from '../../lib/audience/segment';
@@ -29,7 +30,8 @@ beforeAll(() => {
   stack = new Stack(app, 'Segments', { env: { account: '123456789012', region: 'eu-west-1' } });
   const table = new dynamodb.Table(stack, 'Table', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING }, pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true } });
   const bus = new events.EventBus(stack, 'Bus');
-  new SegmentJobs(stack, 'Jobs', { segments: [trialNudge, winBack], table, bus, readUnitsPerSecond: 500 });
+  const failures = new sqs.Queue(stack, 'ScheduledRunFailures', { enforceSSL: true, encryption: sqs.QueueEncryption.SQS_MANAGED });
+  new SegmentJobs(stack, 'Jobs', { segments: [trialNudge, winBack], table, bus, failures, readUnitsPerSecond: 500 });
   template = Template.fromStack(stack);
 });
 
@@ -51,6 +53,13 @@ describe('SegmentJobs', () => {
     });
   });
 
+  it('records a failed scan, and a schedule that could not be delivered, in the failures queue: an asynchronous run never fails unseen', () => {
+    const failures = { 'Fn::GetAtt': [Object.keys(template.findResources('AWS::SQS::Queue'))[0]!, 'Arn'] };
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule'))) expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: failures });
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: failures } } });
+  });
+
   it('runs one function for up to 15 minutes with the table and the bus named, its own log group, arm64', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -62,16 +71,18 @@ describe('SegmentJobs', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('lets the function Scan, GetItem and PutItem on the table and PutEvents on the bus, and nothing else', () => {
+  it('lets the function Scan, GetItem and PutItem on the table, PutEvents on the bus, record its failures, and nothing else', () => {
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>);
     const actions = statements.flatMap((s) => s.Action).sort();
-    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     const table = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]!;
     const bus = Object.keys(template.findResources('AWS::Events::EventBus'))[0]!;
+    const failures = Object.keys(template.findResources('AWS::SQS::Queue'))[0]!;
     for (const s of statements) {
       const actionsOf = ([] as string[]).concat(s.Action);
       if (actionsOf.some((a) => a.startsWith('dynamodb:'))) expect(s.Resource).toEqual({ 'Fn::GetAtt': [table, 'Arn'] });
       if (actionsOf.includes('events:PutEvents')) expect(s.Resource).toEqual({ 'Fn::GetAtt': [bus, 'Arn'] });
+      if (actionsOf.some((a) => a.startsWith('sqs:'))) expect(s.Resource).toEqual({ 'Fn::GetAtt': [failures, 'Arn'] });
     }
   });
 

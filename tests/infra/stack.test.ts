@@ -11,6 +11,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { STACK_ALARMS } from '../../bench/cost';
 import { formatProblem } from '../../lib/engine/validate';
 import { compilePattern } from '../../lib/engine/patterns';
 import { profileAttributePaths, profileRulePatterns, rulePatternsFor } from '../../lib/engine/routing';
@@ -152,7 +153,8 @@ describe('the functions', () => {
     // PutItem: an email that reaches SES's door after its workflow was paused is kept until it is resumed.
     expect(actionsOf('Send')).toEqual([...logs, ...stream, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue', 'ses:SendEmail', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort());
     // The sweep reads workflows' controls (GetItem) and releases what a pause held (Query, UpdateItem, DeleteItem).
-    expect(actionsOf('Sweep')).toEqual([...logs, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:SendMessage'].sort());
+    // (GetQueueAttributes and GetQueueUrl are its on-failure destination's grant.)
+    expect(actionsOf('Sweep')).toEqual([...logs, 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort());
     expect(actionsOf('Unsubscribe')).toEqual([...logs, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'].sort());
 
     const everyAction = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((s) => s.Action));
@@ -222,6 +224,23 @@ describe('routing', () => {
     }
   });
 
+  it('gives every function EventBridge invokes asynchronously (the sweep\'s schedule) an on-failure queue, and its schedule a dead-letter queue, both alarmed', () => {
+    const invoked = Object.values(template.findResources('AWS::Lambda::Permission'))
+      .filter((p) => p.Properties.Principal === 'events.amazonaws.com')
+      .map((p) => p.Properties.FunctionName['Fn::GetAtt'][0] as string);
+    expect(invoked.length).toBeGreaterThan(0);
+    const failures = { 'Fn::GetAtt': [Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('WorkScheduledRunFailures'))!, 'Arn'] };
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    for (const fn of invoked) {
+      const config = configs.find((c) => c.Properties.FunctionName.Ref === fn);
+      expect(config?.Properties, fn).toMatchObject({ MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: { Destination: failures } } });
+    }
+    for (const rule of Object.values(template.findResources('AWS::Events::Rule')).filter((r) => r.Properties.ScheduleExpression)) {
+      expect(rule.Properties.Targets[0].DeadLetterConfig).toEqual({ Arn: failures });
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failures['Fn::GetAtt'][0], 'QueueName'] } }] });
+  });
+
   it('compiles entry, goal and exits into the rule, and leaves SES\'s own events to the configuration set\'s rule', () => {
     const [pattern] = stack.routing.patterns.get('cold-traffic-nurture')!;
     const alternatives = (pattern as { $or: Array<Record<string, unknown>> }).$or;
@@ -250,6 +269,8 @@ describe('email and alarms', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SES', MetricName: 'Reputation.BounceRate', Threshold: 0.04 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SES', MetricName: 'Reputation.ComplaintRate', Threshold: 0.0008 });
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'Errors' }, 4);
+    // The cost model prices this many alarms a month (bench/cost.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', STACK_ALARMS);
     // The send path's failures (given-up stream batches, emails of unknown outcome) and parked journeys.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^WorkSendFailures'), 'QueueName'] } }] });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Waymark', MetricName: 'JourneysParked', Threshold: 1 });

@@ -49,13 +49,13 @@ describe('costOf', () => {
     // reads), plus one per sweep (43,200): 820,800 reads at half a unit, $0.0513; all over 100.
     expect(cost.byService.dynamodb).toBeCloseTo(3.125 + 0.375 + (0.054 + 0.0108 + 0.0513) / 100, 6);
     // CloudWatch: Lambda's 600 bytes for each of 250,000 invocations (150,000,000 bytes,
-    // 0.1396984 GB at $0.50, $0.0698492); fixed: 10 alarms at $0.10 ($1.00) over 100.
-    expect(cost.byService.cloudWatch).toBeCloseTo((150_000_000 / 2 ** 30) * 0.5 + 1.0 / 100, 6);
+    // 0.1396984 GB at $0.50, $0.0698492); fixed: 11 alarms at $0.10 ($1.10) over 100.
+    expect(cost.byService.cloudWatch).toBeCloseTo((150_000_000 / 2 ** 30) * 0.5 + 1.1 / 100, 6);
     // Secrets Manager: the unsubscribe keys' secret, $0.40 a month, over 100.
     expect(cost.byService.secretsManager).toBeCloseTo(0.004, 6);
-    expect(cost.total).toBeCloseTo(1 + 0.582592 + 0.38500168 + 0.0001584 + 3.501161 + 0.0698492 + 0.01 + 0.004, 5);
-    // 0.33984004 (sweep, polls) + 0.0513 (controls) + 1.00 (alarms) + 0.40 (secret) = $1.79114004 a month.
-    expect(cost.fixedPerMillion).toBeCloseTo(1.79114004 / 100, 8);
+    expect(cost.total).toBeCloseTo(1 + 0.582592 + 0.38500168 + 0.0001584 + 3.501161 + 0.0698492 + 0.011 + 0.004, 5);
+    // 0.33984004 (sweep, polls) + 0.0513 (controls) + 1.10 (alarms) + 0.40 (secret) = $1.89114004 a month.
+    expect(cost.fixedPerMillion).toBeCloseTo(1.89114004 / 100, 8);
   });
 
   it('shows SES apart, never in the total; the stream reads of the send trigger at $0', () => {
@@ -81,13 +81,13 @@ describe('costOf', () => {
     expect(cost.fixedPerMillion).toBe(0);
   });
 
-  it('at a million events a month the fixed part is $1.76 per million, the alarms and the secret most of it', () => {
+  it('at a million events a month the fixed part is $1.86 per million, the alarms and the secret most of it', () => {
     const quiet: Scenario = { ...busy, fill: 1, monthlyEvents: 1_000_000 };
     // A million events a month: 200,000 advance and 50,000 send invocations, each reading the control
     // (fewer than the cache lives), plus 43,200 sweeps: 293,200 reads, 146,600 units, $0.018325.
-    expect(costOf(run, sweep, quiet, 'busEvents').fixedPerMillion).toBeCloseTo(0.33984004 + 0.018325 + 1.4, 8);
+    expect(costOf(run, sweep, quiet, 'busEvents').fixedPerMillion).toBeCloseTo(0.33984004 + 0.018325 + 1.5, 8);
     // Busy, the cache bounds the reads: $0.0513 a month per workflow.
-    expect(fixedMonthly(sweep).usd).toBeCloseTo(1.79114004, 8);
+    expect(fixedMonthly(sweep).usd).toBeCloseTo(1.89114004, 8);
     expect(fixedMonthly(sweep, 2).usd - fixedMonthly(sweep, 1).usd).toBeCloseTo(0.0513, 8);
   });
 });
