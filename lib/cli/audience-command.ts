@@ -9,6 +9,7 @@
  * others were); 2 a usage error, or nothing could be imported (no such file,
  * no email column, no such bus).
  */
+import { existsSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { compilePattern } from '../engine/patterns';
 import { formatProblem } from '../engine/validate';
@@ -75,6 +76,8 @@ export interface AudienceImportOptions {
   format?: string;
   delimiter?: string;
   time?: string;
+  /** The workflows to check the audience against (default: workflows/, when it exists). */
+  workflows?: string;
 }
 
 export async function audienceImportCommand(file: string, options: AudienceImportOptions): Promise<number> {
@@ -88,6 +91,10 @@ export async function audienceImportCommand(file: string, options: AudienceImpor
 
   const { sink, sender } = plan;
   console.log(`${color.bold('Importing')} ${file} into audience ${color.cyan(plan.audience)} ${symbols.arrow} ${sink.description}`);
+  // Not an error: the journey may be deployed from elsewhere. But a list that enters nobody is worth saying before it is sent.
+  const workflows = options.workflows ?? 'workflows';
+  const entered = existsSync(workflows) ? audiencesEntered(workflows) : undefined;
+  if (entered && !entered(plan.audience)) console.log(`  ${symbols.warn} ${noJourneyEnters(workflows, plan.audience)}`);
   const progress = progressOn();
   let result: ImportResult;
   try {
@@ -323,7 +330,7 @@ export function audienceSegmentsCommand(paths: string[], options: AudienceSegmen
     if (file.segment) {
       const s = file.segment;
       console.log(`${symbols.ok} ${color.bold(s.id)} ${symbols.arrow} ${color.cyan(s.audience)}  ${color.dim(`${s.schedule}, ${typeof s.rejoin === 'object' ? `rejoin after ${s.rejoin.after}` : 'once per customer'}  ${file.file}`)}`);
-      if (entered && !entered(s.audience)) console.log(`    ${symbols.warn} no journey in ${options.workflows ?? 'workflows'} enters on audience "${s.audience}" (entry: {"detail-type": ["Audience Joined"], "detail": {"audience": ["${s.audience}"]}})`);
+      if (entered && !entered(s.audience)) console.log(`    ${symbols.warn} ${noJourneyEnters(options.workflows ?? 'workflows', s.audience)}`);
     } else {
       console.log(`${symbols.fail} ${color.bold(file.file)}`);
       for (const problem of file.problems) console.log(`    ${color.red(formatProblem(problem))}`);
@@ -339,6 +346,10 @@ export function audienceSegmentsCommand(paths: string[], options: AudienceSegmen
   const summary = `${plural(loaded.segments.length, 'segment')} valid, ${invalid} invalid`;
   console.log(loaded.problems.length === 0 ? color.green(summary) : color.red(`${summary}: ${plural(loaded.problems.length, 'problem')}`));
   return loaded.problems.length === 0 ? 0 : 1;
+}
+
+function noJourneyEnters(workflows: string, audience: string): string {
+  return `no journey in ${workflows} enters on audience "${audience}" (entry: {"detail-type": ["Audience Joined"], "detail": {"audience": ["${audience}"]}})`;
 }
 
 /** Whether some valid workflow enters on an audience; undefined when the workflows cannot be read. */

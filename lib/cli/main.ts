@@ -169,6 +169,7 @@ audience
   .option('--format <format>', 'csv or jsonl (default: by the file extension)')
   .option('--delimiter <char>', '"," or ";" (default: the one the header row uses)')
   .option('--time <iso-time>', "the events' time (default: now; sent to a bus only when given)")
+  .option('--workflows <dir>', 'warn when no journey here enters on the audience', 'workflows')
   .addHelpText(
     'after',
     '\nExamples:\n  $ waymark audience import leads.csv --audience spring-webinar --out events.jsonl && waymark run --events events.jsonl\n  $ waymark audience import leads.csv --audience spring-webinar --endpoint http://127.0.0.1:8787\n  $ waymark audience import leads.csv --audience spring-webinar --bus waymark-1a2b3c4d --number score --rate 500\n\nRejected rows (bad email, missing id, duplicate in the file, profile too large, ...) are listed with their line\nin FILE.rejected.csv beside the list. Exit code 0: every row imported; 1: some rows rejected or not sent (the\nothers were); 2: a usage error, or nothing could be imported.',

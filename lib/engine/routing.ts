@@ -40,6 +40,20 @@ export function routedPattern(pattern: EventPattern): EventPattern | undefined {
 }
 
 /**
+ * A pattern as the alternatives it matches: a top-level `$or` (an entry on a lead or on an
+ * audience) becomes one pattern per alternative, the other fields copied into each, so a rule lists
+ * them side by side and the profile rule can see each alternative's detail-type. An alternative
+ * that names a field the rest of the pattern also names is left nested, as written.
+ */
+export function alternativesOf(pattern: EventPattern): EventPattern[] {
+  const { $or, ...rest } = pattern as EventPattern & { $or?: unknown };
+  if (!Array.isArray($or)) return [pattern];
+  const shared = Object.keys(rest);
+  if ($or.some((alternative) => typeof alternative !== 'object' || alternative === null || Object.keys(alternative).some((key) => shared.includes(key)))) return [pattern];
+  return ($or as EventPattern[]).flatMap((alternative) => alternativesOf({ ...rest, ...alternative }));
+}
+
+/**
  * The rule patterns for one workflow id (all its versions), each under
  * MAX_PATTERN_LENGTH: usually one; more when the workflow has many patterns.
  */
@@ -48,7 +62,7 @@ export function rulePatternsFor(versions: readonly Workflow[]): EventPattern[] {
   const unique = new Map<string, EventPattern>();
   for (const workflow of versions) {
     // Content is irrelevant to routing: compile against an empty catalogue.
-    for (const pattern of compileWorkflow(workflow, catalogue).eventPatterns) {
+    for (const pattern of compileWorkflow(workflow, catalogue).eventPatterns.flatMap(alternativesOf)) {
       const routed = routedPattern(pattern);
       if (routed) unique.set(JSON.stringify(routed), routed);
     }
@@ -116,7 +130,7 @@ function alwaysRoutedDetailTypes(workflows: readonly Workflow[]): string[] {
   const types = new Set<string>();
   const catalogue = createCatalogue([]);
   for (const workflow of workflows) {
-    for (const pattern of compileWorkflow(workflow, catalogue).eventPatterns) {
+    for (const pattern of compileWorkflow(workflow, catalogue).eventPatterns.flatMap(alternativesOf)) {
       const keys = Object.keys(pattern);
       const detailTypes = pattern['detail-type'];
       if (keys.length === 1 && keys[0] === 'detail-type' && Array.isArray(detailTypes) && detailTypes.every((t) => typeof t === 'string')) {

@@ -244,7 +244,9 @@ describe('routing', () => {
   it('compiles entry, goal and exits into the rule, and leaves SES\'s own events to the configuration set\'s rule', () => {
     const [pattern] = stack.routing.patterns.get('cold-traffic-nurture')!;
     const alternatives = (pattern as { $or: Array<Record<string, unknown>> }).$or;
-    expect(alternatives.map((a) => a['detail-type'])).toEqual([['lead.captured'], ['order.placed'], ['customer.deleted'], ['lead.disqualified']]);
+    // The entry's own $or (a lead, or the spring webinar's registrants) is listed alternative by alternative.
+    expect(alternatives.map((a) => a['detail-type'])).toEqual([['lead.captured'], ['Audience Joined'], ['order.placed'], ['customer.deleted'], ['lead.disqualified']]);
+    expect(alternatives[1]!.detail).toEqual({ audience: ['spring-webinar'] });
     expect(alternatives.every((a) => JSON.stringify(a.source) === JSON.stringify([{ 'anything-but': ['aws.ses'] }]))).toBe(true);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { source: ['aws.ses'], 'detail-type': Match.arrayWith(['Email Opened', 'Email Clicked', 'Email Bounced', 'Email Complaint Received']) },

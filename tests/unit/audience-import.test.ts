@@ -13,6 +13,8 @@ import { type Rejection, formatRejection } from '../../lib/audience/row-to-event
 import { audienceImportCommand } from '../../lib/cli/audience-command';
 import { parseCustomerEvent } from '../../lib/engine/events';
 import { runTimeline, timelineFromJsonLines } from '../../lib/runtime/local-runner';
+import { WorkflowRegistry } from '../../lib/runtime/registry';
+import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { defineWorkflow, registryOf } from '../support/journeys';
 
 const TIME = '2026-11-02T14:00:00.000Z';
@@ -260,6 +262,27 @@ describe('waymark audience import', () => {
     ]);
     expect(run.customers.map((c) => c.status)).toEqual(['completed', 'completed']);
     expect(readFileSync(rejectedFilePath(list), 'utf8')).toContain('3,email,nope,not a valid email address');
+  });
+
+  it('puts the list into the sample nurture, which enters on the spring webinar\'s registrants too', async () => {
+    const list = file('leads.csv', 'email;firstName;timezone\nana@example.com;Ana;Europe/Lisbon\nben@example;Ben;\ndev@example.com;Dev;Asia/Tokyo\n');
+    const out = join(dir, 'events.jsonl');
+    expect(await audienceImportCommand(list, { audience: 'spring-webinar', out, time: TIME })).toBe(1);
+    expect(printed()).not.toContain('no journey in workflows enters');
+    const loaded = loadValidWorkflows(['workflows']);
+    const run = await runTimeline(new WorkflowRegistry(loaded.workflows, loaded.catalogue), timelineFromJsonLines(readFileSync(out, 'utf8')), { until: Date.parse('2026-11-04T00:00:00Z') });
+    // Monday 14:00 UTC: 14:00 in Lisbon, inside the window; 23:00 in Tokyo, so Dev's waits for 09:00 there.
+    expect(run.emails.map((e) => `${new Date(e.at).toISOString()} ${e.to} ${e.workflowId}/${e.stepId}`)).toEqual([
+      '2026-11-02T14:00:00.000Z ana@example.com cold-traffic-nurture/welcome',
+      '2026-11-03T00:00:00.000Z dev@example.com cold-traffic-nurture/welcome',
+    ]);
+    expect(readFileSync(rejectedFilePath(list), 'utf8')).toContain('3,email,ben@example,not a valid email address');
+  });
+
+  it('warns, before sending, when no journey enters on the audience (a typo in --audience, or a journey not written yet)', async () => {
+    const list = file('leads.csv', 'email\nana@example.com\n');
+    expect(await audienceImportCommand(list, { audience: 'spring-webniar', dryRun: true })).toBe(0);
+    expect(printed()).toContain('! no journey in workflows enters on audience "spring-webniar" (entry: {"detail-type": ["Audience Joined"], "detail": {"audience": ["spring-webniar"]}})');
   });
 
   it('exit code 1 when rows were rejected: the others are still written, and the rejected rows are listed beside the input', async () => {
