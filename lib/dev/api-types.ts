@@ -80,7 +80,8 @@ export interface EdgeView {
 
 export interface Activity {
   at: string;
-  kind: 'entered' | 'email' | 'stage' | 'converted' | 'finished' | 'opened' | 'clicked' | 'rejected' | 'suppressed' | 'lifecycle';
+  /** `warning`: customer data the engine could not use as given (a bad time zone, an unusable address…), and the fallback it took. */
+  kind: 'entered' | 'email' | 'stage' | 'converted' | 'finished' | 'opened' | 'clicked' | 'rejected' | 'suppressed' | 'warning' | 'lifecycle';
   customerId: string | null;
   workflowId: string | null;
   text: string;

@@ -199,6 +199,7 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     counters,
     now,
     log: quiet,
+    onReport: journal.onReport,
   });
   const queue: InProcessWorkQueue = new InProcessWorkQueue(
     async (event) => {

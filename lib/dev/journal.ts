@@ -5,7 +5,7 @@
  * bounded: it is a window on a local run, not a record.
  */
 import type { Activity } from './api-types';
-import type { AppliedStep } from '../runtime/journey-service';
+import type { ApplyReport, AppliedStep } from '../runtime/journey-service';
 import type { OutgoingEmail, SendOutcome } from '../runtime/mailer';
 
 const MAX_ACTIVITY = 50;
@@ -75,6 +75,17 @@ export class DevJournal {
           this.record(state.status === 'suppressed' ? 'suppressed' : 'finished', effect.at, customerId, workflowId, `${customerId} ${state.status} ${workflowId}`);
         }
       }
+    }
+  };
+
+  /**
+   * The advance handler's report of each input. Warnings come from here, not from `onApplied`:
+   * an input can warn without changing a journey (an entry older than entry.maxAge starts nothing).
+   */
+  onReport = (report: ApplyReport): void => {
+    if (report.status !== 'applied') return;
+    for (const warning of report.warnings) {
+      this.record('warning', warning.at, warning.customerId, warning.workflowId, `${warning.customerId} in ${warning.workflowId}: ${warning.message}`);
     }
   };
 

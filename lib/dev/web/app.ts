@@ -364,7 +364,7 @@ function renderChannels(w: WorkflowView): void {
 
 const KIND_LABELS: Record<Activity['kind'], string> = {
   entered: 'entered', email: 'email', stage: 'stage', converted: 'converted', finished: 'finished',
-  opened: 'opened', clicked: 'clicked', rejected: 'rejected', suppressed: 'suppressed', lifecycle: 'journey',
+  opened: 'opened', clicked: 'clicked', rejected: 'rejected', suppressed: 'suppressed', warning: 'data warning', lifecycle: 'journey',
 };
 
 function renderActivity(ov: Overview): void {
