@@ -5,8 +5,9 @@
  * with experiment counters and customers resting at a step. Given that table,
  * expect cards whose counts do not collide, experiments and per-day charts,
  * a holdout shown as a control group, a readable channel, lookup by email
- * through the index, the customers at a step, a readable Fit, and no
- * lifecycle buttons. Also the report's printed pages: nothing overflows.
+ * through the index, the customers at a step, a readable Fit, no
+ * lifecycle buttons, and an activity panel that says the live feed is only in
+ * `waymark dev`. Also the report's printed pages: nothing overflows.
  * Screenshots go to test-results/ (gitignored).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -129,6 +130,11 @@ describe('waymark map on a table', () => {
     expect(await page.locator('[data-testid="channel"][data-channel="com.waymark.simulation"] .bar-name').textContent()).toBe('simulation');
     expect(await page.locator('[data-testid^="lifecycle-"]').count()).toBe(0);
     expect(await page.locator('#hintbar').isVisible()).toBe(false);
+
+    // The activity panel says where the live feed is, not "No customers yet" beside thousands of them.
+    const activity = await page.locator('#activity').textContent();
+    expect(activity).toContain('The live activity feed is only in waymark dev');
+    expect(activity).not.toContain('No customers yet');
 
     // Nothing in the side column or the insights overflows its box horizontally.
     const overflowing = await page

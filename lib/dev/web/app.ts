@@ -15,6 +15,8 @@ import {
 
 const POLL_MS = 2000;
 const emptyHint = (): Child[] => {
+  // A deployed table is read, not fed: there is no event to send from here (and no hint bar below).
+  if (state.overview?.mode === 'table') return ['No customers in this journey yet: nobody has entered it on this table'];
   const type = state.overview?.workflows.find((w) => w.id === state.workflowId)?.entryExample?.DetailType;
   return type
     ? ['No customers yet: send a ', h('code', { text: type }), ' event (below), or run ', h('code', { text: 'npm start' }), ' for the demo']
@@ -177,7 +179,7 @@ function render(): void {
     $('graph').classList.toggle('is-empty', !(workflow.metrics?.entered > 0));
   }
   renderHint(ov, workflow);
-  if (changed('empty-note', workflow?.entryExample?.DetailType ?? null)) fill(emptyNote, ...emptyHint());
+  if (changed('empty-note', [ov.mode, workflow?.entryExample?.DetailType ?? null])) fill(emptyNote, ...emptyHint());
   renderActivity(ov);
 }
 
@@ -368,6 +370,15 @@ const KIND_LABELS: Record<Activity['kind'], string> = {
 };
 
 function renderActivity(ov: Overview): void {
+  // A deployed table keeps where customers are, not what happened to them: there is no feed to show.
+  if (ov.mode === 'table') {
+    if (changed('activity', 'read-only')) {
+      fill($('activity'), h('li', { class: 'empty', 'data-testid': 'activity-read-only' },
+        'The live activity feed is only in ', h('code', { text: 'waymark dev' }),
+        ': a deployed table keeps where customers are, not what happened to them. Click a step, or look a customer up, to see who is where.'));
+    }
+    return;
+  }
   const list = Array.isArray(ov.activity) ? ov.activity : [];
   const names = new Map(ov.workflows.map((w) => [w.id, w.name || w.id]));
   // relative times move with the clock, so re-render when the minute changes too
