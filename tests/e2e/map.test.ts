@@ -141,6 +141,11 @@ describe('waymark map on a table', () => {
       .locator('.side .card, .insights .card, .experiment-table')
       .evaluateAll((nodes) => nodes.filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => `${el.className}: ${el.scrollWidth - el.clientWidth}px`));
     expect(overflowing).toEqual([]);
+    // No column header is cut to an ellipsis ("REVE…").
+    const truncatedHeaders = await page
+      .locator('.experiment-table thead th')
+      .evaluateAll((nodes) => nodes.filter((el) => el.scrollWidth > el.clientWidth).map((el) => `${el.textContent}: ${el.scrollWidth - el.clientWidth}px`));
+    expect(truncatedHeaders).toEqual([]);
 
     // Fit: to the width, never below a readable zoom.
     await page.locator('[data-testid="fit"]').click();

@@ -32,8 +32,8 @@ export function renderExperiments(box: HTMLElement, w: WorkflowView): void {
       const pct = (n: number) => `${Math.max(0, Math.min(100, (n / max) * 100)).toFixed(2)}%`;
       return h('article', { class: 'experiment', 'data-testid': 'experiment', 'data-step-id': e.stepId, 'data-kind': e.kind },
         h('h3', {}, e.label, h('span', { class: 'muted small', text: e.kind === 'holdout' ? ' holdout' : ' split' })),
-        h('table', { class: 'experiment-table' },
-          h('thead', {}, h('tr', {}, h('th', { text: e.kind === 'holdout' ? 'Group' : 'Path' }), h('th', { text: 'In' }), h('th', { text: 'Conv.' }), h('th', { text: 'Rate (95% CI)' }), money ? h('th', { text: 'Revenue' }) : null)),
+        h('table', { class: `experiment-table${money ? ' with-revenue' : ''}` },
+          h('thead', {}, h('tr', {}, h('th', { text: e.kind === 'holdout' ? 'Group' : 'Path' }), h('th', { text: 'In' }), h('th', { text: 'Conv.' }), h('th', { text: 'Rate (95% CI)' }), money ? h('th', { class: 'revenue', text: 'Revenue' }) : null)),
           h('tbody', {}, e.paths.map((p) => h('tr', { 'data-path': p.next },
             h('th', { scope: 'row', title: `planned ${formatRatio(p.plannedShare)}`, text: pathName(e, p.next) }),
             h('td', { class: 'num', text: fmtInt(p.entered) }),
