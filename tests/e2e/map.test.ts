@@ -4,7 +4,8 @@
  * counters scaled up to a big audience, so counts have five and six digits),
  * with experiment counters and customers resting at a step. Given that table,
  * expect cards whose counts do not collide, experiments and per-day charts,
- * a holdout shown as a control group, a readable channel, lookup by email
+ * a holdout shown as a control group, emails held by the send budget counted
+ * apart, a readable channel, lookup by email
  * through the index, the customers at a step, a readable Fit, no
  * lifecycle buttons, and an activity panel that says the live feed is only in
  * `waymark dev`. Also the report's printed pages: nothing overflows.
@@ -53,6 +54,9 @@ async function seededCounters(): Promise<CounterRow[]> {
     row('demo-or-offer', 'converted.path:offer', 410),
     row('offer', 'revenue', 410 * 49),
     row('offer', 'converted', 410),
+    // The send budget across journeys held some of the welcome emails and skipped others.
+    row('welcome', 'email.deferred:budget', 300),
+    row('welcome', 'email.skipped:budget', 40),
   ];
 }
 
@@ -115,6 +119,13 @@ describe('waymark map on a table', () => {
     const entered = await page.locator('[data-testid="step"][data-step-id="welcome"] [data-testid="step-entered"]').textContent();
     expect(entered!.replace(/\D/g, '').length + (/[KM]/.test(entered!) ? 3 : 0)).toBeGreaterThanOrEqual(4);
     expect(await collisions(page, '.stat-value, .stat-caption, .badge')).toEqual([]);
+
+    // Emails the send budget held back show on their card, told apart from the window's in its tooltip.
+    const welcome = page.locator('[data-testid="step"][data-step-id="welcome"]');
+    expect(await welcome.locator('[data-testid="step-over-budget"]').textContent()).toBe('over budget 340');
+    const tooltip = await welcome.locator('title').first().textContent();
+    expect(tooltip).toMatch(/^deferred: [\d,]+ \(300 held by the send budget, [\d,]+ by the window or the cap\)$/m);
+    expect(tooltip).toContain('skipped: 40 (40 over the send budget)');
 
     // A holdout is a control group, not a drop-off.
     const holdout = page.locator('[data-testid="step"][data-step-id="holdout"]');

@@ -1,9 +1,11 @@
 /**
  * The journey map's step cards: their sizes (the server lays the graph out
- * with them, lib/report/layout.ts) and the lines of their summary. Shared by
- * the server and the browser: pure, with the text measure passed in.
+ * with them, lib/report/layout.ts), the lines of their summary and of their
+ * tooltip. Shared by the server and the browser: pure, with the text measure
+ * passed in.
  */
-import type { StepView } from '../api-types';
+import type { StepMetrics, StepView } from '../api-types';
+import { formatCount } from '../../report/format';
 
 export const PAD = 12;
 export const SUMMARY_LINE = 15;
@@ -50,4 +52,29 @@ export function summaryLines(step: Pick<StepView, 'type' | 'summary'>, measure: 
 export function mapCardSize(step: Pick<StepView, 'type' | 'summary'>, measure: Measure): { width: number; height: number } {
   const base = step.type === 'email' ? CARD.email : CARD.other;
   return { width: base.width, height: base.height + (summaryLines(step, measure).length - 1) * SUMMARY_LINE };
+}
+
+/** Counts only an email step has; another step lists them only when they are not zero. */
+const EMAIL_COUNTS = ['sent', 'opened', 'clicked', 'deferred', 'skipped', 'failed', 'bounced', 'complained', 'unsubscribed'] as const satisfies ReadonlyArray<keyof StepMetrics>;
+
+/**
+ * The lines of a card's tooltip: what the step is, then every count. Deferred and skipped emails
+ * say how many of them the send budget across journeys held or skipped, apart from the send window
+ * and the frequency cap: a budget that holds back a journey's email is the marketer's to change
+ * (settings.json, the journeys' priorities), a window is the journey's own.
+ */
+export function stepTooltip(step: Pick<StepView, 'type' | 'label' | 'summary' | 'stage'>, metrics: Partial<StepMetrics>): string[] {
+  const count = (key: keyof StepMetrics) => (typeof metrics[key] === 'number' ? metrics[key] : 0);
+  const holdout = step.type === 'holdout';
+  const lines = [`${step.label} (${step.type}) · ${step.summary}`, `stage: ${step.stage ?? '–'}`];
+  for (const key of ['entered', 'waiting', ...EMAIL_COUNTS, 'converted', 'dropped'] as const) {
+    if (step.type !== 'email' && (EMAIL_COUNTS as readonly string[]).includes(key) && !count(key)) continue;
+    // A holdout's finished customers are its control group, not a drop-off.
+    let line = `${holdout && key === 'dropped' ? 'held out' : key}: ${formatCount(count(key))}`;
+    if (key === 'deferred' && count('deferredByBudget') > 0) line += ` (${formatCount(count('deferredByBudget'))} held by the send budget, ${formatCount(count('deferred') - count('deferredByBudget'))} by the window or the cap)`;
+    if (key === 'skipped' && count('skippedByBudget') > 0) line += ` (${formatCount(count('skippedByBudget'))} over the send budget)`;
+    lines.push(line);
+  }
+  lines.push('click to list the customers here');
+  return lines;
 }

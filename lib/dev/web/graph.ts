@@ -3,7 +3,7 @@
 // edges and stage bands, then only the counts are updated in place on each poll.
 import type { LayoutJson, StepMetrics, StepView, WorkflowView } from '../api-types';
 import { formatCompact } from '../../report/format';
-import { CARD, PAD, SUMMARY_LINE, summaryLines } from './cards';
+import { CARD, PAD, SUMMARY_LINE, stepTooltip, summaryLines } from './cards';
 import {
   s, h, fill, setText, fmtInt, rate, textWidth, ellipsize, FONT_STACK, stageHue, STEP_TYPES, TYPE_ICONS,
 } from './util';
@@ -493,7 +493,7 @@ export class JourneyGraph {
       }
       // A holdout's finished customers are its control group, not a drop-off.
       const holdout = refs.step.type === 'holdout';
-      this.updateBadges(refs, holdout ? 0 : num('dropped'), num('converted'), holdout ? num('dropped') : 0);
+      this.updateBadges(refs, holdout ? 0 : num('dropped'), num('converted'), holdout ? num('dropped') : 0, num('deferredByBudget') + num('skippedByBudget'));
       setText(refs.farEntered, fit(num('entered')));
       setText(refs.farWaiting, num('waiting') > 0 ? `${fmtInt(num('waiting'))} waiting` : '');
       const farParts: Array<[string, string]> = [];
@@ -505,20 +505,14 @@ export class JourneyGraph {
         fill(refs.farOutcome, farParts.flatMap(([cls, text], i) => [i ? s('tspan', { class: 'far-sep', text: '  ' }) : null, s('tspan', { class: cls, text })]));
       }
       if (refs.farRates) setText(refs.farRates, `${rate(num('opened'), num('sent'))} open · ${rate(num('clicked'), num('sent'))} click`);
-      const lines = [`${refs.step.label} (${refs.step.type}) · ${refs.step.summary}`, `stage: ${refs.step.stage ?? '–'}`];
-      const emailOnly: Array<keyof StepMetrics> = ['sent', 'opened', 'clicked', 'deferred', 'skipped', 'failed', 'bounced', 'complained', 'unsubscribed'];
-      for (const key of ['entered', 'waiting', ...emailOnly, 'converted', 'dropped'] as Array<keyof StepMetrics>) {
-        if (refs.step.type !== 'email' && emailOnly.includes(key) && !num(key)) continue;
-        lines.push(`${holdout && key === 'dropped' ? 'held out' : key}: ${fmtInt(num(key))}`);
-      }
-      lines.push('click to list the customers here');
-      setText(refs.tip, lines.join('\n'));
+      setText(refs.tip, stepTooltip(refs.step, m).join('\n'));
     }
     this.drawnOnce = true;
   }
 
-  updateBadges(refs: CardRefs, dropped: number, converted: number, heldOut: number): void {
-    const key = `${dropped}|${converted}|${heldOut}`;
+  /** `overBudget`: emails the send budget across journeys held or skipped here (the tooltip tells them apart). */
+  updateBadges(refs: CardRefs, dropped: number, converted: number, heldOut: number, overBudget: number): void {
+    const key = `${dropped}|${converted}|${heldOut}|${overBudget}`;
     if (refs.badgeKey === key) return;
     refs.badgeKey = key;
     const items: SVGGElement[] = [];
@@ -534,6 +528,7 @@ export class JourneyGraph {
     if (converted > 0) add('badge-converted', `converted ${fmtInt(converted)}`, 'step-converted');
     if (dropped > 0) add('badge-dropped', `dropped ${fmtInt(dropped)}`, 'step-dropped');
     if (heldOut > 0) add('badge-held', `held out ${fmtInt(heldOut)} (control)`, 'step-held-out');
+    if (overBudget > 0) add('badge-budget', `over budget ${fmtInt(overBudget)}`, 'step-over-budget');
     fill(refs.badges, items);
   }
 
