@@ -44,7 +44,7 @@ import { DemoAudience } from './demo';
 import { demoStories, entryExample } from './demo-plan';
 import { DevEventArchive } from './event-archive';
 import { DevJournal } from './journal';
-import { answerMapApi, customerSummary, customerViewFromTable, type MapBackend, stepCustomersFromTable } from './map-api';
+import { answerMapApi, customerPageFromJournal, customerViewFromTable, type MapBackend, stepCustomersFromTable } from './map-api';
 import { workflowView } from './overview';
 import { webAsset } from './web-assets';
 import { customerIdsByEmail } from '../runtime/customer-lookup';
@@ -443,18 +443,8 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
   const backend: MapBackend = {
     overview,
     customer: customerView,
-    async customers(query, offset, limit) {
-      const found = journal.recentCustomers(query, offset, limit);
-      const rows = (await Promise.all(found.customers.map(({ customerId, lastSeen }) => customerSummary(store, customerId, lastSeen)))).filter((r) => r !== undefined);
-      // An exact address the journal has not seen (a customer from before this run): the email index.
-      if (rows.length === 0 && offset === 0 && query.includes('@')) {
-        for (const customerId of await customerIdsByEmail(dynamo!.client, TABLE, query)) {
-          const row = await customerSummary(store, customerId, null);
-          if (row) rows.push(row);
-        }
-      }
-      return { customers: rows, offset, limit, total: Math.max(found.total, rows.length), hint: found.total === 0 && query === '' ? 'No customers yet' : null };
-    },
+    // An exact address the journal has not seen (a customer from before this run): the email index.
+    customers: (query, offset, limit) => customerPageFromJournal(journal, store, (email) => customerIdsByEmail(dynamo!.client, TABLE, email), query, offset, limit),
     stepCustomers: (workflowId, stepId, cursor) => stepCustomersFromTable(dynamo!.client, TABLE, (w, s) => registry.latestOf(w)?.definition.steps[s] !== undefined, workflowId, stepId, cursor),
   };
 

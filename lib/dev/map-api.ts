@@ -15,6 +15,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { customersAtStep } from '../runtime/customer-lookup';
 import type { DynamoStore } from '../runtime/dynamo-store';
 import type { CustomerPage, CustomerSummaryView, CustomerView, Overview, StepCustomersView } from './api-types';
+import type { DevJournal } from './journal';
 
 export interface MapBackend {
   overview(): Promise<Overview>;
@@ -122,6 +123,30 @@ export async function customerSummary(store: Pick<DynamoStore, 'loadCustomer'>, 
     journeys: [...customer.journeys].map(([workflowId, j]) => ({ workflowId, status: j.state.status, stage: j.state.stage })),
     lastSeen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
   };
+}
+
+/**
+ * `waymark dev`'s page of customers: the journal's most recent (those whose id or an address they
+ * were sent to contains the query), each summarised from the table. The journal only knows this
+ * run's customers: an exact address it has not seen is looked up with `idsByEmail` (the email index).
+ */
+export async function customerPageFromJournal(
+  journal: Pick<DevJournal, 'recentCustomers'>,
+  store: Pick<DynamoStore, 'loadCustomer'>,
+  idsByEmail: (email: string) => Promise<string[]>,
+  query: string,
+  offset: number,
+  limit: number,
+): Promise<CustomerPage> {
+  const found = journal.recentCustomers(query, offset, limit);
+  const rows = (await Promise.all(found.customers.map(({ customerId, lastSeen }) => customerSummary(store, customerId, lastSeen)))).filter((r) => r !== undefined);
+  if (rows.length === 0 && offset === 0 && query.includes('@')) {
+    for (const customerId of await idsByEmail(query)) {
+      const row = await customerSummary(store, customerId, null);
+      if (row) rows.push(row);
+    }
+  }
+  return { customers: rows, offset, limit, total: Math.max(found.total, rows.length), hint: found.total === 0 && query === '' ? 'No customers yet' : null };
 }
 
 /** The customers at a step, from the table (both servers). */
