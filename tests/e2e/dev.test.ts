@@ -4,7 +4,8 @@
  * endpoint with the real EventBridge client; the clock is moved forward; the
  * emails are read back from the SES server. Then the journey map is opened in
  * headless Chromium (the system's, else the one from npm: tests/support/browser.ts)
- * and must show the steps with their live counts.
+ * and must show the steps with their live counts, and a customer-data warning in
+ * its activity.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -117,7 +118,10 @@ describe('waymark dev', () => {
 
   it('shows the journey map with every step and its live counts in a browser', async () => {
     for (let i = 0; i < 6; i++) await put('lead.captured', { customerId: `e2e-lead-${i}`, channel: i % 2 ? 'search' : 'social', profile: { email: `lead${i}.e2e@example.com` } });
+    // A time zone with a typo: the send window is applied in the workflow's zone, and the activity says so.
+    await put('lead.captured', { customerId: 'e2e-chicgo', profile: { email: 'chicgo.e2e@example.com', timezone: 'America/Chicgo' } });
     const overview = await api<Overview>('/api/overview');
+    expect(overview.activity).toContainEqual(expect.objectContaining({ kind: 'warning', customerId: 'e2e-chicgo', workflowId: 'cold-traffic-nurture' }));
     const nurture = overview.workflows.find((w) => w.id === 'cold-traffic-nurture')!;
 
     const browser = await launchBrowser();
@@ -136,6 +140,9 @@ describe('waymark dev', () => {
       expect(await number('step-sent')).toBe(nurture.metrics.steps.welcome!.sent);
       expect(nurture.metrics.steps.welcome!.sent).toBeGreaterThanOrEqual(7);
       expect(await page.locator('[data-testid="stage-column"]').count()).toBeGreaterThanOrEqual(nurture.stages.length);
+      const warning = page.locator('[data-testid="activity-item"].kind-warning', { hasText: 'e2e-chicgo' }).first();
+      expect(await warning.locator('.feed-text').textContent()).toContain('e2e-chicgo in cold-traffic-nurture: profile.timezone "America/Chicgo" is not an IANA time zone');
+      expect(await warning.locator('.feed-kind').textContent()).toBe('data warning');
 
       // A customer lookup shows the path and the emails, with a link to each message.
       await page.locator('[data-testid="customer-search"]').fill('e2e-ana');
