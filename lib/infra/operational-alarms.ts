@@ -16,6 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { JOURNEY_PARKED } from '../runtime/log-messages';
 
 export interface OperationalAlarmsProps {
   functions: Record<string, lambda.IFunction>;
@@ -79,7 +80,7 @@ export class OperationalAlarms extends Construct {
         // A journey on a workflow version that is not deployed is parked: it waits, unseen, until the version returns.
     const parked = new logs.MetricFilter(this, 'JourneysParkedFilter', {
       logGroup: props.advanceLogs,
-      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'journey parked'),
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', JOURNEY_PARKED),
       metricNamespace: METRIC_NAMESPACE,
       metricName: 'JourneysParked',
       metricValue: '1',

@@ -687,6 +687,23 @@ describe('late input (WORKFLOWS.md, "Time in production")', () => {
     expect(handed.length).toBe(before);
   });
 
+  it('a lead redriven from the dead-letter queue 20 hours late: the first email at delivery (inside the window), then the journey as written from there, never two at once', async () => {
+    const { runtime, handed } = await recordedRuntime(MONDAY);
+    // Captured Monday 09:00; it failed five times and is redriven Tuesday 05:00, outside the window.
+    runtime.clock.now = MONDAY + 20 * HOUR;
+    await runtime.send({ id: 'lead-dlq', source: 'test.web', 'detail-type': 'lead.captured', time: iso(MONDAY), detail: { customerId: 'c-dlq', profile: { email: uniqueAddress('dlq') } } });
+    await runTimersUntil(runtime, Date.parse('2026-11-10T00:00:00Z'));
+    // As written, the four emails would have gone Monday 09:00, 13:00, 17:00 and 21:00: the window and the
+    // one-per-20-hours cap, checked at real send time from the delivery on, spread them over four weekdays.
+    // (This sweep runs 10 minutes after a timer falls due, so each goes at 09:10, when it is handed to SES.)
+    expect(handed.map((h) => `${iso(h.at)} ${h.subject}`)).toEqual([
+      '2026-11-03T09:10:00.000Z Article 1 for you',
+      '2026-11-04T09:10:00.000Z Article 2',
+      '2026-11-05T09:10:00.000Z An offer',
+      '2026-11-06T09:10:00.000Z How are we doing?',
+    ]);
+  });
+
   it('a sweep down for three days over 1,000 customers: one instant\'s emails each when it returns, caps and windows held at real send time', { timeout: HEAVY_CASE_TIMEOUT_MS }, async () => {
     const CUSTOMERS = 1000;
     const { runtime, handed } = await recordedRuntime(MONDAY);

@@ -25,6 +25,8 @@ import { MemoryStore } from '../../lib/runtime/memory-store';
 import { encodeWorkMessage, MemoryDeadLetters } from '../../lib/runtime/queue';
 import { TAG } from '../../lib/runtime/ses-events';
 import type { CounterRow, JourneyWrite, OutboxEntry } from '../../lib/runtime/store';
+import type { Workflow } from '../../lib/engine/schema';
+import { JOURNEY_PARKED } from '../../lib/runtime/log-messages';
 import { defineWorkflow, lead, registryOf } from '../support/journeys';
 
 const NOW = Date.parse('2026-11-02T10:00:00Z');
@@ -69,12 +71,12 @@ function recordingLogger() {
 }
 
 /** The advance handler wired as in Lambda, but on memory: store, memory dead letters. */
-function setUp(options: { concurrency?: number } = {}) {
-  const store = new InstrumentedStore();
+function setUp(options: { concurrency?: number; store?: InstrumentedStore; workflows?: Workflow[] } = {}) {
+  const store = options.store ?? new InstrumentedStore();
   const deadLetters = new MemoryDeadLetters();
   const counters = new BufferedCounters(store);
   const { log, lines } = recordingLogger();
-  const service = new JourneyService({ registry: registryOf(workflow), store, counters, log });
+  const service = new JourneyService({ registry: registryOf(options.workflows ?? workflow), store, counters, log });
   /** Processing time; a test may move it on. */
   const clock = { now: NOW };
   /** Each input's start and end, in the order they happened (the service's calls, as the handler makes them). */
@@ -265,6 +267,42 @@ describe('advance handler: transient errors', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(outbox()).toEqual(['ben welcome article-1']);
+  });
+});
+
+describe('advance handler: what the operator is told', () => {
+  it('a journey on a workflow version that is no longer deployed is logged as "journey parked", the message the JourneysParked alarm counts', async () => {
+    // Prepare: Ana waits in version 1; version 1 is removed and only version 2 is deployed.
+    const before = setUp();
+    await before.handler(batch(leadMessage('ana')));
+    const after = setUp({ store: before.store, workflows: [defineWorkflow({ version: 2, steps: { welcome: { type: 'email', template: 'article-1' } } })] });
+    after.clock.now = NOW + 2 * 86_400_000;
+
+    // Act: the sweep wakes her.
+    const response = await after.handler(batch(record(encodeWorkMessage({ kind: 'wake', customerId: 'ana' }), 'wake-ana')));
+
+    // Assess: not retried (nothing would change), logged with the alarm's exact message, counted, out of the due index.
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(after.lines.filter((l) => l.level === 'error')).toContainEqual({ level: 'error', message: JOURNEY_PARKED, data: expect.objectContaining({ messageId: 'wake-ana', customerId: 'ana', workflowId: 'test-journey', outcome: 'parked' }) });
+    expect(JOURNEY_PARKED).toBe('journey parked');
+    expect(await before.store.readCounters('test-journey')).toContainEqual(expect.objectContaining({ name: 'journey.parked:v1', value: 1 }));
+    expect((await before.store.loadJourney('ana', 'test-journey'))?.state.dueAt).not.toBeNull();
+  });
+
+  it('customer data the engine could not use is logged once per customer and reason, with the journey, and counted', async () => {
+    const windowed = defineWorkflow({ settings: { timezone: 'UTC', sendWindow: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' } }, steps: { welcome: { type: 'email', template: 'article-1' } } });
+    const { handler, lines, store } = setUp({ workflows: [windowed] });
+
+    await handler(batch(record(JSON.stringify(lead('chi', '2026-11-02T10:00:00Z', { timezone: 'America/Chicgo' })))));
+
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([
+      {
+        level: 'warn',
+        message: 'customer data not usable: a fallback was taken',
+        data: expect.objectContaining({ customerId: 'chi', workflowId: 'test-journey', reason: expect.stringContaining('"America/Chicgo" is not an IANA time zone (did you mean "America/Chicago"?)') }),
+      },
+    ]);
+    expect(await store.readCounters('test-journey')).toContainEqual(expect.objectContaining({ name: 'warning:timezone-invalid', value: 1 }));
   });
 });
 

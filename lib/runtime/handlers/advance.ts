@@ -25,6 +25,7 @@ import type { ApplyReport, JourneyService, Logger, ServiceInput } from '../journ
 import { type DeadLetters, decodeWorkMessage } from '../queue';
 import { classifySesEvent, isSesEvent, type SesEventOutcome } from '../ses-events';
 import type { JourneyStore } from '../store';
+import { JOURNEY_PARKED } from '../log-messages';
 
 /** Customers of one batch applied at once: a batch of ten (the stack's batch size) all together. */
 export const ADVANCE_CONCURRENCY = 10;
@@ -79,9 +80,10 @@ export function createAdvanceHandler(deps: AdvanceDependencies) {
         await deps.deadLetters.send(record.body, report.reason);
       } else if (report.status === 'applied') {
         for (const journey of report.journeys.filter((j) => j.outcome === 'failed' || j.outcome === 'parked')) {
-          deps.log.error(journey.outcome === 'parked' ? 'journey parked' : 'journey not applied', { messageId: record.messageId, customerId: report.customerId, ...journey });
+          deps.log.error(journey.outcome === 'parked' ? JOURNEY_PARKED : 'journey not applied', { messageId: record.messageId, customerId: report.customerId, ...journey });
         }
-        for (const warning of report.warnings) deps.log.warn('customer data not usable: a fallback was taken', { ...warning });
+        // The warning's text goes under `reason`: a log line's own `message` is what metric filters and queries key on.
+        for (const { message, ...warning } of report.warnings) deps.log.warn('customer data not usable: a fallback was taken', { ...warning, reason: message });
       }
       deps.onReport?.(report, record.body);
       return true;
