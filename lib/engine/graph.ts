@@ -4,7 +4,7 @@
  * summary, and labelled edges. The journey map and the HTML report draw it.
  */
 import { DEFAULT_STAGES } from './constants';
-import type { EventPattern, Step, Workflow } from './schema';
+import type { EventPattern, Step, WaitAt, Workflow } from './schema';
 import { parseDuration } from './time';
 
 export interface GraphStep {
@@ -45,6 +45,30 @@ export function humanDuration(iso: string): string {
   return parts.join(' ') || '0 seconds';
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * "2026-12-31T14:00:00Z" → "31 Dec 2026 14:00 UTC"; seconds only when there are some. In UTC, as
+ * written in no particular customer's zone: an instant is the same moment for everyone, and the
+ * report's other times are UTC too. Text that is not an instant is returned as it is.
+ */
+export function humanInstant(iso: string): string {
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const d = new Date(at);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const seconds = d.getUTCSeconds() === 0 ? '' : `:${pad(d.getUTCSeconds())}`;
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}${seconds} UTC`;
+}
+
+/** `wait.at` for people: "31 Dec 2026 14:00 UTC", "7 days before profile.renewsAt", "9 hours after event.detail.deliveryDate". */
+export function describeMoment(at: WaitAt): string {
+  if (typeof at === 'string') return humanInstant(at);
+  const shift = at.offset === undefined ? '0 seconds' : humanDuration(at.offset.replace(/^[-+]/, ''));
+  if (shift === '0 seconds') return at.attribute;
+  return `${shift} ${at.offset!.startsWith('-') ? 'before' : 'after'} ${at.attribute}`;
+}
+
 /** A short reading of a pattern: `profile.plan: trial`, `detail-type: order.placed`. */
 export function describePattern(pattern: EventPattern, prefix = ''): string {
   const parts: string[] = [];
@@ -73,7 +97,9 @@ function summaryOf(step: Step): string {
     case 'email':
       return step.template !== undefined ? `template ${step.template}` : `${step.content!.kind}${step.content!.tags?.length ? ` #${step.content!.tags.join(' #')}` : ''}`;
     case 'wait':
-      return step.until ? `wait for ${describePattern(step.until.on).replace(/^detail-type: /, '')}, up to ${humanDuration(step.until.timeout)}` : `wait ${humanDuration(step.duration!)}`;
+      if (step.until) return `wait for ${describePattern(step.until.on).replace(/^detail-type: /, '')}, up to ${humanDuration(step.until.timeout)}`;
+      if (step.at !== undefined) return `wait until ${describeMoment(step.at)}`;
+      return `wait ${humanDuration(step.duration!)}`;
     case 'branch':
       return `${step.cases.length} case${step.cases.length === 1 ? '' : 's'}, else ${step.else}`;
     case 'split': {

@@ -158,6 +158,19 @@ describe('the HTML report', () => {
     expect(svg).toMatch(/<path d="M[\d.]+,[\d.]+ L/);
   });
 
+  it('sums up each step on its map card and in its tooltip, a wait until a moment with its date', async () => {
+    const yearEnd = loaded.workflows.find((w) => w.id === 'year-end-promotion')!;
+    const page = renderReportHtml({
+      source: { kind: 'simulation', file: 'forecast.json', workflow: { id: yearEnd.id }, parameters: simulationOf(yearEnd, []).parameters },
+      period: { from: null, to: null },
+      generatedAt: GENERATED_AT,
+      workflows: [await buildWorkflowReport(yearEnd, [])],
+    });
+    expect(page).toContain('<text class="node-summary" x="12" y="62" font-size="11" fill="#5b6573">wait until 31 Dec 2026 14:00 UTC</text>');
+    expect(page).toContain('<title>Until the last morning (last-day): wait until 31 Dec 2026 14:00 UTC</title>');
+    expect(page).not.toContain('undefined');
+  });
+
   it('is self-contained: no scripts or styles from anywhere, nothing fetched, no web address at all for a simulation', () => {
     expect(html).not.toMatch(/<script\s+[^>]*src/i);
     expect(externalReferences(html)).toEqual([]);
