@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { rulesFor } from '../engine/routing';
-import { type RunResult, runTimeline, timelineFromJsonLines } from '../runtime/local-runner';
+import { type RunResult, runTimeline, timelineFromJsonLines, warningsPerCustomerAndReason } from '../runtime/local-runner';
 import { WorkflowRegistry } from '../runtime/registry';
 import { loadValidWorkflows, WorkflowLoadError } from '../runtime/workflow-files';
 import { color, plural, shortTime, symbols, table } from './output';
@@ -31,19 +31,8 @@ export function runJson(result: RunResult) {
     })),
     customers: result.customers.map((c) => ({ customerId: c.customerId, workflowId: c.workflowId, version: c.version, status: c.status, stepId: c.stepId, stage: c.stage })),
     rejected: result.rejected.map((r) => ({ line: r.line, reason: r.reason })),
-    warnings: uniqueWarnings(result).map((w) => ({ customerId: w.customerId, workflowId: w.workflowId, reason: w.message })),
+    warnings: warningsPerCustomerAndReason(result.warnings).map((w) => ({ customerId: w.customerId, workflowId: w.workflowId, reason: w.reason })),
   };
-}
-
-/** One warning per customer, journey and reason: a bad time zone is reported once, not at every email. */
-export function uniqueWarnings(result: Pick<RunResult, 'warnings'>): RunResult['warnings'] {
-  const seen = new Set<string>();
-  return result.warnings.filter((w) => {
-    const key = `${w.customerId}\u0000${w.workflowId}\u0000${w.code}\u0000${w.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /** Emails the send budget across journeys held back or skipped, over every workflow. */
@@ -107,10 +96,10 @@ export async function runCommand(options: RunOptions): Promise<number> {
   if (budget.deferred + budget.skipped > 0) {
     console.log(`\n${color.bold('Send budget')}  ${plural(budget.deferred, 'email')} held until the budget allowed it, ${plural(budget.skipped, 'email')} skipped over it (workflows/settings.json)`);
   }
-  const warnings = uniqueWarnings(result);
+  const warnings = warningsPerCustomerAndReason(result.warnings);
   if (warnings.length > 0) {
     console.log(`\n${color.bold(color.yellow(`Warnings (${warnings.length})`))}`);
-    for (const w of warnings) console.log(`  ${symbols.warn} ${w.customerId} in ${w.workflowId}: ${w.message}`);
+    for (const w of warnings) console.log(`  ${symbols.warn} ${w.customerId} in ${w.workflowId}: ${w.reason}`);
   }
   if (result.rejected.length > 0) {
     console.log(`\n${color.bold(color.red(`Rejected lines (${result.rejected.length})`))}`);

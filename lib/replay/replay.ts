@@ -239,7 +239,8 @@ class SideRun {
   private drain(): void {
     const { runner } = this;
     runner.mailer.sent.length = 0;
-    for (const w of runner.warnings) this.warningKeys.add(`${w.customerId}\u0000${w.workflowId}\u0000${w.code}\u0000${w.message}`);
+    // Counted as `waymark run` lists them: once per customer, journey and reason code.
+    for (const w of runner.warnings) this.warningKeys.add(`${w.customerId}\u0000${w.workflowId}\u0000${w.code}`);
     runner.warnings.length = 0;
   }
 

@@ -44,6 +44,40 @@ export interface RunnerWarning extends Omit<CustomerWarning, 'code'> {
   code: 'engagement-without-email';
 }
 
+/**
+ * What `waymark run` and `waymark test` print for a customer's data: one warning per customer,
+ * journey and reason code, however often it happened. A bad address is one thing to fix, not one
+ * line per email it cost.
+ */
+export interface CustomerDataWarning {
+  code: CustomerWarning['code'] | RunnerWarning['code'];
+  customerId: string;
+  workflowId: string;
+  /** The first occurrence's message; when it happened again, how often and at which other steps. */
+  reason: string;
+  count: number;
+}
+
+/**
+ * The warnings in the order each reason first happened, one per (customer, journey, code):
+ * `…: the email of step "welcome" was skipped (×4, also at steps "article-2", "article-3" and "sunset")`.
+ */
+export function warningsPerCustomerAndReason(warnings: ReadonlyArray<CustomerWarning | RunnerWarning>): CustomerDataWarning[] {
+  const groups = new Map<string, { first: CustomerWarning | RunnerWarning; count: number; steps: string[] }>();
+  for (const warning of warnings) {
+    const key = `${warning.customerId}\u0000${warning.workflowId}\u0000${warning.code}`;
+    const group = groups.get(key) ?? { first: warning, count: 0, steps: [] };
+    group.count += 1;
+    if (warning.stepId !== undefined && warning.stepId !== group.first.stepId && !group.steps.includes(warning.stepId)) group.steps.push(warning.stepId);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ first, count, steps }) => {
+    const quoted = steps.map((step) => `"${step}"`);
+    const also = quoted.length === 0 ? '' : `, also at step${quoted.length === 1 ? '' : 's'} ${quoted.length === 1 ? quoted[0] : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`}`;
+    return { code: first.code, customerId: first.customerId, workflowId: first.workflowId, reason: count === 1 ? first.message : `${first.message} (×${count}${also})`, count };
+  });
+}
+
 /** Keeps journeys from running forever when nothing bounds them (a journey that loops through waits). */
 export const MAX_TIMER_FIRINGS = 5_000_000;
 

@@ -10,7 +10,7 @@ import { segmentsToJsonPath } from '../engine/json-path';
 import type { JourneyState } from '../engine/model';
 import { compilePattern } from '../engine/patterns';
 import { closest, didYouMean } from '../engine/suggest';
-import { sortTimeline, type TimelineItem, timelineItemsFor, VirtualClockRunner } from '../runtime/local-runner';
+import { sortTimeline, type TimelineItem, timelineItemsFor, VirtualClockRunner, warningsPerCustomerAndReason } from '../runtime/local-runner';
 import { WorkflowRegistry } from '../runtime/registry';
 import { describeJsonError, loadValidWorkflows } from '../runtime/workflow-files';
 import { type ExpectedEmail, resolveTime, type Scenario, type ScenarioFile, scenarioFileProblems, ScenarioFile as ScenarioFileSchema } from './scenario';
@@ -367,12 +367,8 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   check('converted', scenario.expect.converted, final?.converted ?? false);
   check('version', scenario.expect.version, final?.version ?? null);
 
-  const seen = new Set<string>();
-  for (const warning of runner.warnings) {
-    const key = `${warning.customerId}\u0000${warning.workflowId}\u0000${warning.code}\u0000${warning.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    warnings.push({ code: warning.code, reason: warning.message, customerId: warning.customerId, workflowId: warning.workflowId });
+  for (const warning of warningsPerCustomerAndReason(runner.warnings)) {
+    warnings.push({ code: warning.code, reason: warning.reason, customerId: warning.customerId, workflowId: warning.workflowId });
   }
 
   return { name: scenario.name, passed: failures.length === 0, failures, warnings, emails, final, path: steps };

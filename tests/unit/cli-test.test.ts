@@ -101,8 +101,9 @@ describe('waymark test', () => {
     });
     const { stdout } = waymark('test', path, '--workflows', 'workflows', '--json');
     const report = JSON.parse(stdout);
+    // One warning for the bad zone, though the window was checked in the workflow's zone for each of her four emails.
     expect(report.files[0].scenarios[0].warnings).toEqual([
-      { code: 'timezone-invalid', customerId: 'grace', workflowId: 'cold-traffic-nurture', reason: 'profile.timezone "Europe/Madird" is not an IANA time zone (did you mean "Europe/Madrid"?): the send window was applied in America/New_York, the workflow\'s zone' },
+      { code: 'timezone-invalid', customerId: 'grace', workflowId: 'cold-traffic-nurture', reason: 'profile.timezone "Europe/Madird" is not an IANA time zone (did you mean "Europe/Madrid"?): the send window was applied in America/New_York, the workflow\'s zone (×4)' },
     ]);
   });
 });

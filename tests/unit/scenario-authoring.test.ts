@@ -181,15 +181,19 @@ describe('warnings', () => {
     expect(text(result)).toContain('  ✔ a typo in the entry event (1 email)\n      ! event 3 ("lead.disqualifed" at +1d) matches no pattern');
   });
 
-  it('customer data the engine could not use, per scenario: a time zone (with what was meant) and an address', async () => {
+  it('customer data the engine could not use, once per scenario, customer and reason: a time zone (with what was meant) and an address', async () => {
     const result = await runNurture([
       { name: 'a time zone with a typo', customer: { id: 'dev', profile: { timezone: 'America/Chicgo' } }, events: [{ at: '+0', type: 'lead.captured' }], until: '+1h', expect: { emails: [{ step: 'welcome' }] } },
       { name: 'no address', customer: { id: 'ana', profile: { email: 'not-an-email' } }, events: [{ at: '+0', type: 'lead.captured' }], until: '+1h', expect: { emails: 'none' } },
+      // Every email of the journey is skipped for the one bad address: still one warning, with how often and where.
+      { name: 'no address, the whole journey', customer: { id: 'ana', profile: { email: 'not-an-email' } }, events: [{ at: '+0', type: 'lead.captured' }], expect: { emails: 'none' } },
     ]);
     expect(result.scenarios.map((s) => s.warnings)).toEqual([
       [{ code: 'timezone-invalid', customerId: 'dev', workflowId: 'cold-traffic-nurture', reason: 'profile.timezone "America/Chicgo" is not an IANA time zone (did you mean "America/Chicago"?): the send window was applied in America/New_York, the workflow\'s zone' }],
       [{ code: 'email-invalid', customerId: 'ana', workflowId: 'cold-traffic-nurture', reason: 'profile.email "not-an-email" is not an email address: the email of step "welcome" was skipped' }],
+      [{ code: 'email-invalid', customerId: 'ana', workflowId: 'cold-traffic-nurture', reason: 'profile.email "not-an-email" is not an email address: the email of step "welcome" was skipped (×4, also at steps "article-2", "article-3" and "sunset")' }],
     ]);
+    expect(text(result).match(/! ana in cold-traffic-nurture/g)).toHaveLength(2);
     expect(text(result)).toContain('      ! dev in cold-traffic-nurture: profile.timezone "America/Chicgo" is not an IANA time zone (did you mean "America/Chicago"?)');
   });
 
