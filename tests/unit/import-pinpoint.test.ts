@@ -339,6 +339,29 @@ describe('import pinpoint: malformed exports', () => {
     ]);
   });
 
+  it('one run reports every problem: the loop too when its template is missing (no --templates)', () => {
+    const result = importJourney(fixture('loop-without-wait.json'), { templates: [] });
+
+    expect(errors(result)).toEqual([
+      'JourneyResponse.Activities.Welcome.EMAIL.TemplateName: no export of the email template "WelcomeEmail" (no --templates given)',
+      'JourneyResponse.Activities.Welcome: a loop without a wait: Activities.Welcome → Activities.Again → Activities.Welcome would run forever at one instant',
+    ]);
+    expect(result.workflow).toBeUndefined();
+  });
+
+  it('one run reports every problem: a missing sender beside a missing template, but no guess about senders when an activity could not be read', () => {
+    const noSender = { EMAIL: { TemplateName: 'Missing' } };
+    expect(errors(importJourney(journeyWith({ Activities: { Hello: noSender } }), { templates: [] }))).toEqual([
+      'Activities.Hello.EMAIL.TemplateName: no export of the email template "Missing" (no --templates given)',
+      'Activities.*.EMAIL.MessageConfig.FromAddress: no EMAIL activity names its sender (Pinpoint used the email channel\'s FromAddress, which the journey export does not include)',
+    ]);
+    // The unreadable activity might have named one.
+    expect(errors(importJourney(journeyWith({ Activities: { Hello: noSender, Odd: { Description: 'empty' } } }), { templates: [] }))).toEqual([
+      'Activities.Odd: an activity needs one of EMAIL, Wait, ConditionalSplit, MultiCondition, RandomSplit, Holdout, SMS, PUSH, CUSTOM, ContactCenter',
+      'Activities.Hello.EMAIL.TemplateName: no export of the email template "Missing" (no --templates given)',
+    ]);
+  });
+
   it('a loop through a Wait activity is fine', () => {
     const result = importJourney(
       journeyWith({

@@ -101,8 +101,8 @@ export function importPinpointJourney(input: PinpointImportInput): PinpointImpor
     return resolved;
   };
   const mapped = mapActivities(journey.StartActivity, journey.Activities, { report, path, contentIdFor, ...(settings.entryCap === undefined ? {} : { entryCap: settings.entryCap }) });
-  // Without the activities, whether any names a sender is unknown: say nothing about it.
-  const from = mapped === undefined ? undefined : sender(input, mapped.fromAddresses, report);
+  // Without every activity, whether any names a sender is unknown: say nothing about it.
+  const from = mapped.fromAddresses === undefined ? undefined : sender(input, mapped.fromAddresses, report);
 
   report.carried(
     path('StartCondition'),
@@ -112,7 +112,7 @@ export function importPinpointJourney(input: PinpointImportInput): PinpointImpor
       : 'each participant is a customer: send the Pinpoint endpoint id as detail.customerId',
   );
 
-  if (report.errors.length > 0 || id === undefined || on === undefined || mapped === undefined || from === undefined) {
+  if (report.errors.length > 0 || id === undefined || on === undefined || mapped.start === undefined || from === undefined) {
     return { id: id ?? '', workflow: undefined, content: [], report };
   }
   const workflow: WorkflowDocument = {

@@ -49,6 +49,15 @@ export interface MappedJourney {
   fromAddresses: Array<{ address: string; at: string }>;
 }
 
+/**
+ * An export with errors (each one reported): no steps, but the senders its EMAIL activities name,
+ * when every activity could be read (else who sends is unknown, and nothing is said about it).
+ */
+export interface UnmappedJourney {
+  start: undefined;
+  fromAddresses: Array<{ address: string; at: string }> | undefined;
+}
+
 export interface JourneyContext {
   report: ImportReport;
   path: PinpointPath;
@@ -60,6 +69,8 @@ export interface JourneyContext {
 
 const MAX_STEP_ID = 64;
 const END = 'end';
+/** The template of an email step whose template could not be imported (an error is reported, so it is never written). */
+const NO_CONTENT = 'no-content';
 
 /** Step ids for activity ids: lower-cased, no control characters, at most 64 characters, unique. */
 export class StepIds {
@@ -101,12 +112,12 @@ interface Builder {
   fromAddresses: Array<{ address: string; at: string }>;
 }
 
-/** The steps for a journey's activities, or undefined when the export is malformed (every reason is in the report). */
-export function mapActivities(start: string | undefined, rawActivities: Record<string, unknown> | undefined, context: JourneyContext): MappedJourney | undefined {
+/** The steps for a journey's activities, or, when the export is malformed, what could be learnt (every reason is in the report). */
+export function mapActivities(start: string | undefined, rawActivities: Record<string, unknown> | undefined, context: JourneyContext): MappedJourney | UnmappedJourney {
   const { report, path } = context;
   if (rawActivities === undefined || Object.keys(rawActivities).length === 0) {
     report.error(path('Activities'), 'required: the journey has no activities', 'export the journey again with `aws pinpoint get-journey`');
-    return undefined;
+    return { start: undefined, fromAddresses: undefined };
   }
   const activities = new Map<string, Activity>();
   let failed = false;
@@ -125,6 +136,7 @@ export function mapActivities(start: string | undefined, rawActivities: Record<s
     }
     activities.set(id, parsed.data);
   }
+  const everyActivityRead = !failed;
   if (start === undefined) {
     report.error(path('StartActivity'), 'required: the id of the first activity', `one of ${[...activities.keys()].map((k) => `"${k}"`).join(', ')}`);
     failed = true;
@@ -136,7 +148,15 @@ export function mapActivities(start: string | undefined, rawActivities: Record<s
   const ids = new StepIds(Object.keys(rawActivities));
   const builder: Builder = { context, ids, activities, steps: {}, origins: new Map(), failed, endId: undefined, fromAddresses: [] };
   for (const [id, activity] of activities) buildActivity(builder, id, activity, Object.keys(rawActivities));
-  if (builder.failed || start === undefined) return undefined;
+  if (builder.failed || start === undefined) {
+    // Nothing is written, but the shape that could be built is still checked, so that one run
+    // reports every problem: a loop without a wait is not hidden behind a missing template.
+    if (start !== undefined && start in rawActivities) {
+      const reachable = reachableFrom(builder.steps, ids.of(start));
+      reportLoopWithoutWait(builder, Object.fromEntries(Object.entries(builder.steps).filter(([id]) => reachable.has(id))), ids.of(start));
+    }
+    return { start: undefined, fromAddresses: everyActivityRead ? builder.fromAddresses : undefined };
+  }
 
   let startId = ids.of(start);
   if (context.entryCap !== undefined) {
@@ -157,17 +177,21 @@ export function mapActivities(start: string | undefined, rawActivities: Record<s
     delete builder.steps[builder.endId];
     builder.steps[builder.endId] = end;
   }
-  const cycle = loopWithoutWait(builder.steps, startId);
-  if (cycle) {
-    const activitiesInLoop = [...new Set(cycle.map((step) => builder.origins.get(step) ?? step))];
-    report.error(
-      path('Activities', activitiesInLoop[0]!),
-      `a loop without a wait: ${[...activitiesInLoop, activitiesInLoop[0]].map((a) => `Activities.${a}`).join(' → ')} would run forever at one instant`,
-      'put a Wait activity in the loop',
-    );
-    return undefined;
-  }
+  if (reportLoopWithoutWait(builder, builder.steps, startId)) return { start: undefined, fromAddresses: builder.fromAddresses };
   return { start: startId, steps: builder.steps, origins: builder.origins, fromAddresses: builder.fromAddresses };
+}
+
+/** Reports the first loop among `steps` that never waits, by its activities; true when there is one. */
+function reportLoopWithoutWait(builder: Builder, steps: Record<string, ImportedStep>, startId: string): boolean {
+  const cycle = loopWithoutWait(steps, startId);
+  if (!cycle) return false;
+  const activitiesInLoop = [...new Set(cycle.map((step) => builder.origins.get(step) ?? step))];
+  builder.context.report.error(
+    builder.context.path('Activities', activitiesInLoop[0]!),
+    `a loop without a wait: ${[...activitiesInLoop, activitiesInLoop[0]].map((a) => `Activities.${a}`).join(' → ')} would run forever at one instant`,
+    'put a Wait activity in the loop',
+  );
+  return true;
 }
 
 function endStep(builder: Builder): string {
@@ -213,14 +237,13 @@ function buildActivity(builder: Builder, id: string, activity: Activity, known: 
       const email = activity.EMAIL!;
       const next = email.NextActivity === undefined ? undefined : ref(email.NextActivity, 'NextActivity');
       if (email.MessageConfig?.FromAddress) builder.fromAddresses.push({ address: email.MessageConfig.FromAddress, at: path('Activities', id, 'EMAIL', 'MessageConfig', 'FromAddress') });
-      if (email.TemplateName === undefined) {
-        report.error(`${at}.TemplateName`, 'required: Waymark sends content items, and a journey email names its template');
-        builder.failed = true;
-        return;
-      }
-      const template = builder.context.contentIdFor(email.TemplateName, email.TemplateVersion, `${at}.TemplateName`, id);
+      if (email.TemplateName === undefined) report.error(`${at}.TemplateName`, 'required: Waymark sends content items, and a journey email names its template');
+      const template = email.TemplateName === undefined ? undefined : builder.context.contentIdFor(email.TemplateName, email.TemplateVersion, `${at}.TemplateName`, id);
       if (template === undefined) {
+        // Without its content the step still stands in the journey's shape (a loop through it is
+        // reported too); nothing is written while the report has errors.
         builder.failed = true;
+        put(builder, stepId, { type: 'email', template: NO_CONTENT, ...(next === undefined ? {} : { next }) }, id);
         return;
       }
       put(builder, stepId, { type: 'email', ...labels(activity), template, ...(next === undefined ? {} : { next }) }, id);
