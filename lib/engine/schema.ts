@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { validatePattern } from './patterns';
 import { DEFAULT_STAGES, MAX_ID_BYTES, utf8Length } from './constants';
 import { jsonPathToSegments } from './json-path';
-import { CONTENT_KINDS, closestSlug, closestTimeZone, didYouMean, got } from './suggest';
+import { CONTENT_KINDS, closestSlug, closestTimeZone, didYouMean, got, quote } from './suggest';
 import { WEEKDAYS, isValidTimeZone, parseClock, parseDuration } from './time';
 
 export { DEFAULT_STAGES, MAX_ID_BYTES, utf8Length } from './constants';
@@ -25,6 +25,18 @@ const twice = (list: unknown) => {
   const repeated = Array.isArray(list) ? list.find((item) => seen.size === seen.add(item).size) : undefined;
   return repeated === undefined ? '' : `: ${JSON.stringify(repeated)} is listed twice`;
 };
+
+/**
+ * The fields of a step that exclude each other, as given: `"template": "book-a-demo" and "content":
+ * {"kind":"demo"}`, so the marketer sees which to drop. A long object is shown as {…}.
+ */
+const givenFields = (step: Record<string, unknown>, fields: readonly string[]): string[] =>
+  fields
+    .filter((field) => step[field] !== undefined)
+    .map((field) => {
+      const shown = quote(step[field]);
+      return `"${field}": ${shown.length <= 60 || typeof step[field] !== 'object' ? shown : '{…}'}`;
+    });
 
 const Slug = z.string().regex(SLUG, { error: slugMessage('cold-traffic-nurture') });
 
@@ -88,7 +100,8 @@ export const EmailStep = z
   })
   .superRefine((step, ctx) => {
     if ((step.template === undefined) === (step.content === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'an email step needs exactly one of "template" (a content id) or "content" ({"kind", "tags"})' });
+      const given = givenFields(step, ['template', 'content']);
+      ctx.addIssue({ code: 'custom', message: `an email step needs exactly one of "template" (a content id) or "content" ({"kind", "tags"}), got ${given.length === 0 ? 'neither' : `both: ${given.join(' and ')}`}` });
     }
   });
 export type EmailStep = z.infer<typeof EmailStep>;
@@ -128,9 +141,10 @@ export const WaitStep = z
     timeoutNext: StepId.optional(),
   })
   .superRefine((step, ctx) => {
-    const forms = [step.duration, step.until, step.at].filter((form) => form !== undefined).length;
-    if (forms !== 1) {
-      ctx.addIssue({ code: 'custom', message: 'a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment)' });
+    const given = givenFields(step, ['duration', 'until', 'at']);
+    if (given.length !== 1) {
+      const got = given.length === 0 ? 'none of them' : `${given.slice(0, -1).join(', ')} and ${given.at(-1)}`;
+      ctx.addIssue({ code: 'custom', message: `a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment), got ${got}` });
       return; // which "timeoutNext" rule applies depends on which one the marketer keeps
     }
     if (step.until !== undefined && step.timeoutNext === undefined) {

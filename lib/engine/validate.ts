@@ -87,7 +87,11 @@ function issueMessage(issue: z.core.$ZodIssue, given: Given): string {
         const value = given?.value;
         return `"type" must be one of ${options.map((o) => `"${o}"`).join(', ')}${typeof value === 'string' ? `, got ${quote(value)}${didYouMean(closest(value, options))}` : ''}`;
       }
-      if (issue.path[issue.path.length - 1] === 'reentry') return 'expected "never", "after-exit" or {"after": "P30D"}';
+      // The two unions of the language, in words (zod's per-branch messages read as noise); an object
+      // or a list given is shown too (withValue shows a text or a number).
+      const shown = given !== undefined && given.value !== null && typeof given.value === 'object' ? `, got ${briefly(given.value)}` : '';
+      if (issue.path[issue.path.length - 1] === 'reentry') return `expected "never", "after-exit" or {"after": "P30D"}${shown}`;
+      if (issue.path.length === 3 && issue.path[0] === 'steps' && issue.path[2] === 'at') return `expected an ISO 8601 instant with a zone, e.g. "2026-12-24T09:00:00Z", or {"attribute": "profile.renewsAt", "offset": "-P7D"}${shown}`;
       return `expected one of: ${issue.errors.map((branch) => branch.map((e) => e.message).join(' and ')).join('; or ')}`;
     }
     case 'invalid_value': {
@@ -144,7 +148,16 @@ function withValue(message: string, given: Given): string {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') return message;
   if (value === '' && /empty/.test(message)) return message;
   const shown = quote(value);
-  return message.includes(shown) || message.includes(JSON.stringify(value)!) ? message : `${message}, got ${shown}`;
+  // A number or true/false counts as shown only as a word of its own: the 30 of "P30D" or the 12 of
+  // "2026-12-24" is not a 30 or a 12 given.
+  const alreadyShown = typeof value === 'string' ? message.includes(shown) : new RegExp(`(?<![\\w.:-])${shown.replace(/[.+-]/g, '\\$&')}(?![\\w.:-])`).test(message);
+  return alreadyShown ? message : `${message}, got ${shown}`;
+}
+
+/** An object or a list as given, when it is short: `{"afterr":"P30D"}`; else `{…}` or `[…]`. */
+function briefly(value: object): string {
+  const shown = quote(value);
+  return shown.length <= 60 ? shown : Array.isArray(value) ? '[…]' : '{…}';
 }
 
 function withArticle(type: string): string {
@@ -235,7 +248,8 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
   const stepPath = (id: string, ...rest: (string | number)[]) => segmentsToJsonPath(['steps', id, ...rest]);
   const noSuchStep = (target: string) => {
     const closest = closestId(target, stepIds);
-    return `no step named "${target}" (${closest === undefined ? `steps are: ${stepIds.map((id) => `"${id}"`).join(', ')}` : `did you mean "${closest}"?`})`;
+    const listed = stepIds.length === 0 ? 'the workflow has no steps' : `steps are: ${stepIds.map((id) => `"${id}"`).join(', ')}`;
+    return `no step named "${target}" (${closest === undefined ? listed : `did you mean "${closest}"?`})`;
   };
   // A typo in a reference is reported once: reachability follows it to the step it most likely meant,
   // instead of calling everything after it "unreachable".
@@ -313,7 +327,9 @@ function graphProblems(workflow: Workflow, catalogue: ContentCatalogue, options:
       }
     }
     if (step.type === 'split' && !(step.paths.reduce((sum, path) => sum + path.weight, 0) > 0)) {
-      problems.push({ path: stepPath(id, 'paths'), message: 'the weights must sum to more than 0' });
+      const weights = step.paths.map((path) => String(path.weight));
+      const given = weights.length === 1 ? weights[0] : `${weights.slice(0, -1).join(', ')} and ${weights.at(-1)}`;
+      problems.push({ path: stepPath(id, 'paths'), message: `the weights must sum to more than 0, got ${given}` });
     }
     if (step.type === 'branch') {
       // Top-level keys of the condition, and of each "$or" alternative at the top level, must be context keys.

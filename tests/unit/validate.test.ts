@@ -142,13 +142,17 @@ describe('a field with the wrong shape', () => {
     );
   });
 
-  it('a wait has a "duration", an "until" or an "at", not two', () => {
+  it('a wait has a "duration", an "until" or an "at", not two: the message shows the ones given', () => {
     expectOnlyProblem(
       problemsAfter((w) => (w.steps.pause.until = { on: { 'detail-type': ['Email Opened'] }, timeout: 'P1D' })),
       '$.steps.pause',
-      'a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment)',
+      'a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment), got "duration": "P2D" and "until": {"on":{"detail-type":["Email Opened"]},"timeout":"P1D"}',
     );
-    expectOnlyProblem(problemsAfter((w) => (w.steps.pause.at = '2026-12-24T09:00:00Z')), '$.steps.pause', 'a wait step needs exactly one of');
+    expectOnlyProblem(
+      problemsAfter((w) => (w.steps.pause.at = '2026-12-24T09:00:00Z')),
+      '$.steps.pause',
+      'a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment), got "duration": "P2D" and "at": "2026-12-24T09:00:00Z"',
+    );
   });
 
   it('a wait "at" is an ISO instant with a zone, or a profile or event attribute with an optional signed offset', () => {
@@ -179,14 +183,19 @@ describe('a field with the wrong shape', () => {
   });
 
   it('a wait has a "duration" or an "until", not neither', () => {
-    expectOnlyProblem(problemsAfter((w) => delete w.steps.pause.duration), '$.steps.pause', 'a wait step needs exactly one of "duration"');
+    expectOnlyProblem(problemsAfter((w) => delete w.steps.pause.duration), '$.steps.pause', 'a wait step needs exactly one of "duration" (e.g. "P2D"), "until" ({"on", "timeout"}) or "at" (a moment), got none of them');
   });
 
-  it('an email has a "template" or a "content", not both', () => {
+  it('an email has a "template" or a "content", not both and not neither: the message shows what was given', () => {
     expectOnlyProblem(
       problemsAfter((w) => (w.steps.demo.content = { kind: 'demo' })),
       '$.steps.demo',
-      'an email step needs exactly one of "template" (a content id) or "content"',
+      'an email step needs exactly one of "template" (a content id) or "content" ({"kind", "tags"}), got both: "template": "book-a-demo" and "content": {"kind":"demo"}',
+    );
+    expectOnlyProblem(
+      problemsAfter((w) => delete w.steps.demo.template),
+      '$.steps.demo',
+      'an email step needs exactly one of "template" (a content id) or "content" ({"kind", "tags"}), got neither',
     );
   });
 
@@ -223,6 +232,7 @@ describe('a reference that names no step', () => {
 
   it('a reference unlike any step lists the steps there are', () => {
     expectOnlyProblem(problemsAfter((w) => (w.start = 'something-else')), '$.start', 'no step named "something-else" (steps are: "welcome", "clicked?", "pause", "demo")');
+    expect(problemsAfter((w) => (w.steps = {})).map((p) => `${p.path}: ${p.message}`)).toEqual(['$.steps: at least one step', '$.start: no step named "welcome" (the workflow has no steps)']);
   });
 
   it('a next that names no step is reported at its path', () => {
@@ -344,13 +354,16 @@ describe('content', () => {
 });
 
 describe('splits', () => {
-  it('split weights that sum to 0 are reported at the paths', () => {
-    const problems = problemsAfter((w) => {
-      w.steps.demo.next = 'ab';
-      w.steps.ab = { type: 'split', paths: [{ weight: 0, next: 'offer' }, { weight: 0, next: 'offer' }] };
-      w.steps.offer = { type: 'email', content: { kind: 'offer' } };
-    });
-    expectOnlyProblem(problems, '$.steps.ab.paths', 'the weights must sum to more than 0');
+  it('split weights that sum to 0 are reported at the paths, with the weights given', () => {
+    const splitWith = (weights: number[]) =>
+      problemsAfter((w) => {
+        w.steps.demo.next = 'ab';
+        w.steps.ab = { type: 'split', paths: weights.map((weight) => ({ weight, next: 'offer' })) };
+        w.steps.offer = { type: 'email', content: { kind: 'offer' } };
+      });
+    expect(splitWith([0, 0])).toEqual([{ file: FILE, path: '$.steps.ab.paths', message: 'the weights must sum to more than 0, got 0 and 0' }]);
+    expect(splitWith([0, 0, 0])).toEqual([{ file: FILE, path: '$.steps.ab.paths', message: 'the weights must sum to more than 0, got 0, 0 and 0' }]);
+    expect(splitWith([0])).toEqual([{ file: FILE, path: '$.steps.ab.paths', message: 'the weights must sum to more than 0, got 0' }]);
   });
 });
 
@@ -573,6 +586,15 @@ describe('every message echoes the bad value', () => {
     ['a percentage', (w) => ((w.steps.hold = { type: 'holdout', percent: 150, next: 'welcome' }), (w.start = 'hold')), '$.steps.hold.percent', 'a percentage from 0 to 100, got 150'],
     ['a weight', (w) => ((w.steps.demo.next = 'ab'), (w.steps.ab = { type: 'split', paths: [{ weight: -5, next: 'end' }] }), (w.steps.end = { type: 'exit' })), '$.steps.ab.paths[0].weight', 'a weight cannot be negative, got -5'],
     ['a reentry', (w) => (w.entry.reentry = 'always'), '$.entry.reentry', 'expected "never", "after-exit" or {"after": "P30D"}, got "always"'],
+    // The 30 of "P30D" in the message is not the 30 given.
+    ['a reentry written as a number of days', (w) => (w.entry.reentry = 30), '$.entry.reentry', 'expected "never", "after-exit" or {"after": "P30D"}, got 30'],
+    ['a reentry with a misspelt field', (w) => (w.entry.reentry = { afterr: 'P30D' }), '$.entry.reentry', 'expected "never", "after-exit" or {"after": "P30D"}, got {"afterr":"P30D"}'],
+    ['a moment without its attribute', (w) => (w.steps.pause = { type: 'wait', at: { offset: '-P7D' }, next: 'demo' }), '$.steps.pause.at', 'expected an ISO 8601 instant with a zone, e.g. "2026-12-24T09:00:00Z", or {"attribute": "profile.renewsAt", "offset": "-P7D"}, got {"offset":"-P7D"}'],
+    // The 12 of "2026-12-24" is not the 12 given.
+    ['a moment written as a number', (w) => (w.steps.pause = { type: 'wait', at: 12, next: 'demo' }), '$.steps.pause.at', 'or {"attribute": "profile.renewsAt", "offset": "-P7D"}, got 12'],
+    ['split weights that sum to 0', (w) => ((w.steps.demo.next = 'ab'), (w.steps.ab = { type: 'split', paths: [{ weight: 0, next: 'end' }, { weight: 0, next: 'end' }] }), (w.steps.end = { type: 'exit' })), '$.steps.ab.paths', 'the weights must sum to more than 0, got 0 and 0'],
+    ['an email with a template and a content', (w) => (w.steps.demo.content = { kind: 'demo' }), '$.steps.demo', 'got both: "template": "book-a-demo" and "content": {"kind":"demo"}'],
+    ['a wait with a duration and a moment', (w) => (w.steps.pause.at = '2026-12-24T09:00:00Z'), '$.steps.pause', 'got "duration": "P2D" and "at": "2026-12-24T09:00:00Z"'],
     ['a budget choice', (w) => (w.settings.budget = 'exampt'), '$.settings.budget', 'got "exampt" (did you mean "exempt"?)'],
     ['a priority', (w) => (w.settings.priority = 1.5), '$.settings.priority', 'a whole number, got 1.5'],
     ['a name too long', (w) => (w.name = 'x'.repeat(250)), '$.name', 'at most 200 characters, got "x'],
