@@ -24,10 +24,10 @@ import { JourneyService, type Logger } from '../../lib/runtime/journey-service';
 import { MemoryStore } from '../../lib/runtime/memory-store';
 import { encodeWorkMessage, MemoryDeadLetters } from '../../lib/runtime/queue';
 import { TAG } from '../../lib/runtime/ses-events';
-import type { CounterRow, JourneyWrite, OutboxEntry } from '../../lib/runtime/store';
+import { type CounterRow, type JourneyWrite, type OutboxEntry, UnstorableInputError } from '../../lib/runtime/store';
 import type { Workflow } from '../../lib/engine/schema';
 import { JOURNEY_PARKED } from '../../lib/runtime/log-messages';
-import { defineWorkflow, lead, registryOf } from '../support/journeys';
+import { defineWorkflow, event, lead, registryOf } from '../support/journeys';
 
 const NOW = Date.parse('2026-11-02T10:00:00Z');
 
@@ -45,8 +45,12 @@ class InstrumentedStore extends MemoryStore {
   readonly failNextSaveOf = new Set<string>();
   readonly counterWrites: CounterRow[][] = [];
   failCounterWrites = false;
+  /** DynamoDB's message when it refuses every journey write (a value it cannot hold). */
+  unstorable: string | undefined;
 
   override async saveJourney(write: JourneyWrite): Promise<number> {
+    // As the DynamoDB store reports a ValidationException.
+    if (this.unstorable !== undefined) throw new UnstorableInputError(`DynamoDB cannot store this: ${this.unstorable}`);
     if (this.failNextSaveOf.delete(write.customerId)) {
       throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), { name: 'ProvisionedThroughputExceededException' });
     }
@@ -230,6 +234,31 @@ describe('advance handler: inputs that can never apply', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(deadLetters.entries).toEqual([{ body, reason }]);
+  });
+});
+
+describe('advance handler: inputs the store cannot keep', () => {
+  it('a profile that would grow past 32 KB stored is rejected with its size, on the first delivery; what was stored stays', async () => {
+    const { handler, deadLetters, store } = setUp();
+    // Five events of about 7 KB of new attributes each: each is under the 8 KB an event may carry.
+    const bodies = Array.from({ length: 5 }, (_, i) => JSON.stringify(event('profile.updated', 'ana', `2026-11-02T0${i}:00:00Z`, { profile: { [`notes${i}`]: 'x'.repeat(7000) } })));
+
+    const response = await handler(batch(...bodies.map((body) => record(body))));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(deadLetters.entries).toEqual([{ body: bodies[4], reason: expect.stringMatching(/^detail\.profile: the customer's stored profile would be 35\d{3} bytes with this event, more than 32768: send only the attributes journeys use$/) }]);
+    expect(Object.keys((await store.loadCustomer('ana')).profile)).toEqual(['notes0', 'notes1', 'notes2', 'notes3']);
+  });
+
+  it('a value DynamoDB refuses (its ValidationException) is a rejection with DynamoDB\'s reason, not a retry', async () => {
+    const { handler, deadLetters, store } = setUp();
+    store.unstorable = 'One or more parameter values were invalid: Number overflow. Attempting to store a number with magnitude larger than supported range';
+    const body = JSON.stringify(lead('ana', '2026-11-02T10:00:00Z'));
+
+    const response = await handler(batch(record(body)));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(deadLetters.entries).toEqual([{ body, reason: `DynamoDB cannot store this: ${store.unstorable}` }]);
   });
 });
 
