@@ -29,6 +29,7 @@ import {
   type CustomerStatus,
   type Effect,
   emptyJourney,
+  type HeldEmail,
   type Input,
   type JourneyState,
   LATE_AFTER_MS,
@@ -214,6 +215,7 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
   if (state && state.status === 'active' && state.version !== workflow.version) {
     throw new Error(`customer ${state.customerId} is on ${workflow.id} version ${state.version}: step it with that version, not ${workflow.version}`);
   }
+  if (input.kind === 'held-email') return applyHeldEmail(workflow, state, input.email, now, context);
   // A stopped journey ends every active customer at their next input or wake-up, and nobody enters.
   if (context.control?.stopped) {
     if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
@@ -335,11 +337,65 @@ function entryRefusal(workflow: CompiledWorkflow, event: CustomerEvent, eventTim
 }
 
 function applyWake(workflow: CompiledWorkflow, state: JourneyState | null, now: number, context: StepContext): StepResult {
-  if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
-  const release = state.held && !context.control?.paused;
-  if (!release && (state.dueAt === null || state.dueAt > now)) return { outcome: 'ignored', state, effects: [] };
+  if (!state) return { outcome: 'ignored', state, effects: [] };
+  // A held email handed back on resume may still wait for its window after the journey finished.
+  const heldDue = (heldEmailsDueAt(state) ?? Infinity) <= now;
+  if (state.status !== 'active' && !heldDue) return { outcome: 'ignored', state, effects: [] };
+  const release = state.status === 'active' && state.held && !context.control?.paused;
+  const timerDue = state.status === 'active' && state.dueAt !== null && state.dueAt <= now;
+  if (!release && !timerDue && !heldDue) return { outcome: 'ignored', state, effects: [] };
   const run = new Run(workflow, copyState(state), context, now);
   if (release) run.releaseHeld(Math.max(now, state.clock));
+  run.fireTimersDueBy(now);
+  return run.result(state);
+}
+
+/** When the first held email handed back on resume may go (HeldEmail.dueAt), or null when none waits. */
+export function heldEmailsDueAt(state: JourneyState): number | null {
+  let first: number | null = null;
+  for (const held of state.heldEmails ?? []) if (held.dueAt != null && (first === null || held.dueAt < first)) first = held.dueAt;
+  return first;
+}
+
+/** The journey's next timer of any kind: its resting step's (while active), or a held email's. */
+export function journeyDueAt(state: JourneyState): number | null {
+  const resting = state.status === 'active' ? state.dueAt : null;
+  const held = heldEmailsDueAt(state);
+  return resting === null ? held : held === null ? resting : Math.min(resting, held);
+}
+
+/**
+ * An email this journey decided before a pause, which the send path held on its way to SES, handed
+ * back when the workflow was resumed (the sweep's release, through the work queue, as the send path
+ * tells a journey of a suppressed address). Why back here rather than straight to SES: the email was
+ * decided for the moment before the pause, and the moment it can go is now. Deciding it again here
+ * puts it through the same checks as any email decided now, with no second copy of them in the send
+ * path: --drop-held drops it; otherwise it goes when the send window, the frequency cap and the budget
+ * allow (a resume at night sends it in the morning; the budget counts it when it goes), waiting in the
+ * state (`heldEmails`) with its own timer meanwhile. It keeps its seq: the same email, not a new one.
+ *
+ * Each hand-back is applied once: its fingerprint joins the applied events', so a message delivered
+ * twice (SQS, or a release that crashed before forgetting the held item) sends nothing twice.
+ */
+function applyHeldEmail(workflow: CompiledWorkflow, state: JourneyState | null, email: HeldEmail, now: number, context: StepContext): StepResult {
+  const id = fingerprint(`waymark.held-email#${email.seq}`);
+  if (!state || state.emailSeq < email.seq) return { outcome: 'ignored', state, effects: [] };
+  if (state.applied.includes(id) || (state.heldEmails ?? []).some((held) => held.seq === email.seq)) return { outcome: 'duplicate', state, effects: [] };
+  const run = new Run(workflow, copyState(state), context, now);
+  const at = Math.max(now, state.clock);
+  if (context.control?.paused) {
+    // Paused again before it was applied: back to the send path, which holds it for the next resume.
+    run.handBackToSendPath(email, at);
+    return run.result(state);
+  }
+  run.state.applied = appended(run.state.applied, id, APPLIED_MEMORY);
+  if (context.control?.stopped) {
+    // Stopped since (the release drops these itself; this is one applied after the stop).
+    run.dropHeldEmail(email, at, 'stopped');
+    if (state.status === 'active') run.finish('exited', at, 'stopped');
+    return run.result(state);
+  }
+  run.acceptHeldEmail(email, at);
   run.fireTimersDueBy(now);
   return run.result(state);
 }
@@ -413,6 +469,7 @@ function newState(workflow: CompiledWorkflow, customerId: string, at: number): J
     waitingSince: null,
     pendingSince: null,
     held: false,
+    heldEmails: NONE as never[],
     dueAt: null,
     clock: at,
     emailsSent: 0,
@@ -449,6 +506,8 @@ function copyState(state: JourneyState): JourneyState {
     waitingSince: state.waitingSince,
     pendingSince: state.pendingSince,
     held: state.held,
+    // States stored before held emails were handed back have none.
+    heldEmails: state.heldEmails ?? [],
     dueAt: state.dueAt,
     clock: state.clock,
     emailsSent: state.emailsSent,
@@ -478,6 +537,12 @@ function appended<T>(array: readonly T[], item: T, keep = Infinity): T[] {
   for (let i = from; i < length; i++) next[i - from] = array[i]!;
   next[length - from] = item;
   return next;
+}
+
+/** A new array: `array` without the first item equal to `item` (the same array when there is none). */
+function withoutOne<T>(array: readonly T[], item: T): T[] {
+  const index = array.indexOf(item);
+  return index < 0 ? (array as T[]) : [...array.slice(0, index), ...array.slice(index + 1)];
 }
 
 /** A new array: `array` with the item at `index` replaced. */
@@ -762,8 +827,106 @@ class Run {
     if (seq !== undefined) s.engaged = index >= 0 ? replacedAt(s.engaged, index, [seq, before | wanted]) : appended(s.engaged, [seq, wanted], ENGAGED_MEMORY);
   }
 
+  /**
+   * A held email handed back on resume (applyHeldEmail): dropped with --drop-held (decided before
+   * the resume), else kept with its timer due now, so that fireHeldEmailsDueBy decides it again.
+   * Its instant in the frequency cap's record is taken out: it is counted again when it goes.
+   */
+  acceptHeldEmail(email: HeldEmail, at: number): void {
+    this.advanceClock(at);
+    const drop = this.context.control?.dropHeldBefore;
+    if (drop !== undefined && email.decidedAt < drop) {
+      this.dropHeldEmail(email, at, 'paused');
+      return;
+    }
+    const s = this.state;
+    s.sendTimes = withoutOne(s.sendTimes, email.at);
+    const { dueAt: _dueAt, ...held } = email;
+    s.heldEmails = appended(s.heldEmails, { ...held, dueAt: at });
+  }
+
+  /** A held email not sent (--drop-held, a stop): counted at its step, and out of the frequency cap's record. */
+  dropHeldEmail(email: HeldEmail, at: number, label: 'paused' | 'stopped'): void {
+    this.advanceClock(at);
+    this.state.sendTimes = withoutOne(this.state.sendTimes, email.at);
+    this.metric('email.dropped', at, email.stepId, label);
+  }
+
+  /** An email back to the send path unchanged (the workflow is paused again): it holds it until the next resume. */
+  handBackToSendPath(email: HeldEmail, at: number): void {
+    this.advanceClock(at);
+    const to = recipientOf(this.context.profile);
+    if (to === undefined) return;
+    const s = this.state;
+    this.effects.push({
+      type: 'send-email',
+      email: { seq: email.seq, customerId: s.customerId, workflowId: this.workflow.id, version: email.version, stepId: email.stepId, stage: email.stage, contentId: email.contentId, to, at: email.at, ...(email.event ? { event: email.event } : {}), again: true },
+    });
+  }
+
+  /**
+   * Decides again each held email whose timer is due by `limit`, at max(its time, now), as an email
+   * step decides one it deferred: paused (again), back to the send path; a suppressed address, never
+   * sent; over the budget with "skip", skipped; outside the window, over the cap or the budget, it
+   * waits for the moment they allow; else it goes now, with its own seq, counted by the cap and the
+   * budget now. Whatever the journey's status: it may have completed with this email.
+   */
+  private fireHeldEmailsDueBy(limit: number): void {
+    const s = this.state;
+    if ((s.heldEmails ?? []).length === 0) return;
+    const kept: HeldEmail[] = [];
+    for (const held of s.heldEmails) {
+      if (held.dueAt == null || held.dueAt > limit) {
+        kept.push(held);
+        continue;
+      }
+      const at = Math.max(held.dueAt, this.now);
+      this.advanceClock(at);
+      if (this.context.control?.paused) {
+        this.handBackToSendPath(held, at);
+        continue;
+      }
+      // The service checked the address before this decision (StepContext.suppressed): never sent.
+      if (this.context.suppressed) {
+        if (s.status === 'active') this.finish('suppressed', at);
+        else if (s.status === 'completed') this.relabelFinished('suppressed', at);
+        continue;
+      }
+      const to = recipientOf(this.context.profile);
+      if (to === undefined) {
+        this.metric('email.skipped', at, held.stepId, 'no-address');
+        continue;
+      }
+      const workflow = this.workflow;
+      if (workflow.sendWindow !== undefined || workflow.frequencyCap !== undefined || (this.context.budget !== undefined && workflow.budgeted)) {
+        const timing = this.sendTiming(at);
+        if (timing.outcome === 'skip') {
+          this.metric('email.skipped', at, held.stepId, 'budget');
+          continue;
+        }
+        if (timing.sendAt > at) {
+          kept.push({ ...held, dueAt: timing.sendAt });
+          this.effects.push({ type: 'schedule', at: timing.sendAt });
+          continue;
+        }
+      }
+      const cap = workflow.frequencyCap;
+      if (cap) {
+        const horizon = at - cap.perMs;
+        const sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
+        sendTimes.push(at);
+        s.sendTimes = sendTimes;
+      }
+      if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
+      const { dueAt: _dueAt, decidedAt: _decidedAt, event, ...email } = held;
+      this.effects.push({ type: 'send-email', email: { ...email, customerId: s.customerId, workflowId: workflow.id, to, at, ...(event ? { event } : {}), again: true } });
+    }
+    s.heldEmails = kept.length === 0 ? (NONE as never[]) : kept;
+  }
+
   /** Fires every timer due by `limit`, each at its own due time, or at `now` when it is late. */
   fireTimersDueBy(limit: number): void {
+    this.fireHeldEmailsDueBy(limit);
     for (let fired = 0; fired < MAX_TIMERS_PER_WAKE; fired++) {
       const s = this.state;
       if (s.status !== 'active' || s.dueAt === null || s.dueAt > limit) return;

@@ -36,6 +36,13 @@ export interface JourneyState {
   pendingSince: number | null;
   /** Resting at an email step because the workflow is paused: no timer; released when it is resumed. */
   held: boolean;
+  /**
+   * Emails decided before a pause that the send path held on their way to SES, handed back to the
+   * journey when it was resumed (HeldEmail). Each waits here, with its own `dueAt`, until the send
+   * window, the frequency cap and the budget let it go; it may outlive the run (a journey that
+   * completed with that email).
+   */
+  heldEmails: HeldEmail[];
   /** When the customer's next timer falls due (a wait ending, a deferred email); null for none. */
   dueAt: number | null;
   /** The latest instant applied to this customer: time never runs backwards in a journey. */
@@ -81,6 +88,7 @@ export function emptyJourney(customerId: string, workflowId: string): JourneySta
     waitingSince: null,
     pendingSince: null,
     held: false,
+    heldEmails: [],
     dueAt: null,
     clock: 0,
     emailsSent: 0,
@@ -113,7 +121,30 @@ export type Input =
   /** The customer's timer may be due: fires it if `dueAt <= now`, else does nothing (so a stale or early wake is harmless). */
   | { kind: 'wake' }
   /** The customer's address was found suppressed when an email was about to go. */
-  | { kind: 'suppressed' };
+  | { kind: 'suppressed' }
+  /**
+   * An email this journey decided before a pause, held by the send path and handed back on resume:
+   * decided again now (dropped with --drop-held, else sent when the window, the cap and the budget
+   * allow it, as if it were decided now).
+   */
+  | { kind: 'held-email'; email: HeldEmail };
+
+/** An email decided before a pause and held on its way to SES (the outbox entry, without who it was for). */
+export interface HeldEmail {
+  seq: number;
+  version: number;
+  stepId: string;
+  stage: string | null;
+  contentId: string;
+  /** When it was first to go (its instant in the frequency cap's record). */
+  at: number;
+  /** When it was decided (a resume with --drop-held drops emails decided before it). */
+  decidedAt: number;
+  /** The triggering event's detail, for a template that reads `event`. */
+  event?: Record<string, unknown>;
+  /** In the state: when it may go next (null: not yet decided again); absent in the input. */
+  dueAt?: number | null;
+}
 
 export type Profile = Record<string, unknown>;
 
@@ -130,6 +161,14 @@ export interface DecidedEmail {
   to: string;
   /** The instant the journey sends it (an email deferred by the window or cap carries the opening time). */
   at: number;
+  /** A held email sent after a resume keeps the event detail its template reads. */
+  event?: Record<string, unknown>;
+  /**
+   * An email decided before a pause, held by the send path and handed back to the journey (its seq
+   * is the first decision's): the store keys it apart, so the stream sees it as new even when the
+   * journey's previous write still holds the first decision.
+   */
+  again?: true;
 }
 
 export type MetricName =

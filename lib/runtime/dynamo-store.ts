@@ -9,7 +9,6 @@
  * applied events). The stream takes the emails to the send path and the
  * counters to their totals; the next write replaces both.
  */
-import { randomBytes } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   type ConsumedCapacity,
@@ -25,6 +24,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { hash53 } from '../engine/hash';
+import { journeyDueAt } from '../engine/interpreter';
 import { emptyJourney, type JourneyState, type Profile } from '../engine/model';
 import {
   type BudgetSend,
@@ -201,11 +201,14 @@ export class DynamoStore implements JourneyStore {
     const removes: string[] = [];
     // The emails of the previous write were carried by the stream when it was written: replace them.
     if (write.outbox.length > 0) {
-      values[':ob'] = { M: Object.fromEntries(write.outbox.map((e) => [String(e.seq), { M: encodeOutboxEntry(e) }])) };
+      // Keyed by seq; a held email decided again after a resume under a key of its own (DecidedEmail.again).
+      values[':ob'] = { M: Object.fromEntries(write.outbox.map((e) => [e.again ? `${e.seq}~${e.decidedAt}` : String(e.seq), { M: encodeOutboxEntry(e) }])) };
       sets.push('ob = :ob');
     } else if (expectedVersion !== null) removes.push('ob');
     const counters = encodeCounters(write.counters);
-    if (counters !== '') {
+    // A write that decides an email always carries `mx`, even with no counters (a held email sent after a
+    // resume counts nothing new): the send function's event source mapping lets only writes with `mx` through.
+    if (counters !== '' || write.outbox.length > 0) {
       values[':mx'] = { S: counters };
       sets.push('mx = :mx');
     } else if (expectedVersion !== null) removes.push('mx');
@@ -334,8 +337,7 @@ export class DynamoStore implements JourneyStore {
     );
   }
 
-  async releaseHeldEmails(workflowId: string, dropBefore: number | undefined, limit: number): Promise<{ released: number; dropped: number }> {
-    const result = { released: 0, dropped: 0 };
+  async releaseHeldEmails(workflowId: string, limit: number, handBack: ((entries: OutboxEntry[]) => Promise<void>) | null): Promise<number> {
     const page = await this.client.send(
       new QueryCommand({
         TableName: this.table,
@@ -346,43 +348,21 @@ export class DynamoStore implements JourneyStore {
       }),
     );
     this.capacity('releaseHeldEmails', page);
-    for (const item of page.Items ?? []) {
-      const separator = (item.sk?.S ?? '').lastIndexOf('#');
-      const customerId = (item.sk?.S ?? '').slice(0, separator);
-      // Written back under a key of its own: new in the stream's image even if the outbox still holds the decision's entry.
-      const seq = `${(item.sk?.S ?? '').slice(separator + 1)}~${randomBytes(4).toString('hex')}`;
-      const decidedAt = Number(item.e?.M?.decidedAt?.N ?? item.e?.M?.at?.N ?? 0);
-      if (dropBefore === undefined || decidedAt >= dropBefore) {
-        // Back into its journey's outbox: the stream carries it to the send path again (an entry new in
-        // the image is sent, whatever else the write did).
-        await this.client.send(
-          new UpdateItemCommand({
-            TableName: this.table,
-            Key: marshall(key.journey(customerId, workflowId)),
-            // mx keeps the stream's filter letting the record through (only a version change counts it).
-            UpdateExpression: 'SET ob.#seq = :entry, mx = if_not_exists(mx, :none)',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#seq': seq },
-            ExpressionAttributeValues: { ':entry': item.e!, ':none': { S: '' } },
-            ReturnConsumedCapacity: this.returnCapacity,
-          }),
-        ).catch(async (error: unknown) => {
-          // A journey written since without an outbox map: set one holding this entry.
-          if (!(error instanceof Error) || error.name !== 'ValidationException') throw error;
-          await this.client.send(
-            new UpdateItemCommand({
-              TableName: this.table,
-              Key: marshall(key.journey(customerId, workflowId)),
-              UpdateExpression: 'SET ob = :ob, mx = if_not_exists(mx, :none)',
-              ExpressionAttributeValues: { ':ob': { M: { [seq]: item.e! } }, ':none': { S: '' } },
-            }),
-          );
-        });
-        result.released += 1;
-      } else result.dropped += 1;
-      await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: item.pk!, sk: item.sk! } }));
+    const items = page.Items ?? [];
+    if (items.length === 0) return 0;
+    // Handed back to their journeys (decided again there: window, cap, budget, --drop-held), not written
+    // back into the outbox as they were decided: see applyHeldEmail in the engine. Forgotten only once
+    // handed back: a crash in between hands them back again, and each journey applies one once.
+    if (handBack) {
+      await handBack(
+        items.map((item) => {
+          const sk = item.sk?.S ?? '';
+          return decodeOutboxEntry(sk.slice(0, sk.lastIndexOf('#')), workflowId, item.e?.M ?? {});
+        }),
+      );
     }
-    return result;
+    for (const item of items) await this.client.send(new DeleteItemCommand({ TableName: this.table, Key: { pk: item.pk!, sk: item.sk! }, ReturnConsumedCapacity: this.returnCapacity }));
+    return items.length;
   }
 
   async wakeActive(workflowId: string, now: number, limit: number, after?: string): Promise<{ woken: number; next?: string }> {
@@ -602,9 +582,9 @@ export function journeyImage(write: Pick<JourneyWrite, 'customerId' | 'workflowI
   return item;
 }
 
-/** The timer a state keeps in the due index: an active journey's next due time. */
+/** The timer a state keeps in the due index: an active journey's next due time, or a held email's (journeyDueAt). */
 export function dueAtOf(state: JourneyState): number | null {
-  return state.status === 'active' ? state.dueAt : null;
+  return journeyDueAt(state);
 }
 
 export function decodeJourney(customerId: string, workflowId: string, item: Record<string, AttributeValue>): StoredJourney {

@@ -8,8 +8,9 @@
  * has seen the change, so no function applies a wake-up with the old control and leaves a customer
  * behind in the due index.
  */
+import type { HeldEmail } from '../engine/model';
 import { CONTROL_CACHE_MS } from './controls';
-import { type CounterRow, counterRow, type JourneyStore, utcDay, type WorkflowControl } from './store';
+import { type CounterRow, counterRow, type JourneyStore, type OutboxEntry, utcDay, type WorkflowControl } from './store';
 
 /** How long after a change the functions' caches are sure to have seen it (the cache's life, and a margin for clock skew). */
 export const CONTROL_SETTLE_MS = CONTROL_CACHE_MS + 5_000;
@@ -47,23 +48,42 @@ export function nextControl(current: WorkflowControl | undefined, action: Lifecy
  * Releases what a pause held, once the workflow is not paused and every function has seen it:
  * customers held at an email step are put back in the due index (their email is decided when
  * woken, or dropped with --drop-held; a stopped journey ends them), and emails held on their way to
- * SES are written back to be sent (dropped when the journey is stopped or --drop-held says so).
- * Called by the sweep every minute; at most `limit` of each per call.
+ * SES are handed back to their journeys (`handBack`: through the work queue), which decide each again
+ * as of now: dropped with --drop-held, else sent when the send window, the frequency cap and the
+ * budget allow. A stopped workflow's held emails are dropped here. Called by the sweep every minute;
+ * at most `limit` of each per call.
  */
 export async function releaseHeldWork(
   store: Pick<JourneyStore, 'releaseHeld' | 'releaseHeldEmails' | 'addCounters'>,
   workflowId: string,
   control: WorkflowControl | undefined,
   now: number,
-  options: { limit: number; settleMs: number },
+  options: { limit: number; settleMs: number; handBack: (entries: OutboxEntry[]) => Promise<void> },
 ): Promise<{ released: number; dropped: number }> {
   // Nothing can be held where no pause ever was; what a pause held is all released within a day of the change.
   if (!control || control.status === 'paused' || now - control.changedAt < options.settleMs || now - control.changedAt > RELEASE_WINDOW_MS) return { released: 0, dropped: 0 };
   const customers = await store.releaseHeld(workflowId, now, options.limit);
-  const dropBefore = control?.status === 'stopped' ? Number.POSITIVE_INFINITY : control?.dropHeldBefore;
-  const emails = await store.releaseHeldEmails(workflowId, dropBefore, options.limit);
-  if (emails.dropped > 0) await store.addCounters([counterRow(workflowId, now, '_', `email.dropped:${control?.status === 'stopped' ? 'stopped' : 'paused'}`, emails.dropped)]);
-  return { released: customers + emails.released, dropped: emails.dropped };
+  if (control.status === 'stopped') {
+    const dropped = await store.releaseHeldEmails(workflowId, options.limit, null);
+    if (dropped > 0) await store.addCounters([counterRow(workflowId, now, '_', 'email.dropped:stopped', dropped)]);
+    return { released: customers, dropped };
+  }
+  const handedBack = await store.releaseHeldEmails(workflowId, options.limit, options.handBack);
+  return { released: customers + handedBack, dropped: 0 };
+}
+
+/** A held email as its journey's input (the engine's HeldEmail): the outbox entry, without who it is for. */
+export function heldEmailOf(entry: OutboxEntry): HeldEmail {
+  return {
+    seq: entry.seq,
+    version: entry.version,
+    stepId: entry.stepId,
+    stage: entry.stage,
+    contentId: entry.contentId,
+    at: entry.at,
+    decidedAt: entry.decidedAt,
+    ...(entry.event ? { event: entry.event } : {}),
+  };
 }
 
 /**

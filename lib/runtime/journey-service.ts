@@ -11,12 +11,13 @@
  * (memory), so what a marketer tests is what production decides.
  */
 import { MAX_STORED_PROFILE_BYTES, mergeProfile, parseCustomerEvent, unstorableValue } from '../engine/events';
-import { type BudgetContext, type JourneyControl, migrateJourney, type Pins, step } from '../engine/interpreter';
+import { type BudgetContext, type JourneyControl, journeyDueAt, migrateJourney, type Pins, step } from '../engine/interpreter';
 import { type ControlSource, engineControl } from './controls';
-import type { CustomerEvent, Effect, Input, JourneyState, Metric, StepOutcome, StepResult, Warning } from '../engine/model';
+import type { CustomerEvent, Effect, HeldEmail, Input, JourneyState, Metric, StepOutcome, StepResult, Warning } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
 import { type WorkflowRegistry, UnknownWorkflowVersionError } from './registry';
 import {
+  type BudgetSend,
   type CounterRow,
   counterRow,
   countersFrom,
@@ -33,7 +34,9 @@ export type ServiceInput =
   /** The customer's timers may be due: every due journey (or only `workflowId`) is stepped, highest priority first. */
   | { kind: 'wake'; customerId: string; workflowId?: string }
   /** The send path found the address of an email of this journey suppressed. */
-  | { kind: 'suppressed'; customerId: string; workflowId: string };
+  | { kind: 'suppressed'; customerId: string; workflowId: string }
+  /** An email of this journey held by a pause on its way to SES, handed back on resume: decided again now. */
+  | { kind: 'held-email'; customerId: string; workflowId: string; email: HeldEmail };
 
 export interface JourneyOutcome {
   workflowId: string;
@@ -132,6 +135,8 @@ export class JourneyService {
           return await this.applyToDue(input.customerId, input.workflowId, now);
         case 'suppressed':
           return await this.applyToCustomer(input.customerId, [input.workflowId], { kind: 'suppressed' }, now, undefined);
+        case 'held-email':
+          return await this.applyToCustomer(input.customerId, [input.workflowId], { kind: 'held-email', email: input.email }, now, undefined);
       }
     } catch (error) {
       if (error instanceof UnstorableInputError) return { status: 'rejected', reason: error.message };
@@ -154,10 +159,16 @@ export class JourneyService {
     const customer = await this.options.store.loadCustomer(customerId);
     const candidates: Array<[string, StoredJourney]> = [];
     for (const [workflowId, j] of customer.journeys) {
-      if ((only !== undefined && workflowId !== only) || j.state.status !== 'active') continue;
-      // Due by its timer, held by a pause (released once resumed), or in a stopped workflow (to exit).
-      const control = j.state.held || j.state.dueAt === null || j.state.dueAt > now ? await this.controlOf(workflowId) : undefined;
-      if ((j.state.dueAt !== null && j.state.dueAt <= now) || (j.state.held && !control?.paused) || control?.stopped) candidates.push([workflowId, j]);
+      if (only !== undefined && workflowId !== only) continue;
+      // Due by its timer (its resting step's, or a held email's that was handed back on resume, which may outlive the run),
+      const dueAt = journeyDueAt(j.state);
+      if (j.state.status !== 'active') {
+        if (dueAt !== null && dueAt <= now) candidates.push([workflowId, j]);
+        continue;
+      }
+      // held by a pause (released once resumed), or in a stopped workflow (to exit).
+      const control = j.state.held || dueAt === null || dueAt > now ? await this.controlOf(workflowId) : undefined;
+      if ((dueAt !== null && dueAt <= now) || (j.state.held && !control?.paused) || control?.stopped) candidates.push([workflowId, j]);
     }
     const due = candidates
       // Same-instant emails under the budget: higher priority first, then the one due first, then by id.
@@ -223,7 +234,16 @@ export class JourneyService {
       const sends = [...ledger];
       const decisions: Array<{ workflowId: string; decided: Decided }> = [];
       for (const workflowId of workflowIds) {
-        const decided = await this.decide(customer, workflowId, customer.journeys.get(workflowId), input, now, event, { ...budget, sends: sends.map(([at]) => at) });
+        const stored = customer.journeys.get(workflowId);
+        // A held email handed back on resume is decided again as if for the first time: its reservation,
+        // made when it was first decided, is taken out (it is reserved anew, at the moment it goes).
+        // (Only when the input applies: a hand-back delivered twice must not take out the new reservation.)
+        const held = heldSeqs(stored?.state, input);
+        const isHeld = ([, w, seq]: BudgetSend) => w === workflowId && held.has(seq);
+        const decided = await this.decide(customer, workflowId, stored, input, now, event, { ...budget, sends: (held.size > 0 ? sends.filter((send) => !isHeld(send)) : sends).map(([at]) => at) });
+        if (held.size > 0 && decided.kind === 'step' && decided.result.outcome === 'applied') {
+          for (let i = sends.length - 1; i >= 0; i--) if (isHeld(sends[i]!)) sends.splice(i, 1);
+        }
         if (decided.kind === 'step' && decided.counted) {
           for (const effect of decided.result.effects) {
             if (effect.type !== 'send-email') continue;
@@ -409,6 +429,13 @@ export class JourneyService {
     }
     return uses;
   }
+}
+
+/** The emails a journey holds that were handed back on resume, and the one this input hands back. */
+function heldSeqs(state: JourneyState | undefined, input: Input): Set<number> {
+  const seqs = new Set<number>((state?.heldEmails ?? []).map((held) => held.seq));
+  if (input.kind === 'held-email') seqs.add(input.email.seq);
+  return seqs;
 }
 
 /** One journey stepped and not yet written. */

@@ -13,7 +13,7 @@ import { parseCustomerEvent } from '../engine/events';
 import type { LocalRule } from '../engine/routing';
 import type { CustomerEvent, JourneyState } from '../engine/model';
 import type { ControlSource } from './controls';
-import { changeLifecycle, type LifecycleAction, type LifecycleChange, LifecycleError, releaseHeldWork } from './journey-lifecycle';
+import { changeLifecycle, heldEmailOf, type LifecycleAction, type LifecycleChange, LifecycleError, releaseHeldWork } from './journey-lifecycle';
 import { DeliveryService, type DeliveryOutcome } from './delivery';
 import { locateJsonError } from './json-error';
 import { type ApplyReport, type CustomerWarning, JourneyService, type JourneyServiceOptions, type Logger, type ServiceInput, silentLogger } from './journey-service';
@@ -120,6 +120,8 @@ export class MemoryEngine {
   readonly unknown = new MemoryUnknownOutcomes();
   readonly controls: ControlSource;
   private readonly notices: Array<{ customerId: string; workflowId: string }> = [];
+  /** Held emails handed back to their journeys on resume (the work queue's messages, in production). */
+  private readonly handedBack: ServiceInput[] = [];
 
   constructor(
     public registry: WorkflowRegistry,
@@ -162,13 +164,18 @@ export class MemoryEngine {
   /**
    * Pauses, resumes or stops a workflow at `now`, as `waymark journeys` does (the functions' caches
    * need no settling here): a stop ends its active customers at once; a resume releases what the
-   * pause held (customers are woken now, held emails delivered now).
+   * pause held (customers are woken now; held emails are handed back to their journeys now, which
+   * decide each again: sent now or when the window, the cap and the budget allow, or dropped).
    */
   async changeLifecycle(workflowId: string, action: LifecycleAction, now: number, options: { dropHeld?: boolean } = {}): Promise<LifecycleChange> {
     const latest = this.registry.latestOf(workflowId);
     if (!latest) throw new LifecycleError(`no workflow "${workflowId}" is deployed`);
     const change = await changeLifecycle(this.store, latest, action, { clock: () => now, settleMs: 0, ...options });
-    await releaseHeldWork(this.store, workflowId, change.control, now, { limit: Number.POSITIVE_INFINITY, settleMs: 0 });
+    await releaseHeldWork(this.store, workflowId, change.control, now, {
+      limit: Number.POSITIVE_INFINITY,
+      settleMs: 0,
+      handBack: async (entries) => void this.handedBack.push(...entries.map((entry) => ({ kind: 'held-email' as const, customerId: entry.customerId, workflowId: entry.workflowId, email: heldEmailOf(entry) }))),
+    });
     await this.deliver(now);
     return change;
   }
@@ -183,11 +190,12 @@ export class MemoryEngine {
   private async deliver(now: number): Promise<void> {
     for (;;) {
       const entries = this.store.takeStream();
-      if (entries.length === 0 && this.notices.length === 0) return;
+      if (entries.length === 0 && this.notices.length === 0 && this.handedBack.length === 0) return;
       const rows: CounterRow[] = [];
       for (const entry of entries) await this.delivery.deliver(entry, now, rows);
       await this.store.addCounters(rows);
       for (const notice of this.notices.splice(0)) await this.service.apply({ kind: 'suppressed', ...notice }, now);
+      for (const input of this.handedBack.splice(0)) await this.service.apply(input, now);
     }
   }
 }

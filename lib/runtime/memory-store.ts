@@ -6,6 +6,7 @@
  * service right after the input, as the send path would. It also answers
  * "what falls due next?", which a virtual clock needs and a real sweep does not.
  */
+import { journeyDueAt } from '../engine/interpreter';
 import type { JourneyState, Profile } from '../engine/model';
 import {
   addCounterRows,
@@ -43,7 +44,8 @@ interface Wake {
   workflowId: string;
 }
 
-const dueAtOf = (state: JourneyState): number | null => (state.status === 'active' ? state.dueAt : null);
+/** The timer a state keeps in the due index: its resting step's (while active), or a held email's. */
+const dueAtOf = (state: JourneyState): number | null => journeyDueAt(state);
 
 export class MemoryStore implements JourneyStore {
   private readonly customers = new Map<string, CustomerItem>();
@@ -189,12 +191,12 @@ export class MemoryStore implements JourneyStore {
     this.heldEmails.set(entry.workflowId, held);
   }
 
-  async releaseHeldEmails(workflowId: string, dropBefore: number | undefined, limit: number): Promise<{ released: number; dropped: number }> {
+  async releaseHeldEmails(workflowId: string, limit: number, handBack: ((entries: OutboxEntry[]) => Promise<void>) | null): Promise<number> {
     const held = this.heldEmails.get(workflowId) ?? [];
-    const taken = held.splice(0, limit);
-    const kept = taken.filter((entry) => dropBefore === undefined || entry.decidedAt >= dropBefore);
-    this.stream.push(...kept);
-    return { released: kept.length, dropped: taken.length - kept.length };
+    const taken = held.slice(0, limit);
+    if (taken.length > 0 && handBack) await handBack(taken);
+    held.splice(0, taken.length);
+    return taken.length;
   }
 
   async wakeActive(workflowId: string, now: number): Promise<{ woken: number }> {

@@ -7,13 +7,15 @@
  * out to be suppressed.
  */
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { CustomerEvent } from '../engine/model';
+import type { CustomerEvent, HeldEmail } from '../engine/model';
 import type { ServiceInput } from './journey-service';
 import type { OutboxEntry } from './store';
 
 export type WorkMessage =
   | { kind: 'wake'; customerId: string; workflowId?: string }
   | { kind: 'suppressed'; customerId: string; workflowId: string }
+  /** An email held by a pause on its way to SES, handed back to its journey on resume (to be decided again). */
+  | { kind: 'held-email'; customerId: string; workflowId: string; email: HeldEmail }
   | { kind: 'event'; event: CustomerEvent };
 
 export interface WorkQueue {
@@ -27,6 +29,7 @@ export interface DeadLetters {
 
 const WAKE = 'waymark.wake';
 const SUPPRESSED = 'waymark.suppressed';
+const HELD_EMAIL = 'waymark.held-email';
 
 export function encodeWorkMessage(message: WorkMessage): string {
   switch (message.kind) {
@@ -34,6 +37,8 @@ export function encodeWorkMessage(message: WorkMessage): string {
       return JSON.stringify({ type: WAKE, customerId: message.customerId, ...(message.workflowId === undefined ? {} : { workflowId: message.workflowId }) });
     case 'suppressed':
       return JSON.stringify({ type: SUPPRESSED, customerId: message.customerId, workflowId: message.workflowId });
+    case 'held-email':
+      return JSON.stringify({ type: HELD_EMAIL, customerId: message.customerId, workflowId: message.workflowId, email: message.email });
     case 'event':
       return JSON.stringify(message.event);
   }
@@ -56,6 +61,14 @@ export function decodeWorkMessage(body: string): { input: ServiceInput } | { rea
   if (fields.type === SUPPRESSED) {
     if (typeof fields.customerId !== 'string' || typeof fields.workflowId !== 'string') return { reason: 'a suppression notice needs customerId and workflowId' };
     return { input: { kind: 'suppressed', customerId: fields.customerId, workflowId: fields.workflowId } };
+  }
+  if (fields.type === HELD_EMAIL) {
+    const email = fields.email as Partial<HeldEmail> | undefined;
+    const numbers = email && [email.seq, email.version, email.at, email.decidedAt].every((n) => typeof n === 'number' && Number.isFinite(n));
+    if (typeof fields.customerId !== 'string' || typeof fields.workflowId !== 'string' || !email || !numbers || typeof email.stepId !== 'string' || typeof email.contentId !== 'string') {
+      return { reason: 'a held email handed back needs customerId, workflowId and the email (seq, version, stepId, contentId, at, decidedAt)' };
+    }
+    return { input: { kind: 'held-email', customerId: fields.customerId, workflowId: fields.workflowId, email: email as HeldEmail } };
   }
   return { input: { kind: 'event', event: parsed } };
 }

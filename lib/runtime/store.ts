@@ -197,10 +197,12 @@ export interface JourneyStore {
   /** An email decided before a pause and reaching the send path after it: kept until the workflow is resumed. */
   holdEmail(entry: OutboxEntry): Promise<void>;
   /**
-   * Emails kept by holdEmail: sent again on resume (written back into their journey's outbox, so the
-   * stream carries them), or dropped when decided before `dropBefore`; returns how many of each.
+   * Emails kept by holdEmail, at most `limit`: each page is given to `handBack` (which hands them to
+   * their journeys through the work queue, to be decided again) and only then forgotten, so a crash in
+   * between hands them back twice (their journeys apply each once) and never loses one; `handBack`
+   * null drops them (a stopped workflow). Returns how many were taken.
    */
-  releaseHeldEmails(workflowId: string, dropBefore: number | undefined, limit: number): Promise<{ released: number; dropped: number }>;
+  releaseHeldEmails(workflowId: string, limit: number, handBack: ((entries: OutboxEntry[]) => Promise<void>) | null): Promise<number>;
   /** Every active customer of a workflow put into the due index as due at `now` (stopping it: each is woken and exits). */
   wakeActive(workflowId: string, now: number, limit: number, after?: string): Promise<{ woken: number; next?: string }>;
 }

@@ -37,6 +37,7 @@ function state(customerId: string, overrides: Partial<JourneyState> = {}): Journ
     waitingSince: null,
     pendingSince: null,
     held: false,
+    heldEmails: [],
     dueAt: Date.parse('2026-11-05T10:00:00Z'),
     clock: 2,
     emailsSent: 2,
@@ -172,22 +173,25 @@ describe('DynamoStore', () => {
     expect(woken).toEqual(['c-held']);
   });
 
-  it('an email held on its way to SES is kept, then written back into its journey\'s outbox (the stream carries it) or dropped', async () => {
+  it('an email held on its way to SES is kept whatever its journey writes, then handed back as it was decided (or dropped), and forgotten only after', async () => {
     const { store } = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
     const email = (customerId: string, seq: number, decidedAt: number) => ({ seq, customerId, workflowId: 'cold-traffic-nurture', version: 1, stepId: 'welcome', stage: null, contentId: 'article-get-paid-faster', to: `${customerId}@example.com`, at: decidedAt, decidedAt });
     await store.saveJourney(write('c-kept', { outbox: [email('c-kept', 1, 100)] }));
-    await store.saveJourney(write('c-dropped', { outbox: [email('c-dropped', 1, 50)] }));
     await store.holdEmail(email('c-kept', 1, 100));
-    await store.holdEmail(email('c-dropped', 1, 50));
+    await store.holdEmail({ ...email('c-early', 2, 50), at: 60 });
     // A later write of the journey replaced its outbox meanwhile: the held email must survive that.
     await store.saveJourney(write('c-kept', { expectedVersion: 1 }));
-    // One whose journey still holds it in its outbox (not written since): written back beside it, under a key of its own.
-    await store.saveJourney(write('c-same', { outbox: [email('c-same', 1, 100)] }));
-    await store.holdEmail(email('c-same', 1, 100));
-    expect(await store.releaseHeldEmails('cold-traffic-nurture', 80, 100)).toEqual({ released: 2, dropped: 1 });
-    expect((await store.loadJourney('c-kept', 'cold-traffic-nurture'))?.outbox.map((e) => e.seq)).toEqual([1]);
-    expect((await store.loadJourney('c-same', 'cold-traffic-nurture'))?.outbox.map((e) => e.seq)).toEqual([1, 1]);
-    expect(await store.releaseHeldEmails('cold-traffic-nurture', undefined, 100)).toEqual({ released: 0, dropped: 0 });
+    // A hand-back that fails (the queue down) forgets nothing: the next release hands the same emails back.
+    await expect(store.releaseHeldEmails('cold-traffic-nurture', 100, async () => Promise.reject(new Error('queue down')))).rejects.toThrow('queue down');
+    const handed: unknown[] = [];
+    expect(await store.releaseHeldEmails('cold-traffic-nurture', 100, async (entries) => void handed.push(...entries))).toBe(2);
+    expect(handed).toEqual([{ ...email('c-early', 2, 50), at: 60 }, email('c-kept', 1, 100)]);
+    expect(await store.releaseHeldEmails('cold-traffic-nurture', 100, async (entries) => void handed.push(...entries))).toBe(0);
+    // Dropped (a stopped workflow): forgotten without a hand-back.
+    await store.holdEmail(email('c-stopped', 1, 100));
+    expect(await store.releaseHeldEmails('cold-traffic-nurture', 100, null)).toBe(1);
+    expect(await store.releaseHeldEmails('cold-traffic-nurture', 100, null)).toBe(0);
+    expect(handed).toHaveLength(2);
   });
 
   it('stopping wakes every active customer of the workflow, page by page, and never one that finished', async () => {

@@ -120,6 +120,76 @@ describe('a paused journey', () => {
   });
 });
 
+describe('an email already on its way to SES when the pause comes', () => {
+  /** A welcome in a 09:00–17:00 window, then a long wait; a receipt (no window) from another journey; one counted email a day across both. */
+  const welcomeThenWait = defineWorkflow({
+    id: 'nurture',
+    settings: { sendWindow: { start: '09:00', end: '17:00' } },
+    steps: {
+      welcome: { type: 'email', template: 'article-1', next: 'ten-days' },
+      'ten-days': { type: 'wait', duration: 'P10D', next: 'offer' },
+      offer: { type: 'email', template: 'offer' },
+    },
+  });
+  const receipts = defineWorkflow({ id: 'receipts', entry: { on: { 'detail-type': ['order.placed'] } }, steps: { receipt: { type: 'email', template: 'article-2' } } });
+
+  /** Ana's welcome is decided on Monday at 10:00 and the pause lands before the send path reads it: held in flight. */
+  async function heldInFlight() {
+    const runner = new VirtualClockRunner(registryOf([welcomeThenWait, receipts], testContent, { budget: { max: 1, per: 'P1D' } }));
+    // Decided (into the outbox), not yet delivered: the pause is applied, and the send path sees it, first.
+    await runner.service.apply({ kind: 'event', event: lead('ana', iso(at(0))) }, at(0));
+    await runner.changeLifecycle('nurture', 'pause', at(0));
+    const counter = async (name: string, workflowId = 'nurture') => (await runner.store.readCounters(workflowId)).filter((r) => r.name === name).reduce((sum, r) => sum + r.value, 0);
+    const sent = () => runner.emails().map((e) => `${iso(e.at)} ${e.workflowId}/${e.stepId}`);
+    const ledger = async () => (await runner.store.loadCustomer('ana')).budget.sends.map(([t, workflowId, seq]) => `${iso(t)} ${workflowId}#${seq}`);
+    expect(sent()).toEqual([]);
+    expect(await counter('email.held:in-flight')).toBe(1);
+    return { runner, counter, sent, ledger };
+  }
+
+  it('goes back to its journey on resume and is decided again: a resume at night sends it when the window opens, and the budget counts it then', async () => {
+    const { runner, sent, ledger } = await heldInFlight();
+    // Reserved when it was first decided, on Monday.
+    expect(await ledger()).toEqual([`${iso(at(0))} nurture#1`]);
+    // Resumed on Tuesday at 20:00, outside the window: nothing goes at once.
+    await runner.changeLifecycle('nurture', 'resume', at(1, 10));
+    expect(sent()).toEqual([]);
+    const waiting = [...runner.store.journeys()].find((j) => j.workflowId === 'nurture')!.state;
+    expect(waiting.heldEmails).toEqual([expect.objectContaining({ seq: 1, stepId: 'welcome', dueAt: Date.parse('2026-11-04T09:00:00Z') })]);
+    // Wednesday 08:00: a receipt from another journey takes the day's one counted email.
+    await runner.apply({ at: Date.parse('2026-11-04T08:00:00Z'), order: 1, kind: 'event', event: event('order.placed', 'ana', '2026-11-04T08:00:00Z') });
+    await runner.advanceTo(at(4));
+    // 09:00 Wednesday is over the budget (the receipt at 08:00): the welcome waits for Thursday 09:00, the first moment both allow.
+    expect(sent()).toEqual(['2026-11-04T08:00:00.000Z receipts/receipt', '2026-11-05T09:00:00.000Z nurture/welcome']);
+    // Reserved at the moment it went (the receipt has aged out of the day by then).
+    expect(await ledger()).toEqual(['2026-11-05T09:00:00.000Z nurture#1']);
+    // Once: the same email (seq 1), never again, and the journey went on as before.
+    await runner.advanceTo(Number.POSITIVE_INFINITY);
+    expect(sent().filter((e) => e.includes('nurture/'))).toEqual(['2026-11-05T09:00:00.000Z nurture/welcome', `${iso(at(10))} nurture/offer`]);
+    expect(runner.emails().find((e) => e.stepId === 'welcome')).toMatchObject({ seq: 1 });
+  });
+
+  it('a hand-back delivered twice is applied once', async () => {
+    const { runner, sent } = await heldInFlight();
+    const handBack = { kind: 'held-email' as const, customerId: 'ana', workflowId: 'nurture', email: { seq: 1, version: 1, stepId: 'welcome', stage: null, contentId: 'article-1', at: at(0), decidedAt: at(0) } };
+    await runner.changeLifecycle('nurture', 'resume', at(1));
+    expect(sent()).toEqual([`${iso(at(1))} nurture/welcome`]);
+    // SQS delivers the message again (or a release that crashed hands it back again): nothing more is sent.
+    await runner.engine.apply(handBack, at(1) + 60_000);
+    await runner.engine.apply(handBack, at(1, 5));
+    expect(sent()).toEqual([`${iso(at(1))} nurture/welcome`]);
+  });
+
+  it('resumed with --drop-held: dropped, counted, and out of the budget; the journey goes on', async () => {
+    const { runner, counter, sent, ledger } = await heldInFlight();
+    await runner.changeLifecycle('nurture', 'resume', at(1, 10), { dropHeld: true });
+    await runner.advanceTo(Number.POSITIVE_INFINITY);
+    expect(sent()).toEqual([`${iso(at(10))} nurture/offer`]);
+    expect(await counter('email.dropped:paused')).toBe(1);
+    expect(await ledger()).toEqual([`${iso(at(10))} nurture#2`]);
+  });
+});
+
 describe('a stopped journey', () => {
   it('ends every active customer ("exited", counted as stopped) and lets no one enter', async () => {
     const j = journeyRunner([nurture()]);
@@ -155,7 +225,7 @@ describe('a stopped journey', () => {
     expect(() => nextControl(stopped, 'pause', at(1), 1)).toThrow(/stopped/);
     expect(nextControl(stopped, 'resume', at(1), 1)).toEqual({ status: 'active', changedAt: at(1) });
     // Nothing was held: releasing is a no-op.
-    expect(await releaseHeldWork(store, 'nurture', stopped, at(1), { limit: 10, settleMs: 0 })).toEqual({ released: 0, dropped: 0 });
+    expect(await releaseHeldWork(store, 'nurture', stopped, at(1), { limit: 10, settleMs: 0, handBack: async () => {} })).toEqual({ released: 0, dropped: 0 });
   });
 });
 
@@ -164,12 +234,13 @@ describe('what a pause held is released only once every function has seen the re
     const store = new MemoryStore();
     const resumed = { status: 'active' as const, changedAt: at(0) };
     let asked = 0;
-    const counting = { ...store, releaseHeld: async () => (asked += 1, 0), releaseHeldEmails: async () => ({ released: 0, dropped: 0 }), addCounters: async () => {} };
-    await releaseHeldWork(counting, 'nurture', resumed, at(0) + 10_000, { limit: 10, settleMs: 35_000 });
-    await releaseHeldWork(counting, 'nurture', { status: 'paused', changedAt: at(0) - DAY }, at(0), { limit: 10, settleMs: 35_000 });
-    await releaseHeldWork(counting, 'nurture', undefined, at(0), { limit: 10, settleMs: 35_000 });
+    const counting = { ...store, releaseHeld: async () => (asked += 1, 0), releaseHeldEmails: async () => 0, addCounters: async () => {} };
+    const options = { limit: 10, settleMs: 35_000, handBack: async () => {} };
+    await releaseHeldWork(counting, 'nurture', resumed, at(0) + 10_000, options);
+    await releaseHeldWork(counting, 'nurture', { status: 'paused', changedAt: at(0) - DAY }, at(0), options);
+    await releaseHeldWork(counting, 'nurture', undefined, at(0), options);
     expect(asked).toBe(0);
-    await releaseHeldWork(counting, 'nurture', resumed, at(0) + 40_000, { limit: 10, settleMs: 35_000 });
+    await releaseHeldWork(counting, 'nurture', resumed, at(0) + 40_000, options);
     expect(asked).toBe(1);
   });
 });

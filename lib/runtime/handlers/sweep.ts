@@ -6,8 +6,8 @@
 import type { Logger } from '../journey-service';
 import type { WorkQueue } from '../queue';
 import type { ControlSource } from '../controls';
-import type { JourneyStore } from '../store';
-import { CONTROL_SETTLE_MS, releaseHeldWork } from '../journey-lifecycle';
+import type { JourneyStore, OutboxEntry } from '../store';
+import { CONTROL_SETTLE_MS, heldEmailOf, releaseHeldWork } from '../journey-lifecycle';
 import { type SweepReport, sweepDue, unparkDeployed } from '../sweep';
 
 export interface SweepDependencies {
@@ -41,11 +41,13 @@ export function createSweepHandler(deps: SweepDependencies) {
     let released = 0;
     // What a pause held goes on once the workflow is not paused: customers held at an email step are woken (the
     // engine decides their email now, or drops it with --drop-held, or ends them if stopped), and emails held on
-    // their way to SES are written back to be sent (or dropped).
+    // their way to SES are handed back to their journeys through the work queue, to be decided again now.
     if (deps.controls) {
+      const handBack = (entries: OutboxEntry[]) =>
+        deps.queue.send(entries.map((entry) => ({ kind: 'held-email' as const, customerId: entry.customerId, workflowId: entry.workflowId, email: heldEmailOf(entry) })));
       for (const workflowId of workflowIds) {
         const control = await deps.controls.get(workflowId);
-        released += (await releaseHeldWork(deps.store, workflowId, control, now, { limit: deps.batchLimit, settleMs: deps.controlSettleMs ?? CONTROL_SETTLE_MS })).released;
+        released += (await releaseHeldWork(deps.store, workflowId, control, now, { limit: deps.batchLimit, settleMs: deps.controlSettleMs ?? CONTROL_SETTLE_MS, handBack })).released;
       }
       if (released > 0) deps.log.info('held journeys and emails released', { released });
     }
