@@ -24,7 +24,10 @@ export type DeliveryOutcome =
   /** Already sent by this process (a stream record delivered again): nothing was done. */
   | { status: 'duplicate' }
   | { status: 'suppressed' }
-  /** The workflow is paused: kept until it is resumed (then sent, or dropped with --drop-held). */
+  /**
+   * The workflow is paused: kept until it is resumed, then handed back to its journey, which decides
+   * it again (window, cap, budget, --drop-held) rather than this path sending it as first decided.
+   */
   | { status: 'held' }
   /** The workflow is stopped: not sent. */
   | { status: 'dropped' }

@@ -11,7 +11,7 @@
  * | counters              | `M#<workflowId>`    | `<day>`                | one number attribute per step and metric, named `<step> <metric>`, atomic ADD |
  * | the sweep's cursor    | `SWEEP`             | `cursor`               | lease, and per shard where it stopped |
  * | a workflow's control  | `W#<workflowId>`    | `control`              | active, paused or stopped (`waymark journeys`) |
- * | an email held by a pause | `H#<workflowId>` | `<customerId>#<seq>`   | decided before the pause, kept until resume |
+ * | an email held by a pause | `H#<workflowId>` | `<customerId>#<seq>`   | decided before the pause, kept until resume (then handed back to its journey) |
  *
  * One customer's profile and journeys share a partition: one Query reads
  * everything an input needs.
