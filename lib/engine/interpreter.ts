@@ -867,9 +867,10 @@ class Run {
   /**
    * Decides again each held email whose timer is due by `limit`, at max(its time, now), as an email
    * step decides one it deferred: paused (again), back to the send path; a suppressed address, never
-   * sent; over the budget with "skip", skipped; outside the window, over the cap or the budget, it
-   * waits for the moment they allow; else it goes now, with its own seq, counted by the cap and the
-   * budget now. Whatever the journey's status: it may have completed with this email.
+   * sent; the customer left the journey meanwhile (exited, converted), dropped; over the budget with
+   * "skip", skipped; outside the window, over the cap or the budget, it waits for the moment they
+   * allow; else it goes now, with its own seq, counted by the cap and the budget now. A completed
+   * journey still sends it: it may have completed with this email.
    */
   private fireHeldEmailsDueBy(limit: number): void {
     const s = this.state;
@@ -890,6 +891,12 @@ class Run {
       if (this.context.suppressed) {
         if (s.status === 'active') this.finish('suppressed', at);
         else if (s.status === 'completed') this.relabelFinished('suppressed', at);
+        continue;
+      }
+      // Left the journey during the pause (an exit such as a deleted customer, or the goal): a pause
+      // delays an email, it does not outlive the journey. (Completed still sends: it may have been the last step.)
+      if (s.status === 'exited' || s.status === 'converted') {
+        this.metric('email.dropped', at, held.stepId, 'left');
         continue;
       }
       const to = recipientOf(this.context.profile);

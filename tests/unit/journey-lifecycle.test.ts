@@ -125,6 +125,7 @@ describe('an email already on its way to SES when the pause comes', () => {
   const welcomeThenWait = defineWorkflow({
     id: 'nurture',
     settings: { sendWindow: { start: '09:00', end: '17:00' } },
+    exitOn: [{ 'detail-type': ['customer.deleted'] }],
     steps: {
       welcome: { type: 'email', template: 'article-1', next: 'ten-days' },
       'ten-days': { type: 'wait', duration: 'P10D', next: 'offer' },
@@ -178,6 +179,18 @@ describe('an email already on its way to SES when the pause comes', () => {
     await runner.engine.apply(handBack, at(1) + 60_000);
     await runner.engine.apply(handBack, at(1, 5));
     expect(sent()).toEqual([`${iso(at(1))} nurture/welcome`]);
+  });
+
+  it('is dropped (counted) when the customer left the journey during the pause: a deleted customer is not emailed on resume', async () => {
+    const { runner, counter, sent, ledger } = await heldInFlight();
+    // Deleted at noon, resumed at 14:00 the same day (the day's budget still holds the reservation made at 10:00).
+    await runner.apply({ at: at(0, 2), order: 1, kind: 'event', event: event('customer.deleted', 'ana', iso(at(0, 2))) });
+    await runner.changeLifecycle('nurture', 'resume', at(0, 4));
+    await runner.advanceTo(Number.POSITIVE_INFINITY);
+    expect(sent()).toEqual([]);
+    expect(await counter('email.dropped:left')).toBe(1);
+    expect(await ledger()).toEqual([]);
+    expect([...runner.store.journeys()].find((j) => j.workflowId === 'nurture')!.state).toMatchObject({ status: 'exited', heldEmails: [] });
   });
 
   it('resumed with --drop-held: dropped, counted, and out of the budget; the journey goes on', async () => {
