@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type AttributeValue, ConditionalCheckFailedException, type ConsumedCapacity, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { createCatalogue } from '../lib/engine/content';
-import type { ContentItem, Workflow } from '../lib/engine/schema';
+import type { ContentItem, ProjectSettings, Workflow } from '../lib/engine/schema';
 import { itemSize } from '../lib/runtime/item-size';
 import { ensureTable, freePort, type LocalDynamo, type LocalSes, localSes, startDynamoDbLocal } from '../lib/runtime/local-servers';
 import { WorkflowRegistry } from '../lib/runtime/registry';
@@ -216,8 +216,9 @@ export async function startBenchServers(): Promise<BenchServers> {
   };
 }
 
-export function referenceRegistry(): WorkflowRegistry {
+/** The reference journey, with project settings (a send budget across journeys, say). */
+export function referenceRegistry(settings: ProjectSettings = {}): WorkflowRegistry {
   const workflow = JSON.parse(readFileSync(new URL('./reference/journey.json', import.meta.url), 'utf8')) as Workflow;
   const content = JSON.parse(readFileSync(new URL('./reference/content.json', import.meta.url), 'utf8')) as ContentItem[];
-  return new WorkflowRegistry([{ ...workflow, entry: { ...workflow.entry, reentry: 'never' }, settings: { ...workflow.settings, timezone: 'UTC' } } as Workflow], createCatalogue(content));
+  return new WorkflowRegistry([{ ...workflow, entry: { ...workflow.entry, reentry: 'never' }, settings: { ...workflow.settings, timezone: 'UTC' } } as Workflow], createCatalogue(content), settings);
 }

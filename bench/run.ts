@@ -15,7 +15,7 @@ import { type BenchServers, startBenchServers } from './local-aws';
 import { benchReplay } from './replay';
 import { benchSegmentScan } from './segment-scan';
 import { benchSimulate } from './simulate';
-import { benchStoreCost } from './store-cost';
+import { benchBudgetCost, benchStoreCost } from './store-cost';
 
 hideSdkNodeVersionNotice();
 const quick = process.argv.includes('--quick');
@@ -27,7 +27,7 @@ const resultsUrl = new URL('./results.json', import.meta.url);
  * bench/results.json (each part records when it was measured, in `measuredAt`). On a slow or
  * shared machine the whole run takes long; a figure is never mixed from two runs.
  */
-const PARTS = ['engine', 'store', 'advance', 'segment', 'cost', 'bundles', 'simulate', 'replay'] as const;
+const PARTS = ['engine', 'store', 'budget', 'advance', 'segment', 'cost', 'bundles', 'simulate', 'replay'] as const;
 type Part = (typeof PARTS)[number];
 const onlyArgument = process.argv.find((a, i) => a.startsWith('--only=') || process.argv[i - 1] === '--only');
 const only = onlyArgument === undefined ? undefined : new Set(onlyArgument.replace(/^--only=/, '').split(','));
@@ -64,6 +64,10 @@ const withServers = async <T>(part: Part, run: (servers: BenchServers) => Promis
 const store = await withServers('store', (servers) => {
   log('store cost per input…');
   return benchStoreCost(servers, quick ? 100 : 300);
+});
+const budget = await withServers('budget', (servers) => {
+  log('send budget across journeys: cost per input, with and without…');
+  return benchBudgetCost(servers, quick ? 100 : 300);
 });
 const advance = await withServers('advance', (servers) => {
   log('advance handler vs bare operations…');
@@ -110,7 +114,7 @@ const targets = [
 ].map((t) => ({ ...t, met: t.better === 'higher' ? t.measured >= t.target : t.measured <= t.target }));
 
 const machine = { cpu: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: process.platform, loadAverage: { start: loadAtStart, end: loadavg()[0]! } };
-const results = { generatedAt: new Date().toISOString(), measuredAt, quick, machine, prices: LIST_PRICES, targets, engine, store, advance, bundles, cost, simulate, segment, replay };
+const results = { generatedAt: new Date().toISOString(), measuredAt, quick, machine, prices: LIST_PRICES, targets, engine, store, budget, advance, bundles, cost, simulate, segment, replay };
 writeFileSync(resultsUrl, `${JSON.stringify(results, null, 2)}\n`);
 
 const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -123,6 +127,10 @@ console.log(`advance: ${fmt(advance.advance.inputsPerSecond, 0)} inputs/s vs bar
 console.log('\nstore, per input by kind (reads, writes, read units, table write units, index write units):');
 for (const [kind, k] of Object.entries(store.byKind)) console.log(`  ${kind.padEnd(13)} ${String(k.inputs).padStart(5)} inputs  ${fmt(k.readsPerInput)} r  ${fmt(k.writesPerInput)} w  ${fmt(k.rcuPerInput)} RCU  ${fmt(k.tableWcuPerInput)} WCU  +${fmt(k.indexWcuPerInput)} index WCU`);
 console.log(`  counters: ${fmt(store.counterWritesPerInput)} writes per input; journey items ${store.medianJourneyItemBytes} B median, ${store.maxJourneyItemBytes} B max`);
+console.log(
+  `  with a send budget (${budget.settings.budget!.max} per ${budget.settings.budget!.per}), per state-changing input: +${fmt(budget.extraRcuPerInput)} RCU, +${fmt(budget.extraWcuPerInput)} WCU ` +
+    `(${fmt(budget.ledgerWritesPerInput)} ledger writes, ${fmt(budget.ledgerWcuPerInput)} WCU), +${fmt(budget.extraRequestsPerInput)} requests; apply time ${fmt(budget.timeRatio)}× without`,
+);
 console.log('\nbundles (deployed, SDK bundled; load = CPU ms of a fresh import, median; vs the same SDK clients alone):');
 for (const h of bundles.handlers) {
   console.log(`  ${h.handler.padEnd(12)} ${fmt(h.bytes / 1024, 1).padStart(7)} KB  ${fmt(h.loadMs, 0).padStart(4)} ms  SDK baseline ${fmt(h.sdkBaseline.bytes / 1024, 1).padStart(6)} KB ${fmt(h.sdkBaseline.loadMs, 0).padStart(4)} ms  ${fmt(h.loadVsSdkBaseline)}×`);

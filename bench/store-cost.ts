@@ -13,6 +13,7 @@ import { DynamoStore } from '../lib/runtime/dynamo-store';
 import { itemSize } from '../lib/runtime/item-size';
 import { JourneyService } from '../lib/runtime/journey-service';
 import { dueSortKey, key } from '../lib/runtime/table';
+import type { ProjectSettings } from '../lib/engine/schema';
 import { referenceWorkload } from './engine-throughput';
 import { type BenchServers, countRequests, emptyTally, referenceRegistry, type RequestTally } from './local-aws';
 
@@ -42,13 +43,15 @@ export interface StoreCost {
   medianJourneyItemBytes: number;
   /** The floor: one write of one unit per state-changing input, half a read unit (an eventually consistent read under 4 KB). */
   floor: { wcu: number; rcu: number };
+  /** Wall time of the journey service's applies (through DynamoDB Local), per input of any kind. */
+  msPerInput: number;
 }
 
 const KINDS: InputKind[] = ['entry', 'wait resumed', 'email sent', 'engagement', 'irrelevant', 'duplicate'];
 
-export async function benchStoreCost(servers: BenchServers, customers = 300): Promise<StoreCost> {
+export async function benchStoreCost(servers: BenchServers, customers = 300, settings: ProjectSettings = {}): Promise<StoreCost> {
   const tableName = await servers.newTable();
-  const registry = referenceRegistry();
+  const registry = referenceRegistry(settings);
   const tallies = new Map<InputKind | 'counters', RequestTally>();
   for (const kind of [...KINDS, 'counters'] as const) tallies.set(kind, emptyTally());
   const counts = new Map<InputKind, number>(KINDS.map((k) => [k, 0]));
@@ -103,6 +106,7 @@ export async function benchStoreCost(servers: BenchServers, customers = 300): Pr
   inputs.sort((a, b) => a.at - b.at);
 
   let applied = 0;
+  let applyMs = 0;
   const mergeOperations = (kind: InputKind | 'counters', from: Map<string, { requests: number; capacity: number; index: number }>) => {
     const into = operationsByKind.get(kind) ?? new Map();
     for (const [name, o] of from) {
@@ -135,14 +139,18 @@ export async function benchStoreCost(servers: BenchServers, customers = 300): Pr
     for (const customerId of due) {
       current = emptyTally();
       operations = new Map();
+      const started = performance.now();
       const report = await service.apply({ kind: 'wake', customerId }, input.at);
+      applyMs += performance.now() - started;
       const tally = current;
       if (report.status === 'applied' && report.journeys.some((j) => j.outcome === 'applied')) await account('wait resumed', tally, operations);
     }
     current = emptyTally();
     operations = new Map();
     entered = false;
+    const started = performance.now();
     const report = await service.apply({ kind: 'event', event: input.body }, input.at);
+    applyMs += performance.now() - started;
     const tally = current;
     const ops = operations;
     const kind: InputKind =
@@ -203,5 +211,52 @@ export async function benchStoreCost(servers: BenchServers, customers = 300): Pr
     maxJourneyItemBytes: sizes.at(-1) ?? 0,
     medianJourneyItemBytes: sizes[Math.floor(sizes.length / 2)] ?? 0,
     floor: { wcu: 1, rcu: 0.5 },
+    msPerInput: applyMs / Math.max(1, allInputs),
+  };
+}
+
+/** What the send budget across journeys adds per input: the customer's ledger, read with the customer and written when an email is reserved. */
+export interface BudgetCost {
+  settings: ProjectSettings;
+  /** Per state-changing input, with the budget minus without it (same inputs, same servers). */
+  extraRcuPerInput: number;
+  extraWcuPerInput: number;
+  extraRequestsPerInput: number;
+  /** The ledger's conditional writes (saveBudget) per state-changing input, and their write units. */
+  ledgerWritesPerInput: number;
+  ledgerWcuPerInput: number;
+  /** Apply time per input with the budget ÷ without it, over both rounds, measured in the same process. */
+  timeRatio: number;
+  without: StoreCost['stateChanging'];
+  with: StoreCost['stateChanging'];
+}
+
+/**
+ * The budget's cost: the reference workload applied twice through the journey service, without
+ * and with a send budget (the samples' `workflows/settings.json`: 4 emails per 7 days), each on a
+ * fresh table of the same servers, interleaved as without, with, without, with, and compared.
+ */
+export async function benchBudgetCost(servers: BenchServers, customers = 300, budget: NonNullable<ProjectSettings['budget']> = { max: 4, per: 'P7D' }): Promise<BudgetCost> {
+  const runs: Array<{ without: StoreCost; with: StoreCost }> = [];
+  for (let round = 0; round < 2; round++) {
+    const without = await benchStoreCost(servers, customers);
+    const withBudget = await benchStoreCost(servers, customers, { budget });
+    runs.push({ without, with: withBudget });
+  }
+  const last = runs.at(-1)!;
+  const a = last.without.stateChanging;
+  const b = last.with.stateChanging;
+  const ledger = b.operations.saveBudget;
+  const total = (side: 'without' | 'with') => runs.reduce((sum, r) => sum + r[side].msPerInput, 0);
+  return {
+    settings: { budget },
+    extraRcuPerInput: b.rcuPerInput - a.rcuPerInput,
+    extraWcuPerInput: b.tableWcuPerInput + b.indexWcuPerInput - (a.tableWcuPerInput + a.indexWcuPerInput),
+    extraRequestsPerInput: b.requestsPerInput - a.requestsPerInput,
+    ledgerWritesPerInput: ledger?.requestsPerInput ?? 0,
+    ledgerWcuPerInput: ledger?.capacityPerInput ?? 0,
+    timeRatio: total('with') / total('without'),
+    without: a,
+    with: b,
   };
 }
