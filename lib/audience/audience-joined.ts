@@ -16,7 +16,8 @@ export const AUDIENCE_JOINED = 'Audience Joined';
 export interface AudienceJoinedEvent extends CustomerEvent {
   source: typeof AUDIENCE_SOURCE;
   'detail-type': typeof AUDIENCE_JOINED;
-  detail: { customerId: string; audience: string; profile: Record<string, unknown> };
+  /** `eventId` repeats the derived id: on a bus EventBridge gives the event an id of its own, and the engine applies an eventId once. */
+  detail: { customerId: string; audience: string; profile: Record<string, unknown>; eventId: string };
 }
 
 /** An audience name: like a workflow id (lower-case letters, digits and single "-"), at most 64 characters. */
@@ -35,7 +36,7 @@ export function audienceJoined(options: { id: string; time: string; customerId: 
     source: AUDIENCE_SOURCE,
     'detail-type': AUDIENCE_JOINED,
     time: options.time,
-    detail: { customerId: options.customerId, audience: options.audience, profile: options.profile },
+    detail: { customerId: options.customerId, audience: options.audience, profile: options.profile, eventId: options.id },
   };
 }
 

@@ -92,6 +92,7 @@ export const CustomerEventSchema = z.looseObject({
   detail: z.looseObject(
     {
       customerId: Text('"customerId", the customer the event is about', MAX_ID_BYTES),
+      eventId: z.optional(Text('"eventId", your own id for the event: deliveries with the same eventId are applied once', 256)),
       profile: z.optional(
         z.record(z.string(), z.unknown(), { error: 'expected an object of profile attributes, e.g. {"email": "..."}' }).check(
           z.refine((profile) => (jsonText(profile)?.length ?? Infinity) <= MAX_PROFILE_BYTES, `too large: at most ${MAX_PROFILE_BYTES} bytes of profile per event`),

@@ -29,6 +29,7 @@ import {
   type CustomerStatus,
   type Effect,
   emptyJourney,
+  eventKey,
   type HeldEmail,
   type Input,
   type JourneyState,
@@ -219,11 +220,11 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
   // A stopped journey ends every active customer at their next input or wake-up, and nobody enters.
   if (context.control?.stopped) {
     if (!state || state.status !== 'active') return { outcome: 'ignored', state, effects: [] };
-    if (input.kind === 'event' && state.applied.includes(fingerprint(input.event.id))) return { outcome: 'duplicate', state, effects: [] };
+    if (input.kind === 'event' && state.applied.includes(fingerprint(eventKey(input.event)))) return { outcome: 'duplicate', state, effects: [] };
     const run = new Run(workflow, copyState(state), context, now);
     run.finish('exited', Math.max(now, state.clock), 'stopped');
     // Not trimmed to APPLIED_MEMORY here: the journey is over.
-    if (input.kind === 'event') run.state.applied = appended(run.state.applied, fingerprint(input.event.id));
+    if (input.kind === 'event') run.state.applied = appended(run.state.applied, fingerprint(eventKey(input.event)));
     return run.result(state);
   }
   switch (input.kind) {
@@ -246,7 +247,7 @@ export function step(workflow: CompiledWorkflow, state: JourneyState | null, inp
 
 function applyEvent(workflow: CompiledWorkflow, state: JourneyState | null, event: CustomerEvent, now: number, context: StepContext): StepResult {
   const eventTime = Math.min(parseInstant(event.time), now);
-  const eventFingerprint = fingerprint(event.id);
+  const eventFingerprint = fingerprint(eventKey(event));
   if (state && state.applied.includes(eventFingerprint)) return { outcome: 'duplicate', state, effects: [] };
   if (isImpersonatedEngagement(event)) return { outcome: 'ignored', state, effects: [] };
   const scopedTo = engagementWorkflowId(event);

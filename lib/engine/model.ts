@@ -111,8 +111,18 @@ export interface CustomerEvent {
   'detail-type': string;
   /** ISO 8601 */
   time: string;
-  detail: { customerId: string; profile?: Record<string, unknown>; [key: string]: unknown };
+  detail: { customerId: string; profile?: Record<string, unknown>; eventId?: string; [key: string]: unknown };
   [key: string]: unknown;
+}
+
+/**
+ * What makes two deliveries the same event: the producer's own `detail.eventId` when it gives one,
+ * else the envelope's `id`. EventBridge gives every PutEvents entry a new id, so a put retried after
+ * a lost answer, or a list imported twice, would otherwise be applied twice.
+ */
+export function eventKey(event: CustomerEvent): string {
+  const own = event.detail.eventId;
+  return typeof own === 'string' && own.length > 0 ? own : event.id;
 }
 
 export type Input =

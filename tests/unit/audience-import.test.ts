@@ -51,7 +51,7 @@ describe('a CSV list', () => {
       source: 'waymark.audience',
       'detail-type': 'Audience Joined',
       time: TIME,
-      detail: { customerId: 'c-1', audience: 'spring-webinar', profile: { email: 'ana@example.com', firstName: 'Ana', timezone: 'Europe/Lisbon' } },
+      detail: { customerId: 'c-1', audience: 'spring-webinar', profile: { email: 'ana@example.com', firstName: 'Ana', timezone: 'Europe/Lisbon' }, eventId: events[0]!.id },
     });
     // An empty cell sets nothing: it never clears what the stored profile holds.
     expect(events[1]!.detail.profile).toEqual({ email: 'ben@example.com', firstName: 'Ben' });
@@ -237,8 +237,8 @@ describe('waymark audience import', () => {
     const { items, rejected } = timelineFromJsonLines(readFileSync(out, 'utf8'));
     expect(rejected).toEqual([]);
     expect(items.map((i) => (i.kind === 'event' ? (i.event as AudienceJoinedEvent).detail : undefined))).toEqual([
-      { customerId: 'c-1', audience: 'spring-webinar', profile: { email: 'ana@example.com', score: 5 } },
-      { customerId: 'c-2', audience: 'spring-webinar', profile: { email: 'ben@example.com', score: 7 } },
+      { customerId: 'c-1', audience: 'spring-webinar', profile: { email: 'ana@example.com', score: 5 }, eventId: expect.any(String) },
+      { customerId: 'c-2', audience: 'spring-webinar', profile: { email: 'ben@example.com', score: 7 }, eventId: expect.any(String) },
     ]);
     expect(printed()).toContain('✔ 2 of 2 rows → 2 events written to');
     expect(existsSync(rejectedFilePath(list))).toBe(false);

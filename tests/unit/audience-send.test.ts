@@ -57,7 +57,8 @@ describe('PutEventsSender', () => {
       EventBusName: 'waymark-bus',
       Source: 'waymark.audience',
       DetailType: 'Audience Joined',
-      Detail: '{"customerId":"c-1","audience":"spring-webinar","profile":{"email":"c1@example.com"}}',
+      // The derived id travels in the detail: EventBridge gives the entry an id of its own.
+      Detail: '{"customerId":"c-1","audience":"spring-webinar","profile":{"email":"c1@example.com"},"eventId":"e-1"}',
     });
     expect(s.sent).toBe(23);
   });

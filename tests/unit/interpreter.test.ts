@@ -492,6 +492,18 @@ describe('redelivery and ordering', () => {
     expect(redelivered.sent).toEqual(['2026-11-02T10:00:00.000Z ana welcome article-1', '2026-11-02T11:00:00.000Z ana demo demo', '2026-11-05T11:00:00.000Z ana nudge article-2']);
   });
 
+  it('an event put again with a new envelope id but the same detail.eventId (a retried put, a list imported twice) is applied once', async () => {
+    const workflow = defineWorkflow({
+      entry: { on: { 'detail-type': ['lead.captured'] }, reentry: 'after-exit' },
+      steps: { welcome: { type: 'email', template: 'article-1', next: 'wait' }, wait: { type: 'wait', duration: 'P5D', next: 'bye' }, bye: { type: 'email', template: 'article-2' } },
+    });
+    const joined = (id: string, eventId: string | undefined, time: string) => ({ ...lead('ana', time), id, detail: { customerId: 'ana', profile: { email: 'ana@example.com' }, ...(eventId ? { eventId } : {}) } });
+    const played = await play(workflow, [joined('eb-1', 'row-7', '2026-11-02T10:00:00Z'), joined('eb-2', 'row-7', '2026-11-08T10:00:00Z'), joined('eb-3', 'row-8', '2026-11-09T10:00:00Z')]);
+    // eb-2 is eb-1 put again after the journey ended (same eventId): it would re-enter ana, and is a duplicate.
+    // eb-3 is a new event: ana enters again.
+    expect(played.sent).toEqual(['2026-11-02T10:00:00.000Z ana welcome article-1', '2026-11-07T10:00:00.000Z ana bye article-2', '2026-11-09T10:00:00.000Z ana welcome article-1', '2026-11-14T10:00:00.000Z ana bye article-2']);
+  });
+
   it('counts unique opens and clicks per email: a click implies an open', async () => {
     const workflow = defineWorkflow({ steps: { welcome: { type: 'email', template: 'article-1', next: 'w' }, w: { type: 'wait', duration: 'P5D', next: 'end' }, end: { type: 'exit' } } });
     const engagement = (type: string, id: string, time: string) => ({ id, source: 'aws.ses', 'detail-type': type, time, detail: { customerId: 'ana', workflowId: 'test-journey', stepId: 'welcome', emailSeq: 1 } });
