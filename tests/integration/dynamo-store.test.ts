@@ -14,7 +14,7 @@ import { WorkflowRegistry } from '../../lib/runtime/registry';
 import { type JourneyWrite, UnstorableInputError, VersionConflictError } from '../../lib/runtime/store';
 import { sweepDue } from '../../lib/runtime/sweep';
 import { silentLogger } from '../../lib/runtime/journey-service';
-import { key } from '../../lib/runtime/table';
+import { DUE_INDEX, key } from '../../lib/runtime/table';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { createLocalRuntime, uniqueAddress } from '../support/local-runtime';
 
@@ -85,6 +85,24 @@ describe('DynamoStore', () => {
     expect((await store.loadJourney('c-o', 'cold-traffic-nurture'))?.outbox.map((e) => e.seq)).toEqual([2]);
     await store.saveJourney(write('c-o', { expectedVersion: 2 }));
     expect((await store.loadJourney('c-o', 'cold-traffic-nurture'))?.outbox).toEqual([]);
+  });
+
+  it('the due index holds timers only: an email in the outbox puts nothing in it, a timer does, and no timer takes it out', async () => {
+    const runtime = await createLocalRuntime({ registry, start: '2026-11-02T10:00:00Z' });
+    const indexKeys = async (customerId: string) => {
+      const item = await runtime.dynamo.send(new GetItemCommand({ TableName: runtime.tableName, Key: marshall(key.journey(customerId, 'cold-traffic-nurture')) }));
+      return [DUE_INDEX.partitionKey, DUE_INDEX.sortKey].filter((name) => item.Item?.[name] !== undefined);
+    };
+    const email = { seq: 1, customerId: 'c-i', workflowId: 'cold-traffic-nurture', version: 1, stepId: 'welcome', stage: null, contentId: 'article-get-paid-faster', to: 'i@example.com', at: 1, decidedAt: 1 };
+    // An email decided and the journey resting with no timer (held at a step, say): not in the index.
+    await runtime.store.saveJourney(write('c-i', { state: state('c-i', { dueAt: null }), outbox: [email] }));
+    expect(await indexKeys('c-i')).toEqual([]);
+    // A wait's timer: in the index.
+    await runtime.store.saveJourney(write('c-i', { expectedVersion: 1 }));
+    expect(await indexKeys('c-i')).toEqual([DUE_INDEX.partitionKey, DUE_INDEX.sortKey]);
+    // The timer gone (the wait ended, the journey finished): out of it.
+    await runtime.store.saveJourney(write('c-i', { expectedVersion: 2, state: state('c-i', { dueAt: null, status: 'completed' }) }));
+    expect(await indexKeys('c-i')).toEqual([]);
   });
 
   it('DynamoDB\'s refusal of a value is a permanent error with its reason, not a retry', async () => {

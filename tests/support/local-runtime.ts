@@ -216,6 +216,20 @@ export async function createLocalRuntime(options: LocalRuntimeOptions) {
       }
       throw new Error('the stream never went quiet');
     },
+    /**
+     * The table's whole stream delivered again, from its first record, to the same warm send function
+     * (as Lambda invokes a batch again after a timeout that came after its sends); returns the records read.
+     */
+    async rereadStream() {
+      const again = new LocalStreamReader({ dynamo, endpoint: dynamoEndpoint, tableName, filter: isSendWork, handler: (event) => send(event), maxAttempts: 10 });
+      let records = 0;
+      for (let round = 0; round < 1000; round++) {
+        const read = await again.poll();
+        records += read;
+        if (read === 0 && again.pending === 0) return records;
+      }
+      throw new Error('the stream never went quiet');
+    },
     /** Customer events as a rule delivers them (straight to the work queue). */
     async send(...events: object[]) {
       return runtime.deliver(events.map((e) => JSON.stringify(e)));
