@@ -24,12 +24,30 @@ export class JourneysInputError extends Error {
   override readonly name = 'JourneysInputError';
 }
 
+/** What `list` read, and the time "now" was where it read it (the ages in the listing are counted from it). */
+export interface JourneysSnapshot {
+  journeys: JourneyListing[];
+  /**
+   * `waymark dev`'s clock (it runs faster than real time, and from wherever it was started), or the
+   * wall clock for a deployed table. Undefined from a dev server too old to tell its clock: no ages then.
+   */
+  now: number | undefined;
+}
+
 /** Where the journeys live: a running `waymark dev`, or a deployed table. */
 interface JourneysBackend {
   describe: string;
-  list(): Promise<JourneyListing[]>;
+  /** When a change reaches every function: the dev server clears its cache, a deployed function's cache lives 30 seconds. */
+  takesEffect: 'from now on' | 'within a minute';
+  list(): Promise<JourneysSnapshot>;
   change(workflowId: string, action: LifecycleAction, options: { dropHeld: boolean; onProgress: (message: string) => void }): Promise<LifecycleChange>;
   close(): void;
+}
+
+/** Where the command writes. */
+export interface JourneysIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
 }
 
 function devBackend(endpoint: string): JourneysBackend {
@@ -46,7 +64,13 @@ function devBackend(endpoint: string): JourneysBackend {
   };
   return {
     describe: `waymark dev at ${endpoint}`,
-    list: async () => ((await call('/api/journeys')) as { journeys: JourneyListing[] }).journeys,
+    takesEffect: 'from now on',
+    list: async () => {
+      const answer = (await call('/api/journeys')) as { journeys: JourneyListing[]; now?: string };
+      // Never the wall clock here: at --speed 3600 a pause an hour ago on dev's clock is a second ago on ours.
+      const now = answer.now === undefined ? Number.NaN : Date.parse(answer.now);
+      return { journeys: answer.journeys, now: Number.isNaN(now) ? undefined : now };
+    },
     change: async (workflowId, action, options) =>
       (await call(`/api/journeys/${encodeURIComponent(workflowId)}/${action}`, {
         method: 'POST',
@@ -91,7 +115,9 @@ async function tableBackend(tableName: string, region: string | undefined, workf
   };
   return {
     describe: `table ${tableName}${region ? ` (${region})` : ''}`,
-    list: () => wrap(() => lifecycle.listJourneys(store, [...latest.values()])),
+    takesEffect: 'within a minute',
+    // The deployed functions and this command both stamp the table with the wall clock: ages are counted from it.
+    list: () => wrap(async () => ({ journeys: await lifecycle.listJourneys(store, [...latest.values()]), now: Date.now() })),
     change: (id, action, options) => wrap(() => lifecycle.changeLifecycle(store, workflowOf(id), action, { clock: Date.now, dropHeld: options.dropHeld, onProgress: options.onProgress })),
     close: () => client.destroy(),
   };
@@ -119,11 +145,11 @@ function ago(at: number, now: number): string {
 
 const STATUS_COLOR = { active: color.green, paused: color.yellow, stopped: color.red } as const;
 
-/** The table `waymark journeys list` prints. */
-export function formatListing(journeys: readonly JourneyListing[], now: number): string {
+/** The table `waymark journeys list` prints; `now` is the clock of the place the listing was read from. */
+export function formatListing(journeys: readonly JourneyListing[], now: number | undefined): string {
   if (journeys.length === 0) return 'no workflows';
   const rows = journeys.map((j) => {
-    const since = j.since === null ? '' : ` (${ago(j.since, now)})`;
+    const since = j.since === null || now === undefined ? '' : ` (${ago(j.since, now)})`;
     const status = STATUS_COLOR[j.status](`${j.status}${since}`);
     const customers = j.activeByVersion.length === 0 ? '0' : j.activeByVersion.map((v) => `v${v.version}: ${v.customers.toLocaleString('en-US')}`).join(' · ');
     const moved = j.migrated.length === 0 ? '' : j.migrated.map((m) => `${m.customers.toLocaleString('en-US')} from v${m.from}`).join(' · ');
@@ -133,7 +159,7 @@ export function formatListing(journeys: readonly JourneyListing[], now: number):
   return table([['JOURNEY', 'LATEST', 'STATUS', 'ACTIVE CUSTOMERS', 'MOVED TO A NEWER VERSION', ''], ...rows]);
 }
 
-export async function journeysCommand(action: 'list' | LifecycleAction, workflowId: string | undefined, options: JourneysOptions, io: { out: (line: string) => void; err: (line: string) => void } = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
+export async function journeysCommand(action: 'list' | LifecycleAction, workflowId: string | undefined, options: JourneysOptions, io: JourneysIo = { out: (l) => console.log(l), err: (l) => console.error(l) }): Promise<number> {
   let backend: JourneysBackend;
   try {
     if (options.dropHeld && action !== 'resume') throw new JourneysInputError('--drop-held goes with `resume` only');
@@ -151,9 +177,9 @@ export async function journeysCommand(action: 'list' | LifecycleAction, workflow
   }
   try {
     if (action === 'list') {
-      const journeys = await backend.list();
-      if (options.json) io.out(JSON.stringify({ journeys }, null, 2));
-      else io.out(`${color.bold('Journeys')} in ${backend.describe}\n${formatListing(journeys, Date.now())}`);
+      const { journeys, now } = await backend.list();
+      if (options.json) io.out(JSON.stringify({ now, journeys }, null, 2));
+      else io.out(`${color.bold('Journeys')} in ${backend.describe}\n${formatListing(journeys, now)}`);
       return 0;
     }
     const change = await backend.change(workflowId!, action, { dropHeld: options.dropHeld ?? false, onProgress: (message) => io.err(color.dim(message)) });
@@ -162,7 +188,7 @@ export async function journeysCommand(action: 'list' | LifecycleAction, workflow
       return 0;
     }
     const what = {
-      pause: `${symbols.ok} ${workflowId} paused: within a minute no email of it reaches SES; customers hold at their email step, events still apply. \`waymark journeys resume ${workflowId}\` sends what was held (or --drop-held drops it).`,
+      pause: `${symbols.ok} ${workflowId} paused: ${backend.takesEffect} no email of it reaches SES; customers hold at their email step, events still apply. \`waymark journeys resume ${workflowId}\` sends what was held (or --drop-held drops it).`,
       resume: `${symbols.ok} ${workflowId} resumed: ${options.dropHeld ? 'emails held by the pause are dropped' : 'emails held by the pause go within the next minutes, in each send window, under the caps and the budget'}.`,
       stop: `${symbols.ok} ${workflowId} stopped: ${change.ended.toLocaleString('en-US')} active customers ended ("exited"), and no one enters until a newer version is deployed (or \`waymark journeys resume ${workflowId}\`).`,
     } as const;

@@ -404,8 +404,9 @@ export async function startDev(options: DevOptions): Promise<DevServer> {
     send(response, 404, { message: `nothing at ${path}` });
   }
 
-  async function journeys(): Promise<{ journeys: JourneyListing[] }> {
-    return { journeys: await listJourneys(store, registry.latest().map((c) => ({ id: c.id, name: c.definition.name, version: c.version }))) };
+  /** GET /api/journeys: the listing, and dev's clock (`waymark journeys list` counts "paused 3 h ago" from it, not from the wall clock). */
+  async function journeys(): Promise<{ now: string; journeys: JourneyListing[] }> {
+    return { now: new Date(now()).toISOString(), journeys: await listJourneys(store, registry.latest().map((c) => ({ id: c.id, name: c.definition.name, version: c.version }))) };
   }
 
   async function overview(): Promise<Overview> {

@@ -5,7 +5,10 @@
  * closed: the held emails go when the window opens, not at once and not lost.
  *
  * In process (like dev-demo.test.ts), with the server's own DynamoDB Local and aws-ses-v2-local,
- * driven through its HTTP API (/api/clock, /api/settle, /api/journeys) and its events endpoint.
+ * driven through its HTTP API (/api/clock, /api/settle, /api/journeys), its events endpoint, and
+ * `waymark journeys pause|list|resume --endpoint` (the command's function, as the CLI calls it).
+ * The dev clock starts on 2 November 2026 whatever the day on the wall: the ages the listing prints
+ * are counted on dev's clock.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomerView } from '../../lib/dev/api-types';
+import { journeysCommand } from '../../lib/cli/journeys-command';
 import { type DevServer, startDev } from '../../lib/dev/dev-server';
 import type { JourneyListing } from '../../lib/runtime/journey-lifecycle';
 import { LOCAL_CREDENTIALS, type LocalSes, localSes } from '../../lib/runtime/local-servers';
@@ -38,7 +42,18 @@ async function mailToLeads(): Promise<Record<string, string[]>> {
 
 const emailsOf = async (customerId: string) => (await dev.api<CustomerView>(`/api/customers/${customerId}`)).emails.filter((e) => e.workflowId === NURTURE);
 const nurtureListing = async () => (await dev.api<{ journeys: JourneyListing[] }>('/api/journeys')).journeys.find((j) => j.id === NURTURE)!;
-const lifecycle = (action: 'pause' | 'resume', body: Record<string, unknown> = {}) => dev.api<{ control: { status: string } }>(`/api/journeys/${NURTURE}/${action}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+/** `waymark journeys ACTION [NURTURE] --endpoint <dev>`: its exit code and what it printed (colours stripped). */
+async function journeys(action: 'list' | 'pause' | 'resume') {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await journeysCommand(action, action === 'list' ? undefined : NURTURE, { endpoint: server.urls.map, workflows: 'workflows' }, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  // eslint-disable-next-line no-control-regex
+  const plain = (lines: string[]) => lines.join('\n').replace(/\u001b\[[0-9;]*m/g, '');
+  return { code, out: plain(out), err: plain(err) };
+}
+/** The cells of the nurture's row in `waymark journeys list`. */
+const nurtureRow = (listing: string) => listing.split('\n').find((line) => line.trimStart().startsWith(`${NURTURE} `))!.trim().split(/\s{2,}/);
 
 beforeAll(async () => {
   const directory = mkdtempSync(join(tmpdir(), 'waymark-lifecycle-'));
@@ -75,7 +90,10 @@ describe('waymark dev: pause and resume a live journey', () => {
 
     // Tuesday: mid-way, waiting for a click on it (the second article is due Thursday). Paused.
     await dev.advanceClock(DAY);
-    expect((await lifecycle('pause')).control.status).toBe('paused');
+    const pause = await journeys('pause');
+    expect(pause.code).toBe(0);
+    // The dev server clears its control cache: the pause holds at once, not within a minute.
+    expect(pause.out).toContain(`${NURTURE} paused: from now on no email of it reaches SES`);
     const paused = await nurtureListing();
     expect(paused).toMatchObject({ status: 'paused', activeByVersion: [{ version: 1, customers: 3 }] });
 
@@ -86,6 +104,11 @@ describe('waymark dev: pause and resume a live journey', () => {
     const held = await nurtureListing();
     expect(held.status).toBe('paused');
     expect(held.held).toBe(3);
+    // Paused a week ago on dev's clock (weeks after, on the wall clock of this run).
+    const listed = await journeys('list');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toContain(`Journeys in waymark dev at ${server.urls.map}`);
+    expect(nurtureRow(listed.out)).toEqual([NURTURE, 'v1', 'paused (7 days ago)', 'v1: 3', '3 emails held']);
     // Still in the journey, held at the email step, not exited or timed out.
     const customer = await dev.api<CustomerView>(`/api/customers/${LEADS[0]}`);
     expect(customer.journeys.find((j) => j.workflowId === NURTURE)).toMatchObject({ status: 'active', stepId: 'article-2' });
@@ -94,7 +117,10 @@ describe('waymark dev: pause and resume a live journey', () => {
     await dev.advanceClock(10 * HOUR);
     const resumedAt = Date.parse((await dev.settle()).now);
     expect(new Date(resumedAt).toISOString().slice(0, 13)).toBe('2026-11-11T00');
-    expect((await lifecycle('resume')).control.status).toBe('active');
+    const resume = await journeys('resume');
+    expect(resume.code).toBe(0);
+    expect(resume.out).toContain(`${NURTURE} resumed: emails held by the pause go`);
+    expect(nurtureRow((await journeys('list')).out).slice(0, 3)).toEqual([NURTURE, 'v1', 'active (just now)']);
     await dev.settle();
     for (const subjects of Object.values(await mailToLeads())) expect(subjects).toHaveLength(1);
 
