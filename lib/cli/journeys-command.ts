@@ -44,10 +44,14 @@ interface JourneysBackend {
   close(): void;
 }
 
-/** Where the command writes. */
+/** What the command may be handed instead of the real thing (tests): where it writes, and how it waits. */
 export interface JourneysIo {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** The stop's wait for every function's cache to see it (35 seconds on a deployed table). */
+  sleep?: (ms: number) => Promise<void>;
+  /** A deployed table's clock: what a change is stamped with and ages are counted from (default the wall clock, the functions' clock). */
+  clock?: () => number;
 }
 
 function devBackend(endpoint: string): JourneysBackend {
@@ -81,7 +85,8 @@ function devBackend(endpoint: string): JourneysBackend {
   };
 }
 
-async function tableBackend(tableName: string, region: string | undefined, workflowsDirectory: string): Promise<JourneysBackend> {
+async function tableBackend(tableName: string, region: string | undefined, workflowsDirectory: string, io: Pick<JourneysIo, 'sleep' | 'clock'>): Promise<JourneysBackend> {
+  const clock = io.clock ?? Date.now;
   const [{ DynamoDBClient }, { DynamoStore }, lifecycle] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('../runtime/dynamo-store'), import('../runtime/journey-lifecycle')]);
   let loaded;
   try {
@@ -92,7 +97,8 @@ async function tableBackend(tableName: string, region: string | undefined, workf
   }
   const latest = new Map<string, { id: string; name: string; version: number }>();
   for (const w of loaded.workflows) if ((latest.get(w.id)?.version ?? 0) < w.version) latest.set(w.id, { id: w.id, name: w.name, version: w.version });
-  // The default credential chain; never credentials of our own.
+  // The default credential chain; never credentials of our own. The SDK also honours
+  // AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local, say) like every AWS tool.
   const client = new DynamoDBClient(region ? { region } : {});
   const store = new DynamoStore({ client, tableName });
   const workflowOf = (id: string) => {
@@ -117,13 +123,14 @@ async function tableBackend(tableName: string, region: string | undefined, workf
     describe: `table ${tableName}${region ? ` (${region})` : ''}`,
     takesEffect: 'within a minute',
     // The deployed functions and this command both stamp the table with the wall clock: ages are counted from it.
-    list: () => wrap(async () => ({ journeys: await lifecycle.listJourneys(store, [...latest.values()]), now: Date.now() })),
-    change: (id, action, options) => wrap(() => lifecycle.changeLifecycle(store, workflowOf(id), action, { clock: Date.now, dropHeld: options.dropHeld, onProgress: options.onProgress })),
+    list: () => wrap(async () => ({ journeys: await lifecycle.listJourneys(store, [...latest.values()]), now: clock() })),
+    change: (id, action, options) =>
+      wrap(() => lifecycle.changeLifecycle(store, workflowOf(id), action, { clock, dropHeld: options.dropHeld, onProgress: options.onProgress, ...(io.sleep ? { sleep: io.sleep } : {}) })),
     close: () => client.destroy(),
   };
 }
 
-async function backendOf(options: JourneysOptions): Promise<JourneysBackend> {
+async function backendOf(options: JourneysOptions, io: JourneysIo): Promise<JourneysBackend> {
   const endpoint = options.endpoint === undefined || options.endpoint === false ? undefined : options.endpoint === true ? DEV_API : options.endpoint;
   if (endpoint !== undefined && options.table !== undefined) throw new JourneysInputError('--endpoint (a running `waymark dev`) and --table (a deployed table) cannot be used together: pick one');
   if (endpoint !== undefined) {
@@ -131,7 +138,7 @@ async function backendOf(options: JourneysOptions): Promise<JourneysBackend> {
     if (!/^https?:\/\/[^\s/]+/.test(endpoint)) throw new JourneysInputError(`--endpoint expects the URL of \`waymark dev\`, such as ${DEV_API}, not "${endpoint}"`);
     return devBackend(endpoint);
   }
-  if (options.table !== undefined) return tableBackend(options.table, options.region, options.workflows);
+  if (options.table !== undefined) return tableBackend(options.table, options.region, options.workflows, io);
   throw new JourneysInputError(`where are the journeys? Pass --endpoint [URL] (a running \`waymark dev\`, default ${DEV_API}) or --table NAME [--region REGION] (a deployed stack's table)`);
 }
 
@@ -153,7 +160,7 @@ export function formatListing(journeys: readonly JourneyListing[], now: number |
     const status = STATUS_COLOR[j.status](`${j.status}${since}`);
     const customers = j.activeByVersion.length === 0 ? '0' : j.activeByVersion.map((v) => `v${v.version}: ${v.customers.toLocaleString('en-US')}`).join(' · ');
     const moved = j.migrated.length === 0 ? '' : j.migrated.map((m) => `${m.customers.toLocaleString('en-US')} from v${m.from}`).join(' · ');
-    const notes = [j.status === 'paused' && j.held > 0 ? `${j.held} emails held` : '', j.status === 'stopped' && j.stoppedVersion !== undefined ? `deploy v${j.stoppedVersion + 1} or resume to let customers in` : ''].filter(Boolean).join('; ');
+    const notes = [j.status === 'paused' && j.held > 0 ? `${j.held.toLocaleString('en-US')} ${j.held === 1 ? 'email' : 'emails'} held` : '', j.status === 'stopped' && j.stoppedVersion !== undefined ? `deploy v${j.stoppedVersion + 1} or resume to let customers in` : ''].filter(Boolean).join('; ');
     return [j.id, `v${j.version}`, status, customers, moved, notes];
   });
   return table([['JOURNEY', 'LATEST', 'STATUS', 'ACTIVE CUSTOMERS', 'MOVED TO A NEWER VERSION', ''], ...rows]);
@@ -165,9 +172,9 @@ export async function journeysCommand(action: 'list' | LifecycleAction, workflow
     if (options.dropHeld && action !== 'resume') throw new JourneysInputError('--drop-held goes with `resume` only');
     if (action !== 'list' && workflowId === undefined) throw new JourneysInputError(`which journey? \`waymark journeys ${action} <workflow id>\``);
     if (action === 'stop' && !options.yes) {
-      throw new JourneysInputError(`stopping ends every active customer of ${workflowId} ("exited") and lets no one enter until a newer version is deployed: add --yes to do it`);
+      throw new JourneysInputError(`stopping ends every active customer of ${workflowId} ("exited"), drops the emails on their way, and lets no one enter until a newer version is deployed (or it is resumed): add --yes to do it`);
     }
-    backend = await backendOf(options);
+    backend = await backendOf(options, io);
   } catch (error) {
     if (error instanceof JourneysInputError) {
       io.err(`${symbols.fail} ${error.message}`);
