@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { replayJson } from '../../lib/cli/replay-command';
 import { orderedTimeline } from '../../lib/replay/ordered-timeline';
 import { compareEmails, replay, type ReplayResult, replaySideFrom } from '../../lib/replay/replay';
 import { fileSource } from '../../lib/replay/sources';
@@ -145,6 +146,25 @@ describe('replay: a send window', () => {
     expect(weekend.candidate.emails.map((e) => iso(e.at))).toEqual(['2026-11-09T09:00:00.000Z', '2026-11-12T09:00:00.000Z']);
     expect(result.baseline.deferrals).toEqual({ window: 0, cap: 0 });
     expect(result.candidate.deferrals.window).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('replay: changed counts customers, differences counts journeys', () => {
+  it('a customer whose journeys change in two workflows is one changed customer and two differences, one per workflow', async () => {
+    // Two workflows entered on the same event, both with the wait cut: each of ana's journeys changes.
+    const onboarding = (w: Record<string, any>) => Object.assign(w, { id: 'trial-onboarding', name: 'Trial onboarding' });
+    const baseline = workflowsDir(trialNurture(), trialNurture(onboarding));
+    const candidate = workflowsDir(...[trialNurture(), trialNurture(onboarding)].map((w) => ((w.steps.pause.duration = 'P2D'), w)));
+    const result = await replayEvents([trial('ana', T0)], baseline, candidate);
+
+    expect(result.customers).toBe(1);
+    expect(result.changed).toBe(1);
+    expect(result.differences.map((d) => [d.customerId, d.workflowId])).toEqual([['ana', 'trial-nurture'], ['ana', 'trial-onboarding']]);
+    // As `--json` prints it (README, "Replay"): one entry per customer and workflow, each with its workflowId.
+    const json = replayJson(result, { lines: 1, late: 0, heldAtMost: 1 });
+    expect([json.changed, json.differences.length]).toEqual([1, 2]);
+    expect(new Set(json.differences.map((d) => d.customerId)).size).toBe(json.changed);
+    expect(Object.keys(json.differences[0]!)).toEqual(['customerId', 'workflowId', 'baseline', 'candidate']);
   });
 });
 
