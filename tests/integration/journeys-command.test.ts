@@ -79,8 +79,11 @@ async function journeys(action: 'list' | 'pause' | 'resume' | 'stop', workflowId
   const code = await journeysCommand(action, workflowId, { table: runtime.tableName, region: REGION, workflows, ...flags }, {
     out: (line) => out.push(line),
     err: (line) => err.push(line),
-    // The stop's 35-second wait for the functions' caches: recorded, not slept (these handlers read the control uncached).
-    sleep: async (ms) => void waits.push(ms),
+    // The stop's 35-second wait for the functions' caches: recorded, and passed on the handlers' clock rather than slept.
+    sleep: async (ms) => {
+      waits.push(ms);
+      runtime.clock.now += ms;
+    },
     clock: () => runtime.clock.now,
   });
   // eslint-disable-next-line no-control-regex
@@ -198,22 +201,22 @@ describe('waymark journeys --table (a deployed table: DynamoDB Local through AWS
   });
 
   it('stop --yes: waits for the functions to see it, ends every active customer, and lets no one in until v3', async () => {
-    runtime.clock.now += 60_000;
     const stopped = await journeys('stop', 'welcome-series', { yes: true });
     expect(stopped.code).toBe(0);
     expect(stopped.waits).toEqual([CONTROL_SETTLE_MS]);
     expect(stopped.err).toContain('waiting 35 s for every function to see it');
     expect(stopped.out).toContain('welcome-series stopped: 5 active customers ended ("exited")');
 
-    // The sweep ends them (the command woke them: due now).
+    // The sweep ends them (the command woke them after its wait: due then).
     await runtime.sweepOnce();
     for (const customerId of ['ana', 'ben', 'cara', 'eve', 'finn']) expect((await runtime.journey(customerId, 'welcome-series'))?.state.status).toBe('exited');
     for (const customerId of ['ana', 'ben', 'cara', 'eve', 'finn']) expect(await subjectsTo(customerId)).toBe(2);
     await runtime.publish(lead('gus'));
     expect(await runtime.journey('gus', 'welcome-series')).toBeUndefined();
 
+    // Stamped before the 35-second wait.
     const listed = await journeys('list');
-    expect(row(listed.out, 'welcome-series')).toEqual(['welcome-series', 'v2', 'stopped (just now)', '0', 'deploy v3 or resume to let customers in']);
+    expect(row(listed.out, 'welcome-series')).toEqual(['welcome-series', 'v2', 'stopped (1 min ago)', '0', 'deploy v3 or resume to let customers in']);
 
     // A stopped journey has nobody to pause: the change is refused (exit code 1), with the way out.
     const pauseStopped = await journeys('pause', 'welcome-series');
