@@ -3,7 +3,7 @@
  * readable diff of expected and actual emails; exit code 1 on any failure.
  */
 import { describeOffset } from '../scenarios/scenario';
-import { type EmailRow, findScenarioFiles, runScenarioFile, type ScenarioFileResult, type ScenarioWarning } from '../scenarios/run-scenario';
+import { type BudgetEffects, type EmailRow, findScenarioFiles, runScenarioFile, type ScenarioFileResult, type ScenarioWarning } from '../scenarios/run-scenario';
 import { color, plural, shortTime, symbols } from './output';
 
 export interface TestOptions {
@@ -29,13 +29,29 @@ function describeWarning(warning: ScenarioWarning): string {
   return warning.customerId === undefined ? warning.reason : `${warning.customerId} in ${warning.workflowId}: ${warning.reason}`;
 }
 
+/**
+ * "budget: 1 email skipped (offer), 1 deferred (reminder)": what the send budget across journeys
+ * did to the scenario's emails, or undefined when it did nothing (most scenarios: no line).
+ */
+export function describeBudget(budget: BudgetEffects): string | undefined {
+  const steps = (ids: string[]) => [...new Set(ids)].join(', ');
+  const parts = [
+    ...(budget.skipped.length > 0 ? [{ count: budget.skipped.length, what: `skipped (${steps(budget.skipped)})` }] : []),
+    ...(budget.deferred.length > 0 ? [{ count: budget.deferred.length, what: `deferred (${steps(budget.deferred)})` }] : []),
+  ];
+  if (parts.length === 0) return undefined;
+  // The noun once, on the first count: "1 email skipped (offer), 2 deferred (reminder)".
+  return `budget: ${parts.map((part, i) => `${i === 0 ? plural(part.count, 'email') : part.count} ${part.what}`).join(', ')}`;
+}
+
 export function formatFileResult(result: ScenarioFileResult): string[] {
   const lines = [color.bold(result.file)];
   for (const problem of result.problems) lines.push(`  ${symbols.fail} ${color.red(problem)}`);
   for (const scenario of result.scenarios) {
-    const warnings = scenario.warnings.map((warning) => `      ${symbols.warn} ${color.yellow(describeWarning(warning))}`);
+    const budget = describeBudget(scenario.budget);
+    const notes = [...(budget === undefined ? [] : [`      ${color.dim(budget)}`]), ...scenario.warnings.map((warning) => `      ${symbols.warn} ${color.yellow(describeWarning(warning))}`)];
     if (scenario.passed) {
-      lines.push(`  ${symbols.ok} ${scenario.name} ${color.dim(`(${plural(scenario.emails.length, 'email')})`)}`, ...warnings);
+      lines.push(`  ${symbols.ok} ${scenario.name} ${color.dim(`(${plural(scenario.emails.length, 'email')})`)}`, ...notes);
       continue;
     }
     lines.push(`  ${symbols.fail} ${color.red(scenario.name)}`);
@@ -56,7 +72,7 @@ export function formatFileResult(result: ScenarioFileResult): string[] {
         lines.push(`      ${color.red(failure.message)}`);
       }
     }
-    lines.push(...warnings);
+    lines.push(...notes);
   }
   return lines;
 }

@@ -51,12 +51,26 @@ export interface ScenarioWarning {
   event?: number;
 }
 
+/**
+ * The emails of the scenario's customer in its workflow that the send budget across journeys
+ * (workflows/settings.json) held back or skipped: each email's step, in the order it happened.
+ * From the engine's metric effects `email.deferred` and `email.skipped` labelled `budget`, the
+ * same that `waymark run` and the map count.
+ */
+export interface BudgetEffects {
+  /** Waited until the budget allowed them (`overBudget: "wait"`); still sent, later, unless the journey ended first. */
+  deferred: string[];
+  /** Not sent: over the budget with `overBudget: "skip"`. */
+  skipped: string[];
+}
+
 export interface ScenarioResult {
   name: string;
   passed: boolean;
   failures: Failure[];
   warnings: ScenarioWarning[];
   emails: ActualEmail[];
+  budget: BudgetEffects;
   final: { status: string; stage: string | null; step: string | null; converted: boolean; version: number } | null;
   /** The steps the customer passed through in the workflow, in order (for coverage). */
   path: string[];
@@ -237,7 +251,7 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   const failures: Failure[] = [];
   const warnings: ScenarioWarning[] = [];
   const path = (...segments: (string | number)[]) => segmentsToJsonPath(['scenarios', index, ...segments]);
-  const failed = (): ScenarioResult => ({ name: scenario.name, passed: false, failures, warnings, emails: [], final: null, path: [] });
+  const failed = (): ScenarioResult => ({ name: scenario.name, passed: false, failures, warnings, emails: [], budget: { deferred: [], skipped: [] }, final: null, path: [] });
   const plan = deployPlan(registry, file, scenario, path);
   for (const message of plan.problems) failures.push({ kind: 'error', message });
   if (failures.length > 0) return failed();
@@ -289,11 +303,17 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   if (failures.length > 0) return failed();
 
   const steps: string[] = [];
+  const budget: BudgetEffects = { deferred: [], skipped: [] };
   const pins = pinsOf(file, scenario);
   const runner = new VirtualClockRunner(plan.initial, {
     observer: (applied) => {
       if (applied.customerId !== customerId || applied.workflowId !== file.workflow) return;
-      for (const effect of applied.effects) if (effect.type === 'metric' && effect.metric === 'step.entered' && effect.stepId) steps.push(effect.stepId);
+      for (const effect of applied.effects) {
+        if (effect.type !== 'metric' || !effect.stepId) continue;
+        if (effect.metric === 'step.entered') steps.push(effect.stepId);
+        else if (effect.metric === 'email.deferred' && effect.label === 'budget') budget.deferred.push(effect.stepId);
+        else if (effect.metric === 'email.skipped' && effect.label === 'budget') budget.skipped.push(effect.stepId);
+      }
     },
     // Pinned for the scenario's customer in its workflow only: other customers of the scenario take the hash.
     ...(pins ? { pins: (id: string, workflowId: string) => (id === customerId && workflowId === file.workflow ? pins : undefined) } : {}),
@@ -366,12 +386,14 @@ export async function runScenario(registry: WorkflowRegistry, file: ScenarioFile
   check('step', scenario.expect.step, final?.step ?? null);
   check('converted', scenario.expect.converted, final?.converted ?? false);
   check('version', scenario.expect.version, final?.version ?? null);
+  check('budget.deferred', scenario.expect.budget?.deferred, budget.deferred.length);
+  check('budget.skipped', scenario.expect.budget?.skipped, budget.skipped.length);
 
   for (const warning of warningsPerCustomerAndReason(runner.warnings)) {
     warnings.push({ code: warning.code, reason: warning.reason, customerId: warning.customerId, workflowId: warning.workflowId });
   }
 
-  return { name: scenario.name, passed: failures.length === 0, failures, warnings, emails, final, path: steps };
+  return { name: scenario.name, passed: failures.length === 0, failures, warnings, emails, budget, final, path: steps };
 }
 
 /** Scenario files under the given paths (default: every `*.test.json` under workflows/). */

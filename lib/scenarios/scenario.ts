@@ -74,6 +74,16 @@ export type ExpectedEmail = z.infer<typeof ExpectedEmail>;
 
 const Version = z.number().int().positive();
 
+const Count = z.number().int().min(0);
+
+export const ExpectedBudget = z.strictObject({
+  /** Emails the budget held first until it allowed them (each once, however long it waited; `email.deferred:budget`). */
+  deferred: Count.optional().describe('Emails the send budget held until it allowed them (overBudget "wait")'),
+  /** Emails not sent because they were over the budget (`email.skipped:budget`). */
+  skipped: Count.optional().describe('Emails not sent because they were over the send budget (overBudget "skip")'),
+});
+export type ExpectedBudget = z.infer<typeof ExpectedBudget>;
+
 export const Checkpoint = z.strictObject({
   at: Time,
   status: z.enum(STATUSES).optional(),
@@ -98,6 +108,11 @@ export const Expectations = z.strictObject({
   version: Version.optional(),
   /** The customer's place at given times during the run. */
   checkpoints: z.array(Checkpoint).optional(),
+  /**
+   * How many of the workflow's emails to the customer the send budget across journeys
+   * (workflows/settings.json) deferred (`overBudget: "wait"`) and skipped (`"skip"`) during the run.
+   */
+  budget: ExpectedBudget.optional().describe('How many of the workflow\'s emails to the customer the send budget across journeys (workflows/settings.json) deferred and skipped: {"deferred": 0, "skipped": 1}'),
 });
 export type Expectations = z.infer<typeof Expectations>;
 

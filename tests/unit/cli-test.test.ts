@@ -68,6 +68,17 @@ describe('waymark test', () => {
     expect(report.files[0].scenarios[0]).toMatchObject({ name: expect.any(String), passed: true, emails: expect.any(Array) });
   });
 
+  it('shows under a scenario what the send budget across journeys did to its emails; --json has each email\'s step', () => {
+    // The sample budget (workflows/settings.json: 4 a week): the nurture's four emails leave no room for the promotion's offer, which skips.
+    const { status, stdout } = waymark('test', 'workflows/year-end-promotion.test.json');
+    expect(status).toBe(0);
+    expect(stdout).toContain("✔ a lead in the nurture's busiest week: the offer would be a fifth email in seven days, so it is skipped (the send budget); the reminder fits (2 emails)\n      budget: 1 email skipped (offer)\n");
+    expect(stdout.match(/budget: /g)).toHaveLength(1);
+    const report = JSON.parse(waymark('test', 'workflows/year-end-promotion.test.json', '--json').stdout);
+    const busyWeek = report.files[0].scenarios.find((s: { name: string }) => s.name.startsWith("a lead in the nurture's busiest week"));
+    expect(busyWeek.budget).toEqual({ deferred: [], skipped: ['offer'] });
+  });
+
   it('rejects a malformed scenario file with the path of the problem', () => {
     const path = scenarioFile((file) => {
       (file.scenarios[0] as unknown as { events: Array<{ at: string }> }).events[0]!.at = 'tomorrow';

@@ -2,13 +2,14 @@
  * Writing scenarios: pinning a split's path or the holdout instead of guessing customer ids until
  * the hash lands; expectations and pins that name what the workflow lacks are errors that say what
  * was meant; events no pattern matches, and customer data the engine could not use, are warnings;
- * a wrong subject shows the actual one.
+ * a wrong subject shows the actual one; what the send budget across journeys did is shown, and
+ * `expect.budget` checks it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { formatFileResult } from '../../lib/cli/test-command';
+import { describeBudget, formatFileResult } from '../../lib/cli/test-command';
 import { WorkflowRegistry } from '../../lib/runtime/registry';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { runScenarioFile, type ScenarioFileResult } from '../../lib/scenarios/run-scenario';
@@ -19,10 +20,10 @@ const registry = new WorkflowRegistry(loaded.workflows, loaded.catalogue);
 type Json = any;
 
 /** Runs scenarios of the sample nurture journey (a 5% holdout first; later an A/B split "demo-or-offer" between "demo" and "offer"). */
-async function runNurture(scenarios: Json[], customer: Json = { profile: { email: 'lead@example.com', firstName: 'Sam', timezone: 'America/New_York' } }): Promise<ScenarioFileResult> {
+async function runNurture(scenarios: Json[], customer: Json = { profile: { email: 'lead@example.com', firstName: 'Sam', timezone: 'America/New_York' } }, workflows = registry): Promise<ScenarioFileResult> {
   const path = join(mkdtempSync(join(tmpdir(), 'waymark-scenario-')), 'nurture.test.json');
   writeFileSync(path, JSON.stringify({ workflow: 'cold-traffic-nurture', start: '2026-11-02T14:00:00Z', customer, scenarios }));
-  return runScenarioFile(path, { registry });
+  return runScenarioFile(path, { registry: workflows });
 }
 
 const text = (result: ScenarioFileResult) => formatFileResult(result).join('\n').replace(/\u001b\[[0-9;]*m/g, '');
@@ -242,5 +243,37 @@ describe('the diff', () => {
         '             + actual    welcome · article-get-paid-faster · +0 (2026-11-02 14:00 UTC) · "Sam, 3 ways to get paid faster"',
       ].join('\n'),
     );
+  });
+});
+
+describe('the send budget across journeys (workflows/settings.json)', () => {
+  // The nurture under a budget of one email a week: a silent lead's second article (+3d) waits
+  // until the welcome (+0) is a week old, as overBudget "wait" (the default) says.
+  const oneAWeek = new WorkflowRegistry(loaded.workflows, loaded.catalogue, { budget: { max: 1, per: 'P7D' } });
+  const silentLead = (expect: Json): Json => ({ name: 'a silent lead under the budget', customer: { id: 'grace' }, events: [{ at: '+0', type: 'lead.captured' }], until: '+8d', expect });
+
+  it('a scenario shows what the budget did to its emails, and "expect.budget" checks how many it deferred and skipped', async () => {
+    const result = await runNurture([silentLead({ emails: [{ step: 'welcome', at: '+0' }, { step: 'article-2', at: '+7d' }], budget: { deferred: 1, skipped: 0 } })], undefined, oneAWeek);
+    expect(result.scenarios[0]!.budget).toEqual({ deferred: ['article-2'], skipped: [] });
+    expect(result.scenarios[0]!.passed).toBe(true);
+    expect(text(result)).toContain('✔ a silent lead under the budget (2 emails)\n      budget: 1 email deferred (article-2)');
+  });
+
+  it('a wrong count fails the scenario, with what was expected and what happened', async () => {
+    const result = await runNurture([silentLead({ budget: { deferred: 0, skipped: 1 } })], undefined, oneAWeek);
+    expect(result.scenarios[0]!.passed).toBe(false);
+    expect(text(result)).toContain(['      budget.deferred: expected 0, got 1', '      budget.skipped: expected 1, got 0', '      budget: 1 email deferred (article-2)'].join('\n'));
+  });
+
+  it('without a budget nothing is held: no line, and "expect.budget" of zero passes', async () => {
+    const result = await runNurture([silentLead({ budget: { deferred: 0, skipped: 0 } })]);
+    expect(result.scenarios[0]!.passed).toBe(true);
+    expect(text(result)).not.toContain('budget:');
+  });
+
+  it('the line counts skips first, then deferrals, naming each step once', () => {
+    expect(describeBudget({ deferred: [], skipped: [] })).toBeUndefined();
+    expect(describeBudget({ deferred: ['reminder', 'reminder'], skipped: ['offer'] })).toBe('budget: 1 email skipped (offer), 2 deferred (reminder)');
+    expect(describeBudget({ deferred: ['article-2', 'article-3'], skipped: [] })).toBe('budget: 2 emails deferred (article-2, article-3)');
   });
 });
