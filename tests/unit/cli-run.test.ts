@@ -1,4 +1,7 @@
-/** `waymark run --json` prints exactly {emails, customers, rejected, warnings}, as the CLI reference documents. */
+/**
+ * `waymark run --json` prints exactly {emails, customers, rejected, warnings}, as the CLI reference
+ * documents; the readable summary says what the send budget across journeys held or skipped.
+ */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +43,8 @@ describe('waymark run', () => {
     const text = waymark('run', '--events', 'workflows/examples/post-purchase.jsonl');
     expect(text).toContain('Emails (19)');
     expect(text).toContain('p-fay  post-purchase v1  completed');
+    // The budget held and skipped nothing here: no line about it.
+    expect(text).not.toContain('Send budget');
     let failure: { status?: number; stderr?: string } = {};
     try {
       waymark('run', '--events', 'no-such-file.jsonl');
@@ -96,5 +101,40 @@ describe('waymark run', () => {
     expect(text).toContain('! c-chi in cold-traffic-nurture: profile.timezone "America/Chicgo" is not an IANA time zone (did you mean "America/Chicago"?)');
     expect(text).toContain('! c-nomail in cold-traffic-nurture: profile.email "not-an-email" is not an email address: the email of step "welcome" was skipped (×2, also at step "article-2")');
     expect(text.match(/c-nomail in/g)).toHaveLength(1);
+  });
+
+  it('says how many emails the send budget across journeys held and skipped (workflows/settings.json: 4 a week)', () => {
+    const events = join(mkdtempSync(join(tmpdir(), 'waymark-budget-')), 'budget.jsonl');
+    const profile = (name: string) => ({ email: `${name.toLowerCase()}@example.com`, firstName: name, timezone: 'America/New_York' });
+    const click = (customerId: string, time: string) => ({ 'detail-type': 'Email Clicked', time, detail: { customerId, workflowId: 'cold-traffic-nurture' } });
+    const joined = (id: string, customerId: string, time: string) => ({ id, source: 'waymark.audience', 'detail-type': 'Audience Joined', time, detail: { customerId, audience: 'year-end-2026' } });
+    writeFileSync(
+      events,
+      [
+        // Dev clicks through the nurture's busiest week (welcome, guide, testimonial, demo by Friday 14:00): the
+        // year-end offer on Friday would be a fifth email in seven days, and the promotion skips over the budget.
+        { id: '1', source: 'com.ledgerly.web', 'detail-type': 'lead.captured', time: '2026-11-30T14:00:00Z', detail: { customerId: 'c-dev', profile: profile('Dev') } },
+        click('c-dev', '2026-12-01T14:00:00Z'),
+        click('c-dev', '2026-12-03T16:00:00Z'),
+        joined('2', 'c-dev', '2026-12-04T16:00:00Z'),
+        // Eva buys, joins the list and becomes a lead: four emails by Wednesday (post-purchase welcome and tip-1,
+        // the offer, the nurture's welcome). Thursday's reminder is skipped; Saturday's tip-2 and the guide her click
+        // asks for wait (overBudget "wait") until Monday, when Monday's emails leave the seven days.
+        { id: '3', source: 'com.ledgerly.shop', 'detail-type': 'order.placed', time: '2026-11-30T14:00:00Z', detail: { customerId: 'c-eva', profile: profile('Eva') } },
+        joined('4', 'c-eva', '2026-11-30T15:00:00Z'),
+        { id: '5', source: 'com.ledgerly.web', 'detail-type': 'lead.captured', time: '2026-12-02T14:00:00Z', detail: { customerId: 'c-eva' } },
+        click('c-eva', '2026-12-03T16:00:00Z'),
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    const text = waymark('run', '--events', events, '--until', '2026-12-09T00:00:00Z');
+    expect(text).toContain('Send budget  2 emails held until the budget allowed it, 2 emails skipped over it (workflows/settings.json)');
+    const output = JSON.parse(waymark('run', '--events', events, '--until', '2026-12-09T00:00:00Z', '--json'));
+    const sent = output.emails.map((e: { at: string; customerId: string; workflowId: string; stepId: string }) => `${e.at.slice(0, 16)} ${e.customerId} ${e.workflowId}/${e.stepId}`);
+    // Of the promotion: Eva's offer (Monday, her second email) and Dev's reminder (his week has room again by then).
+    expect(sent.filter((line: string) => line.includes('year-end-promotion'))).toEqual(['2026-11-30T15:00 c-eva year-end-promotion/offer', '2026-12-07T16:00 c-dev year-end-promotion/reminder']);
+    expect(sent).toContain('2026-12-07T14:00 c-eva post-purchase/tip-2');
+    expect(sent).toContain('2026-12-07T15:00 c-eva cold-traffic-nurture/guide');
   });
 });
