@@ -336,6 +336,15 @@ export function formatForecast(output: SimulationOutput, definition: Workflow): 
       : color.dim('the workflow has no goal'),
   ]);
   summary.push([color.bold('Deferred'), `${counted(f.deferrals.window, 'email')} by the send window, ${n(f.deferrals.cap)} by the frequency cap, ${n(f.deferrals.budget ?? 0)} by the send budget`]);
+  if (p.budget) {
+    // Skips apart from deferrals: a skipped email is never sent, a deferred one is sent later.
+    summary.push([
+      color.bold('Send budget'),
+      `${counted(p.budget.max, 'email')} per ${p.budget.per} (workflows/settings.json): ${counted(f.deferrals.budget, 'email')} deferred, ${n(f.skipped.budget)} skipped (overBudget "${p.budget.overBudget}")`,
+    ]);
+    // The simulation runs this journey alone: the budget it shares with the others only sees its emails.
+    summary.push(['', color.dim("counting this journey's emails only: in production the customers' emails from the other journeys use the same budget")]);
+  }
   const exhausted = contentExhaustedBySteps(output.counters);
   summary.push([
     color.bold('Content'),

@@ -35,13 +35,14 @@ export function forecastFrom(plan: Plan, counters: readonly CounterRow[], totals
   for (const [name, stage] of Object.entries(metrics.stages)) stages[name] = { reached: stage.entered, conversionToNext: stage.conversionToNext };
 
   const deferrals = { window: 0, cap: 0, budget: 0 };
-  const skipped = { contentExhausted: 0, noAddress: 0 };
+  const skipped = { contentExhausted: 0, noAddress: 0, budget: 0 };
   for (const row of counters) {
     if (row.name === 'email.deferred:window') deferrals.window += row.value;
     else if (row.name === 'email.deferred:cap') deferrals.cap += row.value;
     else if (row.name === 'email.deferred:budget') deferrals.budget += row.value;
     else if (row.name === 'email.skipped:no-content') skipped.contentExhausted += row.value;
     else if (row.name === 'email.skipped:no-address') skipped.noAddress += row.value;
+    else if (row.name === 'email.skipped:budget') skipped.budget += row.value;
   }
 
   return {

@@ -148,7 +148,16 @@ export function simulationParameters(target: SimulationTarget, settings: Simulat
     waitedEvents,
     goalValue: checkedValue('goalValue', settings.goalValue ?? SIMULATION_DEFAULTS.goalValue),
     audience,
+    budget: budgetOf(target),
   };
+}
+
+/** The send budget the simulated journey's emails count against, as the registry compiles it (null: none, or exempt). */
+function budgetOf(target: SimulationTarget): SimulationParameters['budget'] {
+  const budget = target.settings?.budget;
+  const workflow = target.workflow.settings;
+  if (!budget || (workflow?.budget ?? 'counted') === 'exempt') return null;
+  return { max: budget.max, per: budget.per, overBudget: workflow?.overBudget ?? 'wait' };
 }
 
 /** The audience groups, checked, with their names and shares (no "profiles": everyone alike). */

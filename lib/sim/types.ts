@@ -39,6 +39,14 @@ export interface SimulationParameters {
     baseConversion?: number;
     goalValue?: { min: number; max: number };
   }>;
+  /**
+   * The send budget across journeys (workflows/settings.json) the journey's emails count against,
+   * and what an email over it does (the workflow's `overBudget`); null without a budget, or when
+   * the workflow is exempt. Only this journey's emails count against it: a simulation runs one
+   * journey, so the emails the same customers would get from the other journeys, which use the
+   * same budget in production, are not there (production usually defers and skips more).
+   */
+  budget: { max: number; per: string; overBudget: 'wait' | 'skip' } | null;
 }
 
 /** Customers who took one path of a branch, split or holdout, and what followed. */
@@ -75,7 +83,12 @@ export interface SimulationForecast {
   conversion: { converted: number; rate: number; averageDaysToConvert: number | null; revenue: number };
   /** Emails deferred by the send window, the frequency cap, the send budget across journeys (workflows/settings.json). */
   deferrals: { window: number; cap: number; budget: number };
-  skipped: { contentExhausted: number; noAddress: number };
+  /**
+   * Emails not sent: a step with no content left to send, a customer without a usable address, an
+   * email over the send budget of a workflow whose `overBudget` is "skip" (apart from the budget's
+   * deferrals, which are sent later).
+   */
+  skipped: { contentExhausted: number; noAddress: number; budget: number };
   /** Customers by status at the end of the period. */
   statuses: Record<string, number>;
   /** Each branch, split and holdout, by step id: how many reached it, and each path they took. */

@@ -50,6 +50,7 @@ function simulationOf(workflow: Workflow, counters: CounterRow[]): SimulationOut
       waitedEvents: {},
       goalValue: { min: 20, max: 200 },
       audience: [{ name: 'everyone', weight: 1, share: 1, profile: {} }],
+      budget: null,
     },
     forecast: {
       emails: { total: 0, perDay: [], peakDay: null, peakMinute: null, peakMinuteSendSeconds: 0 },
@@ -57,7 +58,7 @@ function simulationOf(workflow: Workflow, counters: CounterRow[]): SimulationOut
       stages: {},
       conversion: { converted: 1, rate: 0.25, averageDaysToConvert: 7.1, revenue: 0 },
       deferrals: { window: 0, cap: 0, budget: 0 },
-      skipped: { contentExhausted: 0, noAddress: 0 },
+      skipped: { contentExhausted: 0, noAddress: 0, budget: 0 },
       statuses: {},
       paths: {},
       engagement: {},

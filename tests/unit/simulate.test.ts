@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateWorkflow } from '../../lib/engine/validate';
+import { formatForecast } from '../../lib/cli/simulate-command';
 import { loadValidWorkflows } from '../../lib/runtime/workflow-files';
 import { DEFAULT_TIME_ZONES, simulate, type SimulationSettings, type SimulationTarget } from '../../lib/sim/simulator';
 import { isoTime } from '../../lib/sim/batch';
@@ -308,7 +309,7 @@ describe('waymark simulate: emails and SES', () => {
     expect(Object.values(statuses).reduce((a, b) => a + b, 0)).toBe(2000);
     expect(deferrals.window).toBeGreaterThan(0);
     expect(deferrals.cap).toBeGreaterThan(0);
-    expect(skipped).toEqual({ contentExhausted: 0, noAddress: 0 });
+    expect(skipped).toEqual({ contentExhausted: 0, noAddress: 0, budget: 0 });
     // Opens and clicks come in at about the configured rates for articles (45% and 12%).
     expect(steps.welcome!.opened / steps.welcome!.sent).toBeCloseTo(0.45, 1);
     expect(steps.welcome!.clicked / steps.welcome!.sent).toBeCloseTo(0.12, 1);
@@ -320,6 +321,44 @@ describe('waymark simulate: the event times it writes', () => {
     const instants = [0, 86_399_999, Date.parse('2026-11-02T00:00:00Z'), Date.parse('2026-12-31T23:59:59.999Z'), Date.parse('2028-02-29T12:34:56.789Z')];
     for (let i = 0; i < 2000; i++) instants.push(Math.floor(((i * 2654435761) % 4_000_000) * 1_000_003));
     for (const at of instants) expect(isoTime(at)).toBe(new Date(at).toISOString());
+  });
+});
+
+describe('waymark simulate: the send budget across journeys (workflows/settings.json)', () => {
+  // The promotion alone under a budget of one email a week: the reminder, three days after the
+  // offer, is over it, and the promotion skips rather than sends late (overBudget "skip").
+  const oneAWeek = { ...target('year-end-promotion'), settings: { budget: { max: 1, per: 'P7D' } } };
+  const settings = { customers: 200, days: 10, start: '2026-11-30T00:00:00Z', seed: 4, workers: 1 };
+
+  it('counts the emails it skipped apart from those it deferred, as production counts them', async () => {
+    const output = await simulate(oneAWeek, settings);
+    const { steps, skipped, deferrals } = output.forecast;
+    expect(output.parameters.budget).toEqual({ max: 1, per: 'P7D', overBudget: 'skip' });
+    // Reminders due when the send window is open are over the budget there and then: skipped, not deferred.
+    expect(skipped.budget).toBeGreaterThan(50);
+    expect(skipped.budget).toBeLessThanOrEqual(steps.reminder!.reached);
+    expect(deferrals.budget).toBe(0);
+    expect(output.counters.filter((row) => row.name === 'email.skipped:budget').reduce((sum, row) => sum + row.value, 0)).toBe(skipped.budget);
+    // The journey service (production's path) skips the same emails.
+    const reference = await simulate(oneAWeek, { ...settings, through: 'service' });
+    expect(figures(output)).toEqual(figures(reference));
+  });
+
+  it('prints the budget, what it deferred and skipped, and that only this journey\'s emails count against it', async () => {
+    const output = await simulate(oneAWeek, settings);
+    const text = formatForecast(output, oneAWeek.workflow).replace(/\u001b\[[0-9;]*m/g, '');
+    expect(text).toContain(`Send budget  1 email per P7D (workflows/settings.json): 0 emails deferred, ${output.forecast.skipped.budget} skipped (overBudget "skip")`);
+    expect(text).toContain("counting this journey's emails only: in production the customers' emails from the other journeys use the same budget");
+  });
+
+  it('without a budget, or for an exempt workflow, the forecast has no budget and says nothing of it', async () => {
+    const exempt = { ...oneAWeek, workflow: { ...oneAWeek.workflow, settings: { ...oneAWeek.workflow.settings, budget: 'exempt' as const } } };
+    for (const free of [{ ...oneAWeek, settings: {} }, exempt]) {
+      const output = await simulate(free, { ...settings, customers: 20 });
+      expect(output.parameters.budget).toBeNull();
+      expect(output.forecast.skipped.budget).toBe(0);
+      expect(formatForecast(output, free.workflow)).not.toContain('Send budget');
+    }
   });
 });
 
