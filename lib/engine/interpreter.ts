@@ -1193,8 +1193,13 @@ class Run {
       if (budgetSends) {
         allowed = earliestUnderCap(windowed, budgetSends, budget!.max, budget!.perMs);
         if (allowed > windowed) {
-          // Over the budget at a moment the window and the cap allow: "skip" gives up on it there and then.
-          if (windowed === at && workflow.overBudget === 'skip') return { outcome: 'skip' };
+          if (workflow.overBudget === 'skip') {
+            // Over the budget at a moment the window and the cap allow: "skip" gives up on it there and then.
+            if (windowed === at) return { outcome: 'skip' };
+            // Over it when the window or the cap will allow it: wait for that moment and decide there (the budget
+            // may have room by then), never for the budget's, which would send a skipped email late.
+            return { outcome: 'send', sendAt: windowed, reason: reason ?? 'window' };
+          }
           reason ??= 'budget';
         }
       }

@@ -33,6 +33,22 @@ describe('two journeys want to email the same customer at the same instant', () 
     expect(await counter(played, 'email.skipped:budget', 'send', 'promotion')).toBe(1);
   });
 
+  it('with overBudget "skip", an email the send window holds first is decided when the window opens: over the budget then, skipped, never sent late', async () => {
+    // Weekdays 09:00–17:00 UTC. Ana's nurture email goes Saturday (no window); the promotion's waits for Monday 09:00.
+    const nurture = oneEmail('nurture', 'article-1', { priority: 10 });
+    const weekdays = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '09:00', end: '17:00' };
+    const promotion = defineWorkflow({ id: 'promotion', settings: { priority: -5, overBudget: 'skip', timezone: 'UTC', sendWindow: weekdays }, steps: { send: { type: 'email', template: 'offer' } } });
+    const saturday = '2026-11-07T20:00:00Z';
+    // One a week: at Monday 09:00 Saturday's email still fills it.
+    const overBudget = await play([nurture, promotion], [lead('ana', saturday)], { settings: { budget: { max: 1, per: 'P7D' } } });
+    expect(overBudget.emails.map((e) => `${new Date(e.at).toISOString()} ${e.workflowId}`)).toEqual(['2026-11-07T20:00:00.000Z nurture']);
+    expect(await counter(overBudget, 'email.skipped:budget', 'send', 'promotion')).toBe(1);
+    expect(await counter(overBudget, 'email.deferred:window', 'send', 'promotion')).toBe(1);
+    // One a day: by Monday 09:00 Saturday's email has left the window, and the promotion goes then.
+    const roomByThen = await play([nurture, promotion], [lead('ben', saturday)], { settings: { budget: { max: 1, per: 'P1D' } } });
+    expect(roomByThen.emails.map((e) => `${new Date(e.at).toISOString()} ${e.workflowId}`)).toEqual(['2026-11-07T20:00:00.000Z nurture', '2026-11-09T09:00:00.000Z promotion']);
+  });
+
   it('equal priorities: the workflow id decides, so the order is stable', async () => {
     const played = await play([oneEmail('zeta', 'offer', {}), oneEmail('alpha', 'article-1', {})], [lead('cara', '2026-11-02T10:00:00Z')], { settings: BUDGET });
     expect(played.emails.map((e) => e.workflowId)).toEqual(['alpha', 'zeta']);
