@@ -236,15 +236,17 @@ describe('redelivery and concurrency (1,000 customers)', () => {
 
   it('the stream delivered again from its first record to the warm send function (a batch retried whole): no email twice', { timeout: 300_000 }, async () => {
     const run = await onServers(200);
-    const before = (await run.runtime.ses.messages()).length;
-    expect(before).toBeGreaterThan(200);
+    const emails = total(run.emails);
+    expect(emails).toBeGreaterThan(200);
+    // The local SES server is shared by the file's tests: what it holds in all must not grow.
+    const held = (await run.runtime.ses.messages()).length;
 
     const records = await run.runtime.rereadStream();
 
-    // Every record of the run came again; the send function recognised every email it had sent.
-    expect(records).toBeGreaterThan(before);
-    expect((await run.runtime.ses.messages()).length).toBe(before);
-    report('stream redelivered', { customers: 200, records, emails: before });
+    // Every record of the run came again (its emails' writes and more); the send function recognised every email it had sent.
+    expect(records).toBeGreaterThan(emails);
+    expect((await run.runtime.ses.messages()).length).toBe(held);
+    report('stream redelivered', { customers: 200, records, emails });
   });
 
   it('8 workers consuming the duplicated messages at once: no lost update, no email twice', { timeout: 300_000 }, async () => {
