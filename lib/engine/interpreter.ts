@@ -31,6 +31,7 @@ import {
   emptyJourney,
   eventKey,
   type HeldEmail,
+  heldEmailsDueAt,
   type Input,
   type JourneyState,
   LATE_AFTER_MS,
@@ -349,20 +350,6 @@ function applyWake(workflow: CompiledWorkflow, state: JourneyState | null, now: 
   if (release) run.releaseHeld(Math.max(now, state.clock));
   run.fireTimersDueBy(now);
   return run.result(state);
-}
-
-/** When the first held email handed back on resume may go (HeldEmail.dueAt), or null when none waits. */
-export function heldEmailsDueAt(state: JourneyState): number | null {
-  let first: number | null = null;
-  for (const held of state.heldEmails ?? []) if (held.dueAt != null && (first === null || held.dueAt < first)) first = held.dueAt;
-  return first;
-}
-
-/** The journey's next timer of any kind: its resting step's (while active), or a held email's. */
-export function journeyDueAt(state: JourneyState): number | null {
-  const resting = state.status === 'active' ? state.dueAt : null;
-  const held = heldEmailsDueAt(state);
-  return resting === null ? held : held === null ? resting : Math.min(resting, held);
 }
 
 /**

@@ -292,3 +292,20 @@ export interface StepResult {
  * "Time in production").
  */
 export const LATE_AFTER_MS = 15 * 60_000;
+
+/** When the first held email handed back on resume may go (HeldEmail.dueAt), or null when none waits. */
+export function heldEmailsDueAt(state: JourneyState): number | null {
+  let first: number | null = null;
+  for (const held of state.heldEmails ?? []) if (held.dueAt != null && (first === null || held.dueAt < first)) first = held.dueAt;
+  return first;
+}
+
+/**
+ * The journey's next timer of any kind: its resting step's (while active), or a held email's.
+ * Here, not in the interpreter, because the stores key the due index on it and their bundles need no engine.
+ */
+export function journeyDueAt(state: JourneyState): number | null {
+  const resting = state.status === 'active' ? state.dueAt : null;
+  const held = heldEmailsDueAt(state);
+  return resting === null ? held : held === null ? resting : Math.min(resting, held);
+}

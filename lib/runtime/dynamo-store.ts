@@ -24,8 +24,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { hash53 } from '../engine/hash';
-import { journeyDueAt } from '../engine/interpreter';
-import { emptyJourney, type JourneyState, type Profile } from '../engine/model';
+import { emptyJourney, journeyDueAt, type JourneyState, type Profile } from '../engine/model';
 import {
   type BudgetSend,
   type CounterRow,

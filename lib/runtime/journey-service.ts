@@ -11,9 +11,9 @@
  * (memory), so what a marketer tests is what production decides.
  */
 import { MAX_STORED_PROFILE_BYTES, mergeProfile, parseCustomerEvent, unstorableValue } from '../engine/events';
-import { type BudgetContext, type JourneyControl, journeyDueAt, migrateJourney, type Pins, step } from '../engine/interpreter';
+import { type BudgetContext, type JourneyControl, migrateJourney, type Pins, step } from '../engine/interpreter';
 import { type ControlSource, engineControl } from './controls';
-import type { CustomerEvent, Effect, HeldEmail, Input, JourneyState, Metric, StepOutcome, StepResult, Warning } from '../engine/model';
+import { type CustomerEvent, type Effect, type HeldEmail, type Input, journeyDueAt, type JourneyState, type Metric, type StepOutcome, type StepResult, type Warning } from '../engine/model';
 import type { ContentItem } from '../engine/schema';
 import { type WorkflowRegistry, UnknownWorkflowVersionError } from './registry';
 import {

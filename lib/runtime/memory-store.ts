@@ -6,8 +6,7 @@
  * service right after the input, as the send path would. It also answers
  * "what falls due next?", which a virtual clock needs and a real sweep does not.
  */
-import { journeyDueAt } from '../engine/interpreter';
-import type { JourneyState, Profile } from '../engine/model';
+import { journeyDueAt, type JourneyState, type Profile } from '../engine/model';
 import {
   addCounterRows,
   type BudgetLedger,
