@@ -893,7 +893,7 @@ class Run {
         continue;
       }
       const workflow = this.workflow;
-      if (workflow.sendWindow !== undefined || workflow.frequencyCap !== undefined || (this.context.budget !== undefined && workflow.budgeted)) {
+      if (this.sendCanMove()) {
         const timing = this.sendTiming(at);
         if (timing.outcome === 'skip') {
           this.metric('email.skipped', at, held.stepId, 'budget');
@@ -905,14 +905,7 @@ class Run {
           continue;
         }
       }
-      const cap = workflow.frequencyCap;
-      if (cap) {
-        const horizon = at - cap.perMs;
-        const sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
-        sendTimes.push(at);
-        s.sendTimes = sendTimes;
-      }
-      if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
+      this.countSend(at);
       const { dueAt: _dueAt, decidedAt: _decidedAt, event, ...email } = held;
       this.effects.push({ type: 'send-email', email: { ...email, customerId: s.customerId, workflowId: workflow.id, to, at, ...(event ? { event } : {}), again: true } });
     }
@@ -1105,8 +1098,7 @@ class Run {
       s.waitingSince = null;
       return 'rest';
     }
-    // With no window, no cap and no budget, nothing can move the email: sendTiming would say "now".
-    if (workflow.sendWindow !== undefined || workflow.frequencyCap !== undefined || (this.context.budget !== undefined && workflow.budgeted)) {
+    if (this.sendCanMove()) {
       const timing = this.sendTiming(at);
       if (timing.outcome === 'skip') {
         this.metric('email.skipped', at, current.id, 'budget');
@@ -1124,15 +1116,7 @@ class Run {
     s.emailsSent += 1;
     s.lastEmail = [current.id, at];
     if (!s.sent.includes(item.id)) s.sent = appended(s.sent, item.id);
-    const cap = workflow.frequencyCap;
-    if (cap) {
-      // A new array: the old one may be shared with the stored state.
-      const horizon = at - cap.perMs;
-      const sendTimes = s.sendTimes.filter((sentAt) => sentAt > horizon);
-      if (at > horizon) sendTimes.push(at);
-      s.sendTimes = sendTimes;
-    }
-    if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
+    this.countSend(at);
     this.effects.push({
       type: 'send-email',
       email: {
@@ -1149,6 +1133,26 @@ class Run {
     });
     this.metric('email.sent', at, current.id, undefined, 1, s.stage ?? undefined);
     return 'next';
+  }
+
+  /** Whether a window, a cap or a budget could move an email: without them sendTiming can only say "now". */
+  private sendCanMove(): boolean {
+    const workflow = this.workflow;
+    return workflow.sendWindow !== undefined || workflow.frequencyCap !== undefined || (this.context.budget !== undefined && workflow.budgeted);
+  }
+
+  /** An email goes at `at`: it counts in the frequency cap's record and the send budget from then. */
+  private countSend(at: number): void {
+    const workflow = this.workflow;
+    const cap = workflow.frequencyCap;
+    if (cap) {
+      // A new array: the old one may be shared with the stored state.
+      const horizon = at - cap.perMs;
+      const sendTimes = this.state.sendTimes.filter((sentAt) => sentAt > horizon);
+      if (at > horizon) sendTimes.push(at);
+      this.state.sendTimes = sendTimes;
+    }
+    if (this.context.budget && workflow.budgeted) (this.budgetSends ??= [...this.context.budget.sends]).push(at);
   }
 
   /**
